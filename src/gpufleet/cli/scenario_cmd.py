@@ -1,0 +1,76 @@
+"""`gpufleet schema`, `validate` and `scenario show|new`: the scenario file and its checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from gpufleet.cli import app
+from gpufleet.cli.common import JSON_OPT, print_json
+from gpufleet.errors import InputError
+from gpufleet.scenario import builtin_scenario_text, load_scenario_file
+from gpufleet.scenario.schema import Scenario
+
+scenario_app = typer.Typer(help="Built-in scenarios: show one, or copy it to edit.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the scenario's JSON Schema, for editors that validate YAML."""
+    doc = Scenario.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "gpufleet scenario"
+    typer.echo(json.dumps(doc, indent=2))
+
+
+@app.command("validate")
+def validate(file: Path = typer.Argument(..., help="Scenario YAML file."), as_json: bool = JSON_OPT) -> None:
+    """Load and cross-check a scenario; every problem on its own line with file:line, exit 2 if any."""
+    try:
+        loaded = load_scenario_file(file)
+    except InputError as exc:
+        if as_json:
+            print_json(
+                {
+                    "ok": False,
+                    "problems": [
+                        {"where": p.where, "field": p.field, "message": p.message} for p in exc.problems
+                    ],
+                }
+            )
+            raise typer.Exit(2) from None
+        raise
+    s = loaded.scenario
+    if as_json:
+        print_json({"ok": True, "name": s.name, "content_hash": loaded.content_hash})
+        return
+    typer.echo(
+        f"{file}: ok: scenario '{s.name}', {len(s.providers)} providers, {len(s.clusters)} clusters, "
+        f"{len(s.contracts)} contracts, {len(s.workloads)} workloads"
+    )
+
+
+@scenario_app.command("show")
+def show(name: str = typer.Argument("default", help="Built-in scenario name.")) -> None:
+    """Print a built-in scenario, comments and all."""
+    typer.echo(builtin_scenario_text(name), nl=False)
+
+
+@scenario_app.command("new")
+def new(
+    path: Path = typer.Argument(..., help="Where to write the copy."),
+    name: str = typer.Option("default", "--from", help="Built-in scenario to copy."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a copy of a built-in scenario to edit."""
+    if path.exists() and not force:
+        raise InputError(f"{path} exists; pass --force to overwrite", where=str(path))
+    text = builtin_scenario_text(name)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
+    typer.echo(f"wrote {path}; check it with: gpufleet validate {path}")

@@ -1,0 +1,1 @@
+"""The fleet: topology and capacity over time, built from a scenario as compact arrays."""

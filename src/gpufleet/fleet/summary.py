@@ -1,0 +1,58 @@
+"""Capacity by provider and quarter: GPUs online, facility power, and the list-price value of the capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpufleet.catalog import Catalog
+from gpufleet.fleet.capacity import CapacityTimeline
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterRow:
+    provider: str
+    quarter: str  # "2026Q3"
+    gpus_online_end: int  # on the quarter's last simulated day
+    gpus_online_avg: float
+    facility_mw_avg: float
+    gpu_hours: float
+    list_value_usd: float  # GPU-hours x catalog list price (contract price where the catalog has none)
+    unlisted_gpu_hours: float  # GPU-hours valued at the contract price for want of a list price
+
+
+def quarterly_capacity(tl: CapacityTimeline, catalog: Catalog) -> list[QuarterRow]:
+    days = np.arange(tl.days)
+    dates = [tl.date(int(d)) for d in days]
+    quarter_of = np.array([f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in dates])
+    gpus = tl.gpus
+    mw = tl.facility_mw
+    # $ per GPU-hour per cluster and day: list price of the product, else the holding contract's price
+    price = np.zeros(gpus.shape)
+    listed = np.zeros(gpus.shape, dtype=bool)
+    for k, rc in enumerate(tl.contracts):
+        lp = catalog.list_price(rc.product.id)
+        mask = tl.contract == k
+        price[mask] = lp.usd_per_gpu_hour if lp else rc.price_per_gpu_hour_usd
+        listed[mask] = lp is not None
+    rows = []
+    for provider in dict.fromkeys(tl.providers):
+        sel = np.array([p == provider for p in tl.providers])
+        for q in dict.fromkeys(quarter_of):
+            cols = quarter_of == q
+            g = gpus[np.ix_(sel, cols)]
+            hours = g * 24.0
+            rows.append(
+                QuarterRow(
+                    provider=provider,
+                    quarter=str(q),
+                    gpus_online_end=int(g[:, -1].sum()),
+                    gpus_online_avg=float(g.sum(axis=0).mean()),
+                    facility_mw_avg=float(mw[np.ix_(sel, cols)].sum(axis=0).mean()),
+                    gpu_hours=float(hours.sum()),
+                    list_value_usd=float((hours * price[np.ix_(sel, cols)]).sum()),
+                    unlisted_gpu_hours=float((hours * ~listed[np.ix_(sel, cols)]).sum()),
+                )
+            )
+    return rows

@@ -1,0 +1,426 @@
+"""The scenario file's shape: pydantic v2 models, units in field names, unknown keys refused.
+
+A scenario says what the lab has contracted (providers, sites, clusters, contracts) and the work it
+must run (teams, workloads), how the scheduler decides (policies) and how money comes in (finance).
+Cross-references (a cluster's site, a contract's clusters) are checked in `validate.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+from gpufleet.catalog.model import Accelerator, Precision, Price, Product
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A short lowercase id: letters, digits, - _ .")]
+PriorityClass = Literal["inference", "training", "research", "best-effort"]
+TopologyLevel = Literal["domain", "block", "cluster"]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)$")
+_UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds in a duration such as '1d', '6h', '30m', '1w'."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise ValueError(f"expected a duration such as 30m, 6h, 1d or 1w, got {text!r}")
+    seconds = float(m.group(1)) * _UNIT_S[m.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def _check_duration(text: str) -> str:
+    duration_seconds(text)
+    return text
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: a key we do not know is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ----------------------------------------------------------------------------------------- fleet
+
+
+class Horizon(Strict):
+    start: dt.date = Field(description="First day simulated (00:00 UTC).")
+    end: dt.date = Field(description="Last day simulated, inclusive (the run stops at its 24:00 UTC).")
+    step: Duration = Field("1d", description="Reporting step of the time series: 1h, 6h, 1d, 1w ...")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def step_s(self) -> float:
+        return duration_seconds(self.step)
+
+
+class Site(Strict):
+    name: Name
+    provider: Name
+    region: str = Field(description="The provider's region or campus, as the provider names it.")
+    geo: Name = Field("us", description="Demand region served from here (matches inference demand regions).")
+    power_mw: PositiveFloat = Field(description="Facility power budget in MW (IT load x PUE must fit).")
+    pue: float = Field(1.2, ge=1.0, le=3.0, description="Power usage effectiveness of the facility.")
+    power_usd_per_kwh: float | None = Field(
+        None, ge=0, description="Set when the lab pays for power apart from the GPU-hour price."
+    )
+
+
+class Cluster(Strict):
+    name: Name
+    site: Name
+    product: str = Field(description="Catalog product id, provider/sku.")
+    blocks: PositiveInt = Field(description="Spine blocks in the cluster's network.")
+    domains_per_block: PositiveInt = Field(description="NVLink domains under one spine block.")
+
+
+class Term(Strict):
+    start: dt.date
+    end: dt.date = Field(description="Last day of the term, inclusive.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Term:
+        if self.end < self.start:
+            raise ValueError(f"term end {self.end} is before its start {self.start}")
+        return self
+
+
+class RampStep(Strict):
+    date: dt.date
+    domains: int = Field(ge=0, description="Domains online from this date, cumulative over the contract.")
+
+
+class ShareStep(Strict):
+    date: dt.date
+    share: Share = Field(description="Share of the contract's derived full size online from this date.")
+
+
+class DerivedRamp(Strict):
+    """Full size = commitment / (term years x 8,760 h x price x GPUs per domain), reached by the schedule."""
+
+    derive: Literal["commitment"] = "commitment"
+    schedule: list[ShareStep] = Field(min_length=1)
+
+
+class Commitment(Strict):
+    total_usd: float | None = Field(None, gt=0, description="Total committed spend over the term.")
+    min_per_year_usd: float | None = Field(None, gt=0, description="Minimum spend per contract year.")
+    take_or_pay: bool = Field(True, description="Unused commitment is paid all the same.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Commitment:
+        if self.total_usd is None and self.min_per_year_usd is None:
+            raise ValueError("a commitment needs total_usd, min_per_year_usd or both")
+        return self
+
+
+class Contract(Strict):
+    name: Name
+    provider: Name
+    kind: Literal["committed", "on-demand", "capacity-block"] = "committed"
+    clusters: list[Name] = Field(min_length=1, description="Filled in this order as the ramp grows.")
+    product: str | None = Field(None, description="Catalog product; default: the clusters' product.")
+    term: Term | None = Field(None, description="Required for committed contracts; default the horizon.")
+    ramp: list[RampStep] | DerivedRamp | None = Field(
+        None,
+        description="Dated domain counts, or derived from commitment and price; none = all at term start.",
+    )
+    price_per_gpu_hour_usd: PositiveFloat | None = Field(
+        None, description="Negotiated price; default the catalog's list price for the product."
+    )
+    commitment: Commitment | None = None
+    cap_gpus: PositiveInt | None = Field(None, description="On-demand / capacity-block: most GPUs at once.")
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Contract:
+        if self.kind == "committed":
+            if self.term is None:
+                raise ValueError("a committed contract needs a term")
+            if self.cap_gpus is not None:
+                raise ValueError("cap_gpus is for on-demand and capacity-block contracts")
+        else:
+            if self.commitment is not None:
+                raise ValueError(f"a {self.kind} contract carries no commitment")
+            if self.cap_gpus is None:
+                raise ValueError(f"a {self.kind} contract needs cap_gpus")
+        if isinstance(self.ramp, DerivedRamp) and (
+            self.commitment is None or self.commitment.total_usd is None
+        ):
+            raise ValueError("a ramp derived from the commitment needs commitment.total_usd")
+        return self
+
+
+class Team(Strict):
+    name: Name
+    quota_share: Share = Field(description="Share of the fleet this team is entitled to.")
+    priority_class: PriorityClass = "research"
+    can_borrow: bool = Field(False, description="May use idle quota of others (reclaimed by preemption).")
+
+
+# ------------------------------------------------------------------------------------- workloads
+
+
+class Topology(Strict):
+    require: TopologyLevel | None = Field(None, description="The job must fit inside one such unit.")
+    prefer: TopologyLevel | None = Field(None, description="Placed inside one such unit where possible.")
+
+
+class Checkpointing(Strict):
+    interval_s: PositiveFloat | None = Field(None, description="Default: Young/Daly from cost and MTBF.")
+    cost_s: float = Field(30.0, ge=0, description="Time a checkpoint stalls training.")
+    restart_s: float | None = Field(None, ge=0, description="Restart overhead; default grows with job size.")
+
+
+class TrainingRun(Strict):
+    name: Name
+    team: Name
+    priority_class: PriorityClass | None = Field(None, description="Default: the team's class.")
+    params: PositiveFloat = Field(description="Parameters N.")
+    tokens: PositiveFloat = Field(description="Training tokens D.")
+    accelerator: str = Field(description="Catalog accelerator id the run is planned on.")
+    precision: Precision = "bf16"
+    gpus: PositiveInt
+    mfu: float | None = Field(
+        None, gt=0, le=1, description="Default: catalog MFU for the accelerator and scale."
+    )
+    sequence_length: PositiveInt | None = Field(None, description="Adds the attention FLOPs term when given.")
+    layers: PositiveInt | None = None
+    hidden_size: PositiveInt | None = None
+    topology: Topology = Field(default_factory=lambda: Topology(require="cluster", prefer="block"))
+    earliest_start: dt.date | None = None
+    deadline: dt.date | None = None
+    checkpoint: Checkpointing = Field(default_factory=Checkpointing)
+    allowed_providers: list[Name] | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> TrainingRun:
+        if self.earliest_start and self.deadline and self.deadline < self.earliest_start:
+            raise ValueError(f"deadline {self.deadline} is before earliest_start {self.earliest_start}")
+        return self
+
+
+class RegionDemand(Strict):
+    share: Share = Field(description="Share of users in this region.")
+    utc_offset_h: float = Field(0.0, ge=-12, le=14, description="Time zone of the region's daily cycle.")
+
+
+class SCurve(Strict):
+    midpoint: dt.date
+    saturation_weekly_users: PositiveFloat
+    steepness_per_year: PositiveFloat = 2.0
+
+
+class InferenceDemand(Strict):
+    weekly_users: PositiveFloat = Field(description="Weekly active users at the horizon start.")
+    tokens_per_user_per_day: PositiveFloat = Field(description="Tokens generated per weekly user per day.")
+    growth_per_month: float = Field(0.0, ge=-0.5, le=2.0, description="Compound monthly user growth.")
+    s_curve: SCurve | None = Field(None, description="Logistic user growth instead of a monthly rate.")
+    daily_peak_to_mean: float = Field(1.6, ge=1.0, le=5.0)
+    weekend_factor: float = Field(0.85, gt=0, le=2.0, description="Weekend demand relative to weekdays.")
+    regions: dict[Name, RegionDemand] = Field(
+        default_factory=lambda: {"us": RegionDemand(share=1.0, utc_offset_h=-6)}
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> InferenceDemand:
+        total = sum(r.share for r in self.regions.values())
+        if self.regions and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"region shares add up to {total:g}, not 1")
+        if self.s_curve is not None and self.growth_per_month:
+            raise ValueError("give growth_per_month or s_curve, not both")
+        return self
+
+
+class Inference(Strict):
+    name: Name
+    team: Name
+    priority_class: PriorityClass | None = None
+    model_class: Name = Field(description="Throughput class in the catalog (e.g. frontier-moe, dense-400b).")
+    replica_gpus: PositiveInt
+    headroom: float = Field(1.2, ge=1.0, le=5.0, description="Capacity above demand kept for bursts.")
+    tokens_per_s_per_gpu: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="Overrides of catalog throughput by accelerator id."
+    )
+    demand: InferenceDemand
+    allowed_providers: list[Name] | None = None
+    allowed_regions: list[Name] | None = Field(None, description="Site geos where replicas may run.")
+
+
+class TraceSource(Strict):
+    path: str = Field(description="Trace file, relative to the scenario file.")
+    format: Literal["philly", "openb", "generic"]
+    team_map: dict[str, Name] = Field(default_factory=dict, description="Trace field value -> team.")
+    class_map: dict[str, PriorityClass] = Field(default_factory=dict, description="Trace value -> class.")
+    start: dt.date | None = Field(
+        None, description="Trace time 0 is shifted to this date; default horizon start."
+    )
+
+
+class SyntheticSource(Strict):
+    source: str = Field("philly", description="Fitted parameters: a catalog name or a file path.")
+    jobs_per_day: PositiveFloat | None = Field(None, description="Fixed arrival rate.")
+    fleet_share: Share | None = Field(
+        None, description="Or: offered load as this share of the GPUs online, arrivals following the ramp."
+    )
+    size_scale: PositiveInt = Field(1, description="Each job's GPUs multiplied (coarser research jobs).")
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> SyntheticSource:
+        if (self.jobs_per_day is None) == (self.fleet_share is None):
+            raise ValueError("give exactly one of jobs_per_day or fleet_share")
+        return self
+
+
+class Stream(Strict):
+    name: Name
+    team: Name
+    priority_class: PriorityClass | None = None
+    trace: TraceSource | None = None
+    synthetic: SyntheticSource | None = None
+    topology: Topology = Field(default_factory=lambda: Topology(require="cluster", prefer="domain"))
+    allowed_providers: list[Name] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Stream:
+        if (self.trace is None) == (self.synthetic is None):
+            raise ValueError("a stream needs exactly one of trace or synthetic")
+        return self
+
+
+class Workload(Strict):
+    """One list item, holding exactly one kind of workload."""
+
+    training_run: TrainingRun | None = None
+    inference: Inference | None = None
+    stream: Stream | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            kinds = [k for k in ("training_run", "inference", "stream") if k in data]
+            if len(kinds) > 1:
+                raise ValueError(f"one workload per list item, got {', '.join(kinds)}")
+            if not kinds and not (set(data) - {"training_run", "inference", "stream"}):
+                raise ValueError("a workload item needs one of training_run, inference or stream")
+        return data
+
+    @property
+    def item(self) -> TrainingRun | Inference | Stream:
+        found = self.training_run or self.inference or self.stream
+        assert found is not None
+        return found
+
+
+# -------------------------------------------------------------------------------------- policies
+
+
+class ProviderChoice(Strict):
+    name: Literal["cheapest", "commitment-first", "diversify", "pinned"] = "commitment-first"
+    max_share: Share | None = Field(
+        None, description="diversify: cap on one provider's share of a team's use."
+    )
+    provider: Name | None = Field(None, description="pinned: the provider every workload uses.")
+
+
+class Preemption(Strict):
+    enabled: bool = True
+    order: list[PriorityClass] = Field(
+        default_factory=lambda: ["inference", "training", "research", "best-effort"],
+        description="Highest class first; a class may preempt those after it.",
+    )
+
+
+class Failures(Strict):
+    enabled: bool = True
+    rate_per_gpu_hour: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="Overrides of the catalog's interruption rate by accelerator id."
+    )
+    repair_hours: PositiveFloat = Field(4.0, description="Time a failed node is out of service.")
+
+
+class Policies(Strict):
+    mode: Literal["normal", "strict-fifo"] = Field(
+        "normal", description="strict-fifo: no topology, failures or backfill (a reference mode)."
+    )
+    placement: Literal["best-fit", "first-fit"] = "best-fit"
+    backfill: Literal["easy", "none"] = "easy"
+    fair_share: bool = True
+    preemption: Preemption = Field(default_factory=Preemption)
+    provider_choice: ProviderChoice = Field(default_factory=ProviderChoice)
+    overflow: bool = Field(False, description="May work spill onto on-demand / capacity-block contracts?")
+    failures: Failures = Field(default_factory=Failures)
+    autoscale_interval: Duration = Field("1h", description="Inference autoscaling tick.")
+
+
+# --------------------------------------------------------------------------------------- finance
+
+
+class RevenueScenario(Strict):
+    start_usd: PositiveFloat | None = Field(None, description="Revenue in start_year.")
+    start_year: int | None = Field(None, ge=2000, le=2100, description="Default: the horizon's first year.")
+    growth_per_year: float = Field(0.0, ge=-0.9, le=10.0)
+    usd_per_million_tokens: PositiveFloat | None = Field(None, description="Or revenue from tokens served.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RevenueScenario:
+        if (self.start_usd is None) == (self.usd_per_million_tokens is None):
+            raise ValueError("give start_usd (with growth_per_year) or usd_per_million_tokens")
+        return self
+
+
+class Finance(Strict):
+    revenue_scenarios: dict[Name, RevenueScenario] = Field(default_factory=dict)
+    inference_revenue_share: Share = Field(
+        1.0, description="Share of revenue attributed to inference, for its gross margin."
+    )
+
+
+class CatalogOverrides(Strict):
+    accelerators: list[Accelerator] = Field(default_factory=list)
+    products: list[Product] = Field(default_factory=list)
+    prices: list[Price] = Field(default_factory=list)
+
+
+# -------------------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    name: Name
+    description: str = ""
+    horizon: Horizon
+    seed: int = Field(0, ge=0)
+    catalog: CatalogOverrides = Field(default_factory=CatalogOverrides)
+    providers: list[Name] = Field(min_length=1)
+    sites: list[Site] = Field(min_length=1)
+    clusters: list[Cluster] = Field(min_length=1)
+    contracts: list[Contract] = Field(min_length=1)
+    teams: list[Team] = Field(default_factory=list)
+    workloads: list[Workload] = Field(default_factory=list)
+    policies: Policies = Field(default_factory=Policies)
+    finance: Finance = Field(default_factory=Finance)

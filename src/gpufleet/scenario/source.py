@@ -1,0 +1,89 @@
+"""YAML text -> plain data plus a map from field paths to line numbers, so errors can say file:line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from gpufleet.errors import InputError, Problem
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """('contracts', 0, 'term', 'end') -> 'contracts[0].term.end'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass
+class SourceMap:
+    """Where each field of a YAML document starts, by its path."""
+
+    file: str
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int | None:
+        """Line (1-based) of the longest prefix of `path` that the document has."""
+        for n in range(len(path), -1, -1):
+            found = self.lines.get(tuple(path[:n]))
+            if found is not None:
+                return found
+        return None
+
+    def where(self, path: Path) -> str:
+        line = self.line(path)
+        return f"{self.file}:{line}" if line is not None else self.file
+
+    def problem(self, path: Path, message: str) -> Problem:
+        return Problem(self.where(path), format_path(path), message)
+
+
+def _walk(node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = (*path, key)
+            smap.lines[child] = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(smap.where(child), format_path(child), "duplicate key"))
+            seen.add(key)
+            _walk(value_node, child, smap, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            smap.lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), smap, problems)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parse one YAML document; a syntax error or duplicate key is an InputError naming file:line."""
+    smap = SourceMap(file)
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{file}:{mark.line + 1}" if mark is not None else file
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        raise InputError([Problem(where, "", f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(file, "", f"YAML error: {exc}")]) from None
+    if node is not None:
+        smap.lines[()] = node.start_mark.line + 1
+        problems: list[Problem] = []
+        _walk(node, (), smap, problems)
+        if problems:
+            raise InputError(problems)
+    return data, smap
