@@ -77,6 +77,61 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "replicas": "float64",  # average replicas over the step
         "gpus": "float64",
     },
+    # one row per reporting step and priority class: work waiting for GPUs (demand not yet placed)
+    "queue": {
+        "time": TIME,
+        "class": "string",
+        "queued_jobs": "float64",  # average over the step
+        "queued_gpus": "float64",  # GPUs the waiting jobs ask for, average over the step
+    },
+    # ---- finance (computed from usage and the scenario's contracts) ----
+    # one row per contract and month
+    "ledger": {
+        "contract": "string",
+        "provider": "string",
+        "kind": "string",  # committed | on-demand | capacity-block
+        "month": TIME,
+        "contract_year": "int64",  # 1-based, from the term's start (anniversaries); 0 outside the term
+        "gpu_hours_available": "float64",
+        "gpu_hours_used": "float64",
+        "overflow_gpu_hours": "float64",
+        "price_per_gpu_hour_usd": "float64",
+        "usage_cost_usd": "float64",  # used GPU-hours x price
+        "minimum_accrued_usd": "float64",  # the yearly minimum accrued by days
+        "true_up_usd": "float64",  # paid at a contract-year end (or term end) to reach the minimum
+        "cost_due_usd": "float64",  # usage cost + true-up (what is billed for the month)
+        "unused_commitment_usd": "float64",  # committed but unused, booked at true-ups
+        "overflow_cost_usd": "float64",
+        "plan_usd": "float64",  # commitment spread over the term in proportion to capacity online
+        "power_cost_usd": "float64",  # where the lab pays power
+        "utilization_pct": "float64",
+        "coverage_pct": "float64",
+        "waste_pct": "float64",
+        "usd_per_used_gpu_hour": "float64",
+        "usd_per_pflop": "float64",  # effective $ per delivered PFLOP (at the accelerator's BF16 peak)
+    },
+    # one row per calendar year and provider
+    "spend": {
+        "year": "int64",
+        "provider": "string",
+        "spend_usd": "float64",
+        "commitment_due_usd": "float64",
+        "share_pct": "float64",
+    },
+    # one row per calendar year and revenue scenario
+    "portfolio": {
+        "year": "int64",
+        "scenario": "string",
+        "spend_usd": "float64",
+        "power_cost_usd": "float64",
+        "hhi": "float64",  # Herfindahl-Hirschman index of spend by provider, 0..10,000
+        "revenue_usd": "float64",
+        "inference_cost_usd": "float64",
+        "inference_gross_margin_pct": "float64",
+        "cash_gap_usd": "float64",  # spend - revenue (positive: money needed)
+        "cumulative_funding_need_usd": "float64",
+        "years_of_revenue_to_cover": "float64",  # remaining commitments / this year's revenue
+    },
 }
 
 
@@ -106,6 +161,10 @@ class RunTables:
     series: pd.DataFrame = field(default_factory=lambda: empty_table("series"))
     usage: pd.DataFrame = field(default_factory=lambda: empty_table("usage"))
     inference: pd.DataFrame = field(default_factory=lambda: empty_table("inference"))
+    queue: pd.DataFrame = field(default_factory=lambda: empty_table("queue"))
+    ledger: pd.DataFrame = field(default_factory=lambda: empty_table("ledger"))
+    spend: pd.DataFrame = field(default_factory=lambda: empty_table("spend"))
+    portfolio: pd.DataFrame = field(default_factory=lambda: empty_table("portfolio"))
 
     def items(self) -> list[tuple[str, pd.DataFrame]]:
         return [(f.name, getattr(self, f.name)) for f in fields(self)]
