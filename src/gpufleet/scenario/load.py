@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from gpufleet.catalog import Catalog, load_builtin_catalog
 from gpufleet.errors import InputError, Problem
 from gpufleet.scenario.schema import Scenario
-from gpufleet.scenario.source import Path, SourceMap, format_path, parse_yaml
+from gpufleet.scenario.source import Path, SourceMap, format_path, in_file_order, parse_yaml
 
 DEFAULT_NAME = "default"
 
@@ -97,7 +97,7 @@ def _pydantic_problems(exc: ValidationError, smap: SourceMap) -> list[Problem]:
         # pydantic adds the union member's name to a location ("list[RampStep]"); drop those parts
         loc: Path = tuple(p for p in err["loc"] if isinstance(p, int) or "[" not in str(p))
         problems.append(Problem(smap.where(loc), format_path(loc), _message(err)))
-    return problems
+    return in_file_order(problems)
 
 
 def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> LoadedScenario:

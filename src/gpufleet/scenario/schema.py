@@ -26,6 +26,7 @@ from gpufleet.catalog.model import Accelerator, Precision, Price, Product
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A short lowercase id: letters, digits, - _ .")]
 PriorityClass = Literal["inference", "training", "research", "best-effort"]
+DEFAULT_CLASS_ORDER: tuple[PriorityClass, ...] = ("inference", "training", "research", "best-effort")
 TopologyLevel = Literal["domain", "block", "cluster"]
 Share = Annotated[float, Field(ge=0, le=1)]
 
@@ -351,7 +352,7 @@ class ProviderChoice(Strict):
 class Preemption(Strict):
     enabled: bool = True
     order: list[PriorityClass] = Field(
-        default_factory=lambda: ["inference", "training", "research", "best-effort"],
+        default_factory=lambda: list(DEFAULT_CLASS_ORDER),
         description="Highest class first; a class may preempt those after it.",
     )
 

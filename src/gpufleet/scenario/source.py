@@ -46,6 +46,16 @@ class SourceMap:
         return Problem(self.where(path), format_path(path), message)
 
 
+def in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by line number (stable: same-line problems keep their order)."""
+
+    def line(p: Problem) -> int:
+        tail = p.where.rsplit(":", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    return sorted(problems, key=line)
+
+
 def _walk(node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem]) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -19,7 +20,7 @@ from gpufleet.scenario.ramp import (
     resolve_contract,
 )
 from gpufleet.scenario.schema import DerivedRamp, Inference, Scenario, Stream, TrainingRun
-from gpufleet.scenario.source import Path, SourceMap
+from gpufleet.scenario.source import Path, SourceMap, in_file_order
 
 
 def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
@@ -148,7 +149,8 @@ class _Checker:
             if price is None:
                 self.add(
                     ("contracts", i),
-                    f"no price: the catalog has no list price for '{product_id}'; give price_per_gpu_hour_usd",
+                    f"no price: the catalog has no list price for '{product_id}'; "
+                    "give price_per_gpu_hour_usd",
                 )
                 continue
             self.ramp(i)
@@ -165,7 +167,7 @@ class _Checker:
             resolved.append(rc)
         for name, held in holders.items():
             held.sort(key=lambda h: h[1])
-            for (a, _, a_end), (b, b_start, _) in zip(held, held[1:], strict=False):
+            for (a, _, a_end), (b, b_start, _) in itertools.pairwise(held):
                 if b_start <= a_end:
                     self.add(
                         ("contracts", b, "clusters"),
@@ -203,19 +205,20 @@ class _Checker:
                 for first, last, domains in spans:
                     changes[site][first] += domains * kw
                     changes[site][last + dt.timedelta(days=1)] -= domains * kw
-        for i, site in enumerate(s.sites):
+        for i, site_model in enumerate(s.sites):
             level = peak = 0.0
             peak_day = None
-            for day in sorted(changes.get(site.name, {})):
-                level += changes[site.name][day]
+            for day in sorted(changes.get(site_model.name, {})):
+                level += changes[site_model.name][day]
                 if level > peak + 1e-9:
                     peak, peak_day = level, day
-            facility_mw = peak * site.pue / 1000.0
-            if facility_mw > site.power_mw * (1 + 1e-9):
+            facility_mw = peak * site_model.pue / 1000.0
+            if facility_mw > site_model.power_mw * (1 + 1e-9):
                 self.add(
                     ("sites", i, "power_mw"),
-                    f"racks draw {peak / 1000:,.1f} MW IT x PUE {site.pue:g} = {facility_mw:,.1f} MW on "
-                    f"{peak_day}, above the site's budget of {site.power_mw:,.1f} MW",
+                    f"racks draw {peak / 1000:,.1f} MW IT x PUE {site_model.pue:g} = "
+                    f"{facility_mw:,.1f} MW on {peak_day}, above the site's budget of "
+                    f"{site_model.power_mw:,.1f} MW",
                 )
 
     # --------------------------------------------------------------------------------- work
@@ -280,10 +283,4 @@ def _kind(item: object) -> str:
 
 def cross_check(scenario: Scenario, catalog: Catalog, smap: SourceMap) -> list[Problem]:
     """Every problem the schema alone cannot see, in file order."""
-    problems = _Checker(scenario, catalog, smap).run()
-    return sorted(problems, key=lambda p: _line_of(p.where))
-
-
-def _line_of(where: str) -> int:
-    tail = where.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+    return in_file_order(_Checker(scenario, catalog, smap).run())
