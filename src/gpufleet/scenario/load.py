@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from gpufleet.catalog import Catalog, load_builtin_catalog
 from gpufleet.errors import InputError, Problem
-from gpufleet.scenario.schema import Scenario
+from gpufleet.scenario.schema import UNION_TAGS, Scenario
 from gpufleet.scenario.source import Path, SourceMap, format_path, in_file_order, parse_yaml
 
 DEFAULT_NAME = "default"
@@ -95,7 +95,9 @@ def _pydantic_problems(exc: ValidationError, smap: SourceMap) -> list[Problem]:
     problems = []
     for err in exc.errors():
         # pydantic adds the union member's name to a location ("list[RampStep]"); drop those parts
-        loc: Path = tuple(p for p in err["loc"] if isinstance(p, int) or "[" not in str(p))
+        loc: Path = tuple(
+            p for p in err["loc"] if isinstance(p, int) or ("[" not in p and p not in UNION_TAGS)
+        )
         problems.append(Problem(smap.where(loc), format_path(loc), _message(err)))
     return in_file_order(problems)
 

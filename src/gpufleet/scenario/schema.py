@@ -15,9 +15,11 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PositiveFloat,
     PositiveInt,
+    Tag,
     model_validator,
 )
 
@@ -126,6 +128,18 @@ class DerivedRamp(Strict):
     schedule: list[ShareStep] = Field(min_length=1)
 
 
+def _ramp_kind(value: Any) -> str:
+    return "derived" if isinstance(value, dict | DerivedRamp) else "dated"
+
+
+# Tagged by the input's shape, so an error names the field inside the form the user wrote.
+Ramp = Annotated[
+    Annotated[list[RampStep], Tag("dated")] | Annotated[DerivedRamp, Tag("derived")],
+    Discriminator(_ramp_kind),
+]
+UNION_TAGS = frozenset({"dated", "derived"})
+
+
 class Commitment(Strict):
     total_usd: float | None = Field(None, gt=0, description="Total committed spend over the term.")
     min_per_year_usd: float | None = Field(None, gt=0, description="Minimum spend per contract year.")
@@ -145,7 +159,7 @@ class Contract(Strict):
     clusters: list[Name] = Field(min_length=1, description="Filled in this order as the ramp grows.")
     product: str | None = Field(None, description="Catalog product; default: the clusters' product.")
     term: Term | None = Field(None, description="Required for committed contracts; default the horizon.")
-    ramp: list[RampStep] | DerivedRamp | None = Field(
+    ramp: Ramp | None = Field(
         None,
         description="Dated domain counts, or derived from commitment and price; none = all at term start.",
     )

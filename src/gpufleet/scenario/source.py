@@ -73,11 +73,23 @@ def _walk(node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem])
             _walk(item, (*path, i), smap, problems)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: pydantic parses them and reports an impossible date
+    (2026-02-30) as a field error with its line, instead of a crash inside the YAML library."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document; a syntax error or duplicate key is an InputError naming file:line."""
     smap = SourceMap(file)
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

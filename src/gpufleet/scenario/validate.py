@@ -115,6 +115,8 @@ class _Checker:
                     ok = False
                     continue
                 cl = clusters[name]
+                if cl.product not in self.catalog.products:
+                    ok = False  # reported on the cluster itself
                 products.add(cl.product)
                 site = sites.get(cl.site)
                 if site is not None and site.provider != c.provider:
