@@ -1,0 +1,1 @@
+"""Demand models: training runs, inference demand, job streams (trace readers and synthetic generators)."""

@@ -1,0 +1,64 @@
+"""Failure rates, restart overhead, Young/Daly and goodput against hand calculation (DESIGN.md)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gpufleet.workload import reliability as rel
+
+
+def test_h100_rate_is_the_llama3_calibration() -> None:
+    hand = 419 / (54 * 24 * 16384)  # 419 unexpected interruptions, 54 days, 16,384 GPUs
+    assert rel.failure_rate_per_gpu_hour("h100") == pytest.approx(hand)
+    assert 1.9e-5 < hand < 2.1e-5  # DESIGN.md: about 2.0e-5
+    # a 16k-GPU job fails every ~3 h, a 100k-GPU job every ~30 min (DESIGN.md)
+    assert rel.job_mtbf_s(16384, hand) / 3600 == pytest.approx(3.09, abs=0.05)
+    assert 25 < rel.job_mtbf_s(100_000, hand) / 60 < 35
+
+
+def test_overrides_and_assumed_multipliers() -> None:
+    assert rel.failure_rate_per_gpu_hour("gb200", {"gb200": 5e-5}) == 5e-5
+    base = rel.failure_rate_per_gpu_hour("h100")
+    assert rel.failure_rate_per_gpu_hour("gb200") >= base  # a stated assumption: not more reliable
+    assert rel.failure_rate_per_gpu_hour("not-in-catalog") > 0
+
+
+def test_restart_overhead_passes_through_the_sourced_points() -> None:
+    assert rel.restart_overhead_s(16384) == pytest.approx(200.0)
+    assert rel.restart_overhead_s(98000) == pytest.approx(900.0)
+    assert rel.restart_overhead_s(1) == pytest.approx(60.0)  # the floor
+    # power law between: geometric mean of sizes -> geometric mean of times
+    mid = math.sqrt(16384 * 98000)
+    assert rel.restart_overhead_s(round(mid)) == pytest.approx(math.sqrt(200 * 900), rel=1e-4)
+
+
+@given(st.integers(min_value=1, max_value=2_000_000), st.integers(min_value=1, max_value=2_000_000))
+def test_restart_grows_with_size(a: int, b: int) -> None:
+    lo, hi = sorted((a, b))
+    assert rel.restart_overhead_s(lo) <= rel.restart_overhead_s(hi)
+
+
+def test_young_daly_and_goodput_by_hand() -> None:
+    c, m, r = 30.0, 11135.0, 200.0
+    tau = rel.young_daly_interval_s(c, m)
+    assert tau == pytest.approx((2 * 30 * 11135) ** 0.5)
+    g = rel.expected_goodput(c, tau, r, m)
+    assert g == pytest.approx(1 - 30 / tau - (tau / 2 + 200) / 11135)
+    assert rel.expected_goodput(0.0, 0.0, 100.0, 1000.0) == pytest.approx(0.9)
+    assert rel.expected_goodput(10.0, 100.0, 5000.0, 1000.0) == 0.0  # clipped, never negative
+
+
+@given(
+    st.floats(min_value=0.1, max_value=600),
+    st.floats(min_value=60, max_value=1e6),
+    st.floats(min_value=0, max_value=900),
+)
+def test_young_daly_is_the_best_interval(c: float, m: float, r: float) -> None:
+    tau = rel.young_daly_interval_s(c, m)
+    best = rel.expected_goodput(c, tau, r, m)
+    for f in (0.5, 0.8, 1.25, 2.0):
+        assert rel.expected_goodput(c, tau * f, r, m) <= best + 1e-12
