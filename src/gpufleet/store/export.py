@@ -1,0 +1,49 @@
+"""Export a run's tables as Parquet or CSV files, each written whole (temp file, then rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from gpufleet.store.meta import RunMeta
+from gpufleet.tables import RunTables
+
+EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
+
+
+def write_run_files(meta: RunMeta, tables: RunTables, directory: Path, format: str) -> list[Path]:
+    """One file per table (`jobs.parquet` ...) plus `run.json`; returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, df in tables.items():
+        target = directory / f"{name}.{format}"
+        _atomic(target, partial(_write_table, df, format))
+        written.append(target)
+    target = directory / "run.json"
+    _atomic(target, lambda p: p.write_text(json.dumps(meta.to_dict(), indent=2) + "\n"))
+    written.append(target)
+    return written
+
+
+def _write_table(df: pd.DataFrame, format: str, path: Path) -> None:
+    if format == "parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _atomic(target: Path, write: Callable[[Path], object]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

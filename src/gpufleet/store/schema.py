@@ -1,0 +1,91 @@
+"""The store's layout in DuckDB, derived from the run tables' SCHEMAS: DDL, version, and frame conversions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from gpufleet.tables import SCHEMAS, TIME, check_table
+
+# Bump when the store's own layout changes (the `runs` table, the meta table, how tables are keyed).
+STORE_LAYOUT = 1
+META_TABLE = "gpufleet_store"
+RUNS_TABLE = "runs"
+ROW_COLUMN = "_row"  # keeps each table's row order through the round trip
+
+_SQL_TYPES = {
+    "int64": "BIGINT",
+    "Int64": "BIGINT",
+    "float64": "DOUBLE",
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "boolean": "BOOLEAN",
+    TIME: "TIMESTAMP",  # stored as naive UTC; localized again on load
+}
+
+RUNS_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR PRIMARY KEY",
+    "scenario_name": "VARCHAR NOT NULL",
+    "content_hash": "VARCHAR NOT NULL",
+    "seed": "BIGINT NOT NULL",
+    "gpufleet_version": "VARCHAR NOT NULL",
+    "started": "TIMESTAMP NOT NULL",
+    "finished": "TIMESTAMP NOT NULL",
+    "status": "VARCHAR NOT NULL",
+    "wall_s": "DOUBLE NOT NULL",
+}
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier (columns such as `class` and `end` are keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def schema_version() -> str:
+    """The layout number and a fingerprint of every table's columns and dtypes: any change makes a new one."""
+    blob = json.dumps({"layout": STORE_LAYOUT, "runs": RUNS_COLUMNS, "tables": SCHEMAS}, sort_keys=True)
+    return f"{STORE_LAYOUT}.{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+
+
+def sql_type(dtype: str) -> str:
+    try:
+        return _SQL_TYPES[dtype]
+    except KeyError:
+        raise ValueError(f"no SQL type for dtype {dtype!r}; add it to store/schema.py") from None
+
+
+def create_statements() -> list[str]:
+    """DDL for a new store: the meta table, `runs`, and one table per run table keyed by run id."""
+    stmts = [
+        f"CREATE TABLE {q(META_TABLE)} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+        f"CREATE TABLE {q(RUNS_TABLE)} (" + ", ".join(f"{q(c)} {t}" for c, t in RUNS_COLUMNS.items()) + ")",
+    ]
+    for name, schema in SCHEMAS.items():
+        cols = [f"{q('run_id')} VARCHAR NOT NULL", f"{q(ROW_COLUMN)} BIGINT NOT NULL"]
+        cols += [f"{q(c)} {sql_type(t)}" for c, t in schema.items()]
+        stmts.append(f"CREATE TABLE {q(name)} ({', '.join(cols)})")
+    return stmts
+
+
+def to_db_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table checked against its schema, with a row number, times as naive UTC for DuckDB."""
+    out = check_table(name, df)
+    for col, dtype in SCHEMAS[name].items():
+        if dtype == TIME:
+            out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
+    out.insert(0, ROW_COLUMN, np.arange(len(out), dtype="int64"))
+    return out
+
+
+def from_db_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A table read back from DuckDB, with the declared dtypes (times in UTC again)."""
+    out = df.drop(columns=[c for c in ("run_id", ROW_COLUMN) if c in df.columns])
+    for col, dtype in SCHEMAS[name].items():
+        if dtype == TIME:
+            out[col] = pd.to_datetime(out[col]).astype("datetime64[us]").dt.tz_localize("UTC")
+        elif dtype in ("int64",) and out[col].dtype != "int64":
+            out[col] = out[col].astype("int64")
+    return check_table(name, out)
