@@ -103,6 +103,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "unused_commitment_usd": "float64",  # committed but unused, booked at true-ups
         "overflow_cost_usd": "float64",
         "plan_usd": "float64",  # commitment spread over the term in proportion to capacity online
+        "projected_shortfall_usd": "float64",  # unused commitment expected by term end at this utilization
         "power_cost_usd": "float64",  # where the lab pays power
         "utilization_pct": "float64",
         "coverage_pct": "float64",
