@@ -338,7 +338,7 @@ class Workload(Strict):
     @classmethod
     def _exactly_one(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            kinds = [k for k in ("training_run", "inference", "stream") if k in data]
+            kinds = [k for k in ("training_run", "inference", "stream") if data.get(k) is not None]
             if len(kinds) > 1:
                 raise ValueError(f"one workload per list item, got {', '.join(kinds)}")
             if not kinds and not (set(data) - {"training_run", "inference", "stream"}):
