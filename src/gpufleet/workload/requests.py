@@ -1,0 +1,48 @@
+"""Request traces (one row per LLM request) and the within-hour shape and token mix measured on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from gpufleet.workload.inference import WithinHour
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTrace:
+    """LLM requests sorted by arrival: seconds from the trace's start, prompt and output tokens."""
+
+    arrived_s: npt.NDArray[np.float64]
+    prompt_tokens: npt.NDArray[np.int64]
+    output_tokens: npt.NDArray[np.int64]
+    name: str = ""
+
+    def __len__(self) -> int:
+        return len(self.arrived_s)
+
+
+def per_minute_output_tokens(trace: RequestTrace) -> npt.NDArray[np.float64]:
+    """Output tokens arriving in each whole minute of the trace (a partial last minute dropped)."""
+    if len(trace) == 0:
+        return np.zeros(0)
+    minute = np.floor(trace.arrived_s / 60.0).astype(np.int64)
+    full = int(np.floor(float(trace.arrived_s[-1]) / 60.0))  # the last minute is incomplete
+    sums = np.bincount(minute, weights=trace.output_tokens.astype(np.float64), minlength=full + 1)
+    return np.asarray(sums[: max(full, 1)], dtype=np.float64)
+
+
+def within_hour(trace: RequestTrace) -> WithinHour:
+    """Peak-minute / mean output-token rate and prompt tokens per output token of a request trace."""
+    per_min = per_minute_output_tokens(trace)
+    mean = float(per_min.mean()) if len(per_min) else 0.0
+    out_total = float(trace.output_tokens.sum())
+    return WithinHour(
+        name=trace.name,
+        requests=len(trace),
+        minute_peak_to_mean=float(per_min.max() / mean) if mean > 0 else 1.0,
+        prompt_tokens_per_output_token=float(trace.prompt_tokens.sum()) / out_total if out_total else 0.0,
+        mean_output_tokens=out_total / len(trace) if len(trace) else 0.0,
+        source=trace.name,
+    )
