@@ -62,7 +62,8 @@ def report_error(exc: GpufleetError) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app; a known error exits 2 (bad input) or 1, never with a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode, an Exit raised inside a command comes back as its status
+        status = app(args=argv, standalone_mode=False)
     except GpufleetError as exc:
         return report_error(exc)
     except typer.Exit as exc:
@@ -83,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
             f"error: internal error: {type(exc).__name__}: {exc} (set GPUFLEET_DEBUG=1 for details)", err=True
         )
         return 1
-    return 0
+    return status if isinstance(status, int) else 0
