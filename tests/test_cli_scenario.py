@@ -42,12 +42,14 @@ def test_validate_ok_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_validate_json_lists_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SMALL.read_text().replace("seed: 7", "seed: -7"))
+    text = SMALL.read_text().replace("seed: 7", "seed: -7")
+    bad.write_text(text)
+    seed_line = text.splitlines().index("seed: -7") + 1
     res = run_cli("validate", str(bad), "--json", capsys=capsys)
     assert res.code == 2
     doc = json.loads(res.stdout)
     assert doc["ok"] is False
-    assert doc["problems"][0]["field"] == "seed" and doc["problems"][0]["where"] == f"{bad}:3"
+    assert doc["problems"][0]["field"] == "seed" and doc["problems"][0]["where"] == f"{bad}:{seed_line}"
 
 
 def test_usage_errors_exit_2_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
