@@ -1,0 +1,404 @@
+"""The contract ledger: per contract and month, cost at the contract price, take-or-pay accrual and
+true-ups, burn against plan, power cost and the FinOps figures (DESIGN.md, "Take-or-pay").
+
+The engine's `usage` table is monthly; the ledger works day by day so that contract years (which run
+from the term's start, anniversaries) can end mid-month. Each usage month is spread over its days in
+proportion to the GPUs the engine allocated on that contract (from `series`), else to the capacity
+online (the ramp), else evenly; monthly totals are kept exactly. A month in which a contract year ends
+gives two ledger rows, one per contract year, both dated at the first instant of the month.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from gpufleet.catalog import Catalog
+from gpufleet.scenario.ramp import ResolvedContract, resolve_contracts
+from gpufleet.scenario.schema import Commitment, Scenario
+from gpufleet.tables import CLASS_COLUMN, check_table, empty_table
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+HOURS_PER_DAY = 24.0
+SECONDS_PER_DAY = 86_400.0
+KWH_PER_MWH = 1_000.0
+FLOP_PER_PFLOP = 1e15
+
+
+@dataclass(frozen=True, slots=True)
+class ContractYear:
+    """One contract year: from an anniversary of the term's start to the day before the next (or term end)."""
+
+    index: int  # 1-based
+    start: dt.date
+    end: dt.date  # inclusive; the term's end for a last, shorter year
+    full_days: int  # days from this anniversary to the next (365 or 366): the minimum's divisor
+
+
+def anniversary(start: dt.date, years: int) -> dt.date:
+    """`start` moved on by whole years; 29 February becomes 28 February in a common year."""
+    year = start.year + years
+    return dt.date(year, start.month, min(start.day, calendar.monthrange(year, start.month)[1]))
+
+
+def contract_years(start: dt.date, end: dt.date) -> list[ContractYear]:
+    """The contract years of a term [start, end] (inclusive)."""
+    out: list[ContractYear] = []
+    k = 0
+    while (first := anniversary(start, k)) <= end:
+        nxt = anniversary(start, k + 1)
+        out.append(ContractYear(k + 1, first, min(nxt - dt.timedelta(days=1), end), (nxt - first).days))
+        k += 1
+    return out
+
+
+@dataclass
+class _Axis:
+    """Day arrays for one contract over the span that covers both its term and the horizon."""
+
+    first: int  # ordinal of day 0
+    days: int
+    in_horizon: npt.NDArray[np.bool_]
+    in_term: npt.NDArray[np.bool_]
+    year: Ints  # contract year per day, 0 outside the term
+    cap_hours: Floats  # GPU-hours online by the ramp (whole term, beyond the horizon too)
+    avail: Floats  # from `usage`, horizon days only
+    used: Floats
+    overflow: Floats
+    power_usd: Floats
+
+    def index(self, day: dt.date) -> int:
+        return day.toordinal() - self.first
+
+
+def _ramp_gpus(rc: ResolvedContract, first: int, days: int) -> Floats:
+    out = np.zeros(days)
+    for date, domains in sorted(rc.ramp):
+        out[max(date.toordinal() - first, 0) :] = domains * rc.product.gpus_per_domain
+    return out
+
+
+def _series_daily(
+    series: pd.DataFrame, scenario: Scenario, h_first: int, h_days: int
+) -> dict[str, tuple[Floats, Floats, Floats]]:
+    """Per contract, over the horizon's days: allocated GPU-hours, capacity GPU-hours, power $."""
+    if series.empty:
+        return {}
+    step_s = scenario.horizon.step_s
+    origin = pd.Timestamp(dt.date.fromordinal(h_first), tz="UTC")
+    secs = (pd.to_datetime(series["time"], utc=True) - origin).dt.total_seconds().to_numpy(np.float64)
+    hours = np.clip(np.minimum(secs + step_s, h_days * SECONDS_PER_DAY) - np.maximum(secs, 0.0), 0.0, None)
+    hours /= 3600.0
+    alloc_cols = [f"allocated_{c}_gpus" for c in CLASS_COLUMN.values()]
+    alloc = series[alloc_cols].to_numpy(np.float64).sum(axis=1) * hours
+    cap = series["capacity_gpus"].to_numpy(np.float64) * hours
+    site_of = {c.name: c.site for c in scenario.clusters}
+    kwh_price = {s.name: s.power_usd_per_kwh or 0.0 for s in scenario.sites}
+    price = np.array([kwh_price.get(site_of.get(str(c), ""), 0.0) for c in series["cluster"]])
+    power = series["power_mw"].to_numpy(np.float64) * KWH_PER_MWH * hours * price
+    span = max(1, round(step_s / SECONDS_PER_DAY))  # a step longer than a day is spread over its days
+    day0 = np.floor(secs / SECONDS_PER_DAY).astype(np.int64)
+    contract = series["contract"].astype("string").fillna("").to_numpy(str)
+    out: dict[str, tuple[Floats, Floats, Floats]] = {}
+    for name in np.unique(contract):
+        if not name:
+            continue  # no contract holds the cluster: no capacity, nothing to bill
+        sel = contract == name
+        idx = (day0[sel][:, None] + np.arange(span)[None, :]).ravel()
+        ok = (idx >= 0) & (idx < h_days)
+        arrays = []
+        for values in (alloc[sel], cap[sel], power[sel]):
+            acc = np.zeros(h_days)
+            np.add.at(acc, idx[ok], np.repeat(values / span, span)[ok])
+            arrays.append(acc)
+        out[str(name)] = (arrays[0], arrays[1], arrays[2])
+    return out
+
+
+def _spread(total: float, weights: list[Floats], mask: npt.NDArray[np.bool_]) -> Floats:
+    """`total` over the days in `mask`, in proportion to the first weights that are positive there."""
+    out = np.zeros(mask.shape)
+    if total == 0.0 or not mask.any():
+        return out
+    for w in weights:
+        wm = np.where(mask, w, 0.0)
+        s = wm.sum()
+        if s > 0:
+            return np.asarray(total * wm / s, dtype=np.float64)
+    return np.where(mask, total / mask.sum(), 0.0)
+
+
+def _axis(
+    rc: ResolvedContract,
+    scenario: Scenario,
+    usage: pd.DataFrame,
+    daily: tuple[Floats, Floats, Floats] | None,
+) -> _Axis:
+    h0, h1 = scenario.horizon.start.toordinal(), scenario.horizon.end.toordinal()
+    t0, t1 = rc.start.toordinal(), rc.end.toordinal()
+    first, last = min(h0, t0), max(h1, t1)
+    days = last - first + 1
+    ords = np.arange(first, last + 1)
+    in_h = (ords >= h0) & (ords <= h1)
+    in_t = (ords >= t0) & (ords <= t1)
+    year = np.zeros(days, dtype=np.int64)
+    for cy in contract_years(rc.start, rc.end):
+        year[cy.start.toordinal() - first : cy.end.toordinal() - first + 1] = cy.index
+    cap_hours = np.where(in_t, _ramp_gpus(rc, first, days) * HOURS_PER_DAY, 0.0)
+    alloc_h = np.zeros(days)
+    cap_s = np.zeros(days)
+    power = np.zeros(days)
+    if daily is not None:
+        a, c, p = daily
+        sl = slice(h0 - first, h1 - first + 1)
+        alloc_h[sl], cap_s[sl], power[sl] = a, c, p
+    avail = np.zeros(days)
+    used = np.zeros(days)
+    over = np.zeros(days)
+    month_of = np.array([dt.date.fromordinal(int(o)).replace(day=1).toordinal() for o in ords])
+    months = pd.to_datetime(usage["month"], utc=True)
+    columns = [
+        usage[c].to_numpy(np.float64) for c in ("gpu_hours_available", "gpu_hours_used", "overflow_gpu_hours")
+    ]
+    for i, (year_no, month_no) in enumerate(zip(months.dt.year, months.dt.month, strict=True)):
+        in_month = (month_of == dt.date(int(year_no), int(month_no), 1).toordinal()) & in_h
+        where = in_month & in_t if (in_month & in_t).any() else in_month
+        avail += _spread(float(columns[0][i]), [cap_s, cap_hours], where)
+        used += _spread(float(columns[1][i]), [alloc_h, cap_s, cap_hours], where)
+        over += _spread(float(columns[2][i]), [alloc_h, cap_s, cap_hours], where)
+    return _Axis(first, days, in_h, in_t, year, cap_hours, avail, used, over, power)
+
+
+def commitment_total(commitment: Commitment, years: list[ContractYear]) -> float:
+    """The commitment over the whole term: total_usd, else the yearly minimums (prorated for a short year)."""
+    if commitment.total_usd is not None:
+        return commitment.total_usd
+    assert commitment.min_per_year_usd is not None
+    return sum(commitment.min_per_year_usd * ((y.end - y.start).days + 1) / y.full_days for y in years)
+
+
+def _safe_div(a: Floats, b: Floats, scale: float = 1.0) -> Floats:
+    out = np.full(a.shape, np.nan)
+    np.divide(a * scale, b, out=out, where=b != 0)
+    return out
+
+
+def _contract_rows(
+    rc: ResolvedContract, commitment: Commitment | None, ax: _Axis, peak_flops: float
+) -> pd.DataFrame:
+    price = rc.price_per_gpu_hour_usd
+    on_commitment = rc.kind == "committed"
+    committed = on_commitment and commitment is not None
+    years = contract_years(rc.start, rc.end)
+    h_last = int(np.flatnonzero(ax.in_horizon)[-1])
+    # days the ledger covers: the horizon's days inside the term, and any outside it with activity
+    active = (ax.used > 0) | (ax.avail > 0) | (ax.overflow > 0) | (ax.power_usd > 0)
+    keep = ax.in_horizon & (ax.in_term | active)
+
+    if on_commitment:
+        used = ax.used
+        over = np.zeros(ax.days)
+    else:
+        used = np.maximum(ax.used, ax.overflow)  # on-demand capacity: every hour used is overflow
+        over = used
+    usage_cost = np.where(keep, used * price, 0.0)
+
+    accrual = np.zeros(ax.days)
+    plan = np.zeros(ax.days)
+    true_up = np.zeros(ax.days)
+    unused = np.zeros(ax.days)
+    projected = np.zeros(ax.days)
+    if committed:
+        assert commitment is not None
+        total = commitment_total(commitment, years)
+        cap_term = ax.cap_hours.sum()
+        plan = total * (ax.cap_hours / cap_term if cap_term > 0 else ax.in_term / ax.in_term.sum())
+        if commitment.min_per_year_usd is not None:
+            for y in years:
+                a, b = ax.index(y.start), ax.index(y.end)
+                accrual[a : b + 1] = commitment.min_per_year_usd / y.full_days
+        # the ledger starts at the horizon: a year or term begun before it counts from there
+        counted = keep | (~ax.in_horizon & (np.arange(ax.days) > h_last) & ax.in_term)
+        accrual = np.where(counted, accrual, 0.0)
+        for y in years if commitment.min_per_year_usd is not None else []:
+            a, b = ax.index(y.start), ax.index(y.end)
+            if b > h_last or not keep[a : b + 1].any():
+                continue  # not yet due inside the run, or wholly before it
+            short = max(0.0, accrual[a : b + 1].sum() - usage_cost[a : b + 1].sum())
+            unused[b] += short
+            if commitment.take_or_pay:
+                true_up[b] += short
+        if commitment.total_usd is not None:
+            t_end = ax.index(rc.end)
+            if t_end <= h_last:
+                share = plan[counted].sum()  # the part of the total that falls inside the ledger
+                paid = (usage_cost + true_up)[ax.in_term].sum()
+                short = max(0.0, share - paid)
+                unused[t_end] += short
+                if commitment.take_or_pay:
+                    true_up[t_end] += short
+        projected = _projected_shortfall(rc, commitment, ax, years, usage_cost, true_up, accrual, plan)
+        plan = np.where(keep, plan, 0.0)
+
+    frame = pd.DataFrame(
+        {
+            "ord": np.arange(ax.first, ax.first + ax.days),
+            "contract_year": ax.year,
+            "gpu_hours_available": ax.avail,
+            "gpu_hours_used": used,
+            "overflow_gpu_hours": over,
+            "usage_cost_usd": usage_cost,
+            "minimum_accrued_usd": accrual,
+            "true_up_usd": true_up,
+            "unused_commitment_usd": unused,
+            "plan_usd": plan,
+            "power_cost_usd": ax.power_usd,
+            "projected_shortfall_usd": projected,
+        }
+    )[keep]
+    if frame.empty:
+        return frame
+    dates = [dt.date.fromordinal(int(o)) for o in frame["ord"]]
+    frame["month"] = pd.to_datetime([d.replace(day=1) for d in dates], utc=True)
+    sums = [c for c in frame.columns if c not in ("ord", "month", "contract_year", "projected_shortfall_usd")]
+    agg = {c: "sum" for c in sums} | {"projected_shortfall_usd": "last", "ord": "min"}
+    rows = frame.groupby(["month", "contract_year"]).agg(agg).reset_index().sort_values("ord")
+    rows["contract"] = rc.name
+    rows["provider"] = rc.provider
+    rows["kind"] = rc.kind
+    rows["price_per_gpu_hour_usd"] = price
+    rows["overflow_cost_usd"] = rows["overflow_gpu_hours"] * price
+    rows["cost_due_usd"] = rows["usage_cost_usd"] + rows["true_up_usd"]
+    spent = (rows["cost_due_usd"] + rows["power_cost_usd"]).to_numpy()
+    used_h = rows["gpu_hours_used"].to_numpy()
+    rows["utilization_pct"] = _safe_div(used_h, rows["gpu_hours_available"].to_numpy(), 100.0)
+    basis = np.where(rows["minimum_accrued_usd"] > 0, rows["minimum_accrued_usd"], rows["plan_usd"])
+    rows["waste_pct"] = _safe_div(np.maximum(basis - rows["usage_cost_usd"].to_numpy(), 0.0), basis, 100.0)
+    rows["usd_per_used_gpu_hour"] = _safe_div(spent, used_h)
+    rows["usd_per_pflop"] = _safe_div(spent, used_h * 3600.0 * peak_flops / FLOP_PER_PFLOP)
+    rows["committed_used"] = used_h if on_commitment else 0.0
+    return rows
+
+
+def _projected_shortfall(
+    rc: ResolvedContract,
+    commitment: Commitment,
+    ax: _Axis,
+    years: list[ContractYear],
+    usage_cost: Floats,
+    true_up: Floats,
+    accrual: Floats,
+    plan: Floats,
+) -> Floats:
+    """Per day: commitment still to be paid for unused capacity by term end, if the rest of the term
+    runs at the utilization seen so far in the month (the month to date; cumulative if none yet;
+    NaN before any capacity is online).
+
+    Defined on the ledger's days; the row takes the value on its last day.
+    """
+    price = rc.price_per_gpu_hour_usd
+    cum_used = np.cumsum(ax.used)
+    cum_avail = np.cumsum(ax.avail)
+    cum_cost = np.cumsum(usage_cost)
+    cum_paid = np.cumsum(usage_cost + true_up)
+    cum_cap = np.cumsum(ax.cap_hours * price)
+    cum_accr = np.cumsum(accrual)
+    cum_plan = np.cumsum(plan)
+
+    def rng(cum: Floats, a: int, b: int) -> float:  # sum over days a..b inclusive
+        if b < a:
+            return 0.0
+        return float(cum[b] - (cum[a - 1] if a > 0 else 0.0))
+
+    t0, t1 = ax.index(rc.start), ax.index(rc.end)
+    h_idx = np.flatnonzero(ax.in_horizon)
+    out = np.zeros(ax.days)
+    month_start = 0
+    for e in h_idx:
+        day = dt.date.fromordinal(ax.first + int(e))
+        if day.day == 1 or e == h_idx[0]:
+            month_start = int(e)
+        if e > t1 or e < t0:
+            continue
+        avail = rng(cum_avail, month_start, int(e))
+        if avail <= 0:
+            avail = rng(cum_avail, max(t0, int(h_idx[0])), int(e))
+            used = rng(cum_used, max(t0, int(h_idx[0])), int(e))
+        else:
+            used = rng(cum_used, month_start, int(e))
+        if avail <= 0:
+            out[e] = np.nan  # no capacity seen yet: no run rate to project from
+            continue
+        util = used / avail
+        short = 0.0
+        future_year_short = 0.0
+        if commitment.min_per_year_usd is not None:
+            for y in years:
+                a, b = ax.index(y.start), ax.index(y.end)
+                if b <= e:
+                    continue  # trued up already
+                minimum = rng(cum_accr, a, b)
+                expected = rng(cum_cost, a, int(e)) + util * rng(cum_cap, max(a, int(e) + 1), b)
+                future_year_short += max(0.0, minimum - expected)
+        short += future_year_short
+        if commitment.total_usd is not None and t1 > e:
+            total = rng(cum_plan, 0, ax.days - 1) - rng(cum_plan, 0, int(h_idx[0]) - 1)
+            expected = rng(cum_paid, t0, int(e)) + util * rng(cum_cap, int(e) + 1, t1) + future_year_short
+            short += max(0.0, total - expected)
+        out[e] = short
+    return out
+
+
+def build_ledger(
+    usage: pd.DataFrame, series: pd.DataFrame, scenario: Scenario, catalog: Catalog
+) -> pd.DataFrame:
+    """The `ledger` table: one row per contract and month (two where a contract year ends mid-month)."""
+    contracts = resolve_contracts(scenario, catalog)
+    by_name = {c.name: c for c in scenario.contracts}
+    known = {rc.name for rc in contracts}
+    unknown = sorted(set(usage["contract"].dropna().astype(str)) - known)
+    if unknown:
+        raise ValueError(f"usage names contracts the scenario does not have: {', '.join(unknown)}")
+    h0 = scenario.horizon.start.toordinal()
+    h_days = scenario.horizon.end.toordinal() - h0 + 1
+    daily = _series_daily(series, scenario, h0, h_days)
+    parts = []
+    for rc in contracts:
+        rows_u = usage[usage["contract"].astype(str) == rc.name]
+        ax = _axis(rc, scenario, rows_u, daily.get(rc.name))
+        peak = catalog.accelerator_of(rc.product.id).peak_flops("bf16")
+        rows = _contract_rows(rc, by_name[rc.name].commitment, ax, peak)
+        if not rows.empty:
+            parts.append(rows)
+    if not parts:
+        return empty_table("ledger")
+    ledger = pd.concat(parts, ignore_index=True)
+    ledger["coverage_pct"] = _coverage(ledger)
+    return check_table("ledger", ledger)
+
+
+def _coverage(ledger: pd.DataFrame) -> Floats:
+    """Per row: share of its provider's GPU-hours used that month that ran on committed capacity."""
+    g = ledger.groupby(["provider", "month"])
+    committed = g["committed_used"].transform("sum").to_numpy(np.float64)
+    total = g["gpu_hours_used"].transform("sum").to_numpy(np.float64)
+    return _safe_div(committed, total, 100.0)
+
+
+def commitment_from(rc: ResolvedContract, commitment: Commitment, day: dt.date) -> float:
+    """The part of a contract's commitment that falls on or after `day`, in proportion to capacity online."""
+    years = contract_years(rc.start, rc.end)
+    total = commitment_total(commitment, years)
+    first, days = rc.start.toordinal(), rc.end.toordinal() - rc.start.toordinal() + 1
+    cap = _ramp_gpus(rc, first, days)
+    after = np.arange(first, first + days) >= day.toordinal()
+    if cap.sum() > 0:
+        return float(total * cap[after].sum() / cap.sum())
+    return float(total * after.sum() / days)
