@@ -18,8 +18,15 @@ app.add_typer(scenario_app, name="scenario")
 
 
 @app.command("schema")
-def schema() -> None:
+def schema(
+    markdown: bool = typer.Option(False, "--markdown", help="Print the field reference of docs/scenario.md."),
+) -> None:
     """Print the scenario's JSON Schema, for editors that validate YAML."""
+    if markdown:
+        from gpufleet.scenario.reference import reference_markdown
+
+        typer.echo(reference_markdown(), nl=False)
+        return
     doc = Scenario.model_json_schema()
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "gpufleet scenario"
