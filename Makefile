@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench clean
+LINT_PATHS := src tests $(wildcard bench)
+
+.PHONY: install browser run test lint typecheck pytest bench clean
 
 install: $(STAMP)
 
@@ -17,14 +19,21 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/gpufleet simulate
 
+# The report's browser test drives Debian's chromium (Playwright cannot download its own here).
+browser:
+	@test -x /usr/bin/chromium || command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; the browser tests will fail and say why"; }
+
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install browser
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
