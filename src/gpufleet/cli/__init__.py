@@ -24,6 +24,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.scenario_cmd",
     "gpufleet.cli.catalog_cmd",
     "gpufleet.cli.simulate_cmd",
+    "gpufleet.cli.finance_cmd",
 ]
 
 

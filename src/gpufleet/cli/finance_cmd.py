@@ -1,0 +1,356 @@
+"""`gpufleet deal`, `gpufleet finance` and `gpufleet finance export`: deal arithmetic, the ledger and
+portfolio of a run, and its cost rows in the FOCUS format."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from typer.core import TyperGroup
+
+from gpufleet.cli import app
+from gpufleet.cli.common import (
+    JSON_OPT,
+    QUIET_OPT,
+    SEED_OPT,
+    STORE_OPT,
+    console,
+    fmt_num,
+    fmt_usd,
+    print_json,
+    print_table,
+)
+from gpufleet.errors import GpufleetError, InputError, Problem
+from gpufleet.finance.deal import DEFAULT_PUE, HOURS_PER_YEAR, evaluate_deal
+from gpufleet.scenario import LoadedScenario, load_scenario
+from gpufleet.tables import RunTables
+
+EXPORT_FORMATS = ("csv", "parquet")
+
+# ------------------------------------------------------------------------------------------ deal
+
+
+def _positive(value: float | None, option: str) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise InputError([Problem(option, "", f"must be a positive number, got {value:g}")])
+
+
+@app.command("deal")
+def deal(
+    amount: float | None = typer.Option(None, "--amount", help="Dollars committed over the term, e.g. 38e9."),
+    years: float = typer.Option(..., "--years", help="Term of the deal in years."),
+    product: str = typer.Option(..., "--product", help="Catalog product, provider/sku."),
+    price: list[float] = typer.Option(
+        [], "--price", help="Price per GPU-hour (repeatable). Default: list price and a range."
+    ),
+    gpus: float | None = typer.Option(
+        None, "--gpus", help="A GPU count: the price it implies (with --amount) or what it costs (without)."
+    ),
+    pue: float = typer.Option(DEFAULT_PUE, "--pue", help="Facility PUE for the power figure."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """What a deal buys: GPUs, racks, facility MW and GPU-hours a year at each price (8,760 h a year)."""
+    from gpufleet.catalog import load_builtin_catalog
+
+    for value, option in ((amount, "--amount"), (years, "--years"), (gpus, "--gpus")):
+        _positive(value, option)
+    for p in price:
+        _positive(p, "--price")
+    if not (math.isfinite(pue) and 1.0 <= pue <= 3.0):
+        raise InputError([Problem("--pue", "", f"must be between 1.0 and 3.0, got {pue:g}")])
+    if amount is None and gpus is None:
+        raise InputError([Problem("--amount", "", "give --amount, --gpus, or both")])
+    catalog = load_builtin_catalog()
+    if product not in catalog.products:
+        close = difflib.get_close_matches(product, list(catalog.products), n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise InputError([Problem("--product", "", f"unknown product {product!r}{hint}")])
+    result = evaluate_deal(catalog, product, years, amount, tuple(price), gpus, pue)
+    if as_json:
+        print_json(result.to_dict() | {"hours_per_year": HOURS_PER_YEAR})
+        return
+    what = f"{fmt_usd(amount)} over {years:g} years ({fmt_usd(amount / years)} a year)" if amount else ""
+    if gpus is not None and amount is None:
+        what = f"{gpus:,.0f} GPUs for {years:g} years"
+    listed = (
+        f"list price ${result.list_price_usd:g} ({result.list_price_kind})"
+        if result.list_price_usd
+        else "no list price in the catalog"
+    )
+    typer.echo(
+        f"{what} on {product}: {result.accelerator}, {result.gpus_per_rack} GPUs and "
+        f"{result.rack_it_kw:g} kW IT per rack, PUE {pue:g}; {listed}"
+    )
+    rows = [
+        (
+            f"${p.price_per_gpu_hour_usd:,.2f}",
+            p.label,
+            fmt_num(p.gpus),
+            fmt_num(p.racks),
+            fmt_num(p.facility_mw, 1),
+            fmt_num(p.gpu_hours_per_year / 1e6, 1),
+            fmt_usd(p.usd_per_year),
+            fmt_usd(p.amount_usd),
+        )
+        for p in result.points
+    ]
+    cols = ["$/GPU-h", "basis", "GPUs", "racks", "facility MW", "M GPU-h/yr", "$/yr", "total"]
+    print_table(
+        "Deal arithmetic: GPUs = amount / (years x 8,760 h x price)", cols, rows, right=[*cols[2:], cols[0]]
+    )
+
+
+# --------------------------------------------------------------------------------------- finance
+
+
+class _SummaryByDefault(TyperGroup):
+    """`gpufleet finance [FILE]` runs the `summary` command; `gpufleet finance export ...` the export."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] != "--help"):
+            args = ["summary", *args]
+        return super().parse_args(ctx, args)
+
+
+finance_app = typer.Typer(
+    cls=_SummaryByDefault,
+    help="Contracts and money: the ledger by contract and year, the portfolio, and a FOCUS export.",
+)
+app.add_typer(finance_app, name="finance")
+
+FILE_ARG = typer.Argument(None, help="Scenario YAML file (default: the built-in default scenario).")
+RUN_OPT = typer.Option(None, "--run", help="Read a stored run (id, unique prefix or 'latest') instead.")
+
+
+def _run_tables(
+    file: Path | None, run: str | None, store: Path, seed: int | None, quiet: bool
+) -> tuple[RunTables, LoadedScenario | None, str]:
+    """The run's tables with finance filled in, the scenario when known, and the run id."""
+    from gpufleet.finance import compute_finance
+
+    if run is not None:
+        from gpufleet.store import open_store
+
+        with open_store(store, read_only=True) as st:
+            run_id = st.resolve(run)
+            tables = st.load_run(run_id)
+            content_hash = st.load_meta(run_id).content_hash
+        loaded = load_scenario(file) if file is not None else None
+        if loaded is None:
+            default = load_scenario(None)
+            loaded = default if default.content_hash == content_hash else None
+        if tables.ledger.empty and not tables.usage.empty:
+            if loaded is None:
+                raise InputError(
+                    [Problem("--run", "", f"run {run_id} has no ledger: give the scenario FILE it ran")]
+                )
+            tables = compute_finance(tables, loaded.scenario, loaded.catalog)
+        return tables, loaded, run_id
+    loaded = load_scenario(file)
+    try:
+        from gpufleet.pipeline import run_scenario
+    except ImportError:
+        raise GpufleetError(
+            "this build has no simulation pipeline (gpufleet.pipeline): use --run ID on a stored run"
+        ) from None
+    if quiet:
+        result = run_scenario(loaded, seed=seed, progress=None)
+    else:
+        from rich.progress import Progress
+
+        with Progress(console=console(stderr=True), transient=True) as bar:
+            task = bar.add_task("simulating", total=1.0)
+
+            def report(fraction: float, message: str) -> None:
+                bar.update(task, completed=fraction, description=message)
+
+            result = run_scenario(loaded, seed=seed, progress=report)
+    tables = result.tables
+    if tables.ledger.empty and not tables.usage.empty:
+        tables = compute_finance(tables, loaded.scenario, loaded.catalog)
+    return tables, loaded, str(result.meta.run_id)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN as null, timestamps as ISO 8601."""
+    out = []
+    for rec in df.to_dict("records"):
+        row: dict[str, Any] = {}
+        for k, v in rec.items():
+            if isinstance(v, pd.Timestamp):
+                row[str(k)] = v.isoformat()
+            elif v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                row[str(k)] = None
+            elif hasattr(v, "item"):
+                row[str(k)] = v.item()
+            else:
+                row[str(k)] = v
+        out.append(row)
+    return out
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:,.1f}%"
+
+
+def _num(x: float, digits: int = 0) -> str:
+    return "-" if math.isnan(x) else fmt_num(x, digits)
+
+
+@finance_app.command("summary")
+def summary(
+    file: Path | None = FILE_ARG,
+    run: str | None = RUN_OPT,
+    store: Path = STORE_OPT,
+    seed: int | None = SEED_OPT,
+    as_json: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """Ledger by contract and contract year (used and unused commitment) and the portfolio by year."""
+    from gpufleet.finance.summary import contract_year_summary
+
+    tables, loaded, run_id = _run_tables(file, run, store, seed, quiet)
+    by_year = contract_year_summary(tables.ledger)
+    if as_json:
+        print_json(
+            {
+                "run_id": run_id,
+                "scenario": loaded.scenario.name if loaded else None,
+                "contracts_by_year": _records(by_year),
+                "spend": _records(tables.spend),
+                "portfolio": _records(tables.portfolio),
+            }
+        )
+        return
+    name = f"'{loaded.scenario.name}' " if loaded else ""
+    typer.echo(f"Finance of run {run_id} {name}(contract years run from each term's start)")
+    rows = [
+        (
+            str(r["contract"]),
+            str(r["contract_year"]) if int(r["contract_year"]) > 0 else "-",
+            f"{r['first_month']:%Y-%m}..{r['last_month']:%Y-%m}",
+            fmt_num(float(r["gpu_hours_used"]) / 1e6, 1),
+            _pct(float(r["utilization_pct"])),
+            fmt_usd(float(r["committed_usd"])),
+            fmt_usd(float(r["used_commitment_usd"])),
+            fmt_usd(float(r["unused_commitment_usd"])),
+            fmt_usd(float(r["behind_plan_usd"])),
+            fmt_usd(float(r["cost_due_usd"])),
+            fmt_usd(float(r["overflow_cost_usd"])),
+            fmt_usd(float(r["power_cost_usd"])),
+        )
+        for r in by_year.to_dict("records")
+    ]
+    cols = [
+        "contract",
+        "year",
+        "months",
+        "M GPU-h used",
+        "util",
+        "committed",
+        "used",
+        "unused (paid)",
+        "behind plan",
+        "cost due",
+        "overflow",
+        "power",
+    ]
+    print_table("Ledger by contract and contract year", cols, rows, right=cols[3:])
+    if not tables.spend.empty:
+        pivot = tables.spend.pivot_table(index="year", columns="provider", values="spend_usd", aggfunc="sum")
+        providers = [str(p) for p in pivot.columns]
+        values = pivot.fillna(0.0).to_numpy(float)
+        spend_rows = [
+            (str(y), *(fmt_usd(float(v)) for v in row), fmt_usd(float(row.sum())))
+            for y, row in zip(pivot.index.tolist(), values, strict=True)
+        ]
+        print_table(
+            "Spend by provider and year",
+            ["year", *providers, "total"],
+            spend_rows,
+            right=[*providers, "total"],
+        )
+    port_rows = [
+        (
+            str(r["scenario"]),
+            str(r["year"]),
+            fmt_usd(float(r["spend_usd"])),
+            fmt_usd(float(r["power_cost_usd"])),
+            _num(float(r["hhi"])),
+            fmt_usd(float(r["revenue_usd"])),
+            _pct(float(r["inference_gross_margin_pct"])),
+            fmt_usd(float(r["cash_gap_usd"])),
+            fmt_usd(float(r["cumulative_funding_need_usd"])),
+            _num(float(r["years_of_revenue_to_cover"]), 1),
+        )
+        for r in tables.portfolio.to_dict("records")
+    ]
+    pcols = [
+        "scenario",
+        "year",
+        "spend",
+        "power",
+        "HHI",
+        "revenue",
+        "inference margin",
+        "cash gap",
+        "funding need",
+        "yrs of revenue to cover",
+    ]
+    print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:])
+
+
+def _format_of(fmt: str | None, output: Path) -> str:
+    if fmt is None:
+        return "parquet" if output.suffix.lower() in (".parquet", ".pq") else "csv"
+    if fmt not in EXPORT_FORMATS:
+        raise InputError([Problem("--format", "", f"unknown format {fmt!r}; expected csv or parquet")])
+    return fmt
+
+
+def write_focus(frame: pd.DataFrame, output: Path, fmt: str) -> None:
+    """Write to a temporary file beside `output` and rename it: nothing half-written is ever left."""
+    if not output.parent.exists():
+        raise InputError([Problem("-o", "", f"folder {output.parent} does not exist")])
+    if output.is_dir():
+        raise InputError([Problem("-o", "", f"{output} is a folder")])
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@finance_app.command("export")
+def export(
+    file: Path | None = FILE_ARG,
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv or parquet (default: from -o's suffix, else csv)."
+    ),
+    run: str | None = RUN_OPT,
+    store: Path = STORE_OPT,
+    seed: int | None = SEED_OPT,
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """Cost rows in the FOCUS 1.2 format: one per contract, month and charge kind."""
+    from gpufleet.finance.focus import build_focus
+
+    kind = _format_of(fmt, output)
+    tables, loaded, run_id = _run_tables(file, run, store, seed, quiet)
+    if loaded is None:
+        raise InputError(
+            [Problem("--run", "", f"give the scenario FILE that run {run_id} ran: FOCUS rows need it")]
+        )
+    frame = build_focus(tables.ledger, loaded.scenario, loaded.catalog)
+    write_focus(frame, output, kind)
+    typer.echo(f"wrote {len(frame):,} FOCUS 1.2 cost rows of run {run_id} to {output} ({kind})")

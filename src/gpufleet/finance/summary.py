@@ -1,0 +1,68 @@
+"""The ledger summed per contract and contract year: what was committed, used, left unused and paid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "contract",
+    "provider",
+    "kind",
+    "contract_year",
+    "first_month",
+    "last_month",
+    "gpu_hours_available",
+    "gpu_hours_used",
+    "utilization_pct",
+    "committed_usd",
+    "used_commitment_usd",
+    "unused_commitment_usd",
+    "behind_plan_usd",
+    "cost_due_usd",
+    "overflow_cost_usd",
+    "power_cost_usd",
+)
+
+
+def contract_year_summary(ledger: pd.DataFrame) -> pd.DataFrame:
+    """One row per contract and contract year (0: outside the term).
+
+    committed_usd is the year's minimum where the contract has one, else its plan (the commitment spread
+    in proportion to capacity online); used_commitment_usd the usage cost that counts against it (at most
+    the commitment); unused_commitment_usd what the true-ups booked; behind_plan_usd how far usage cost
+    fell short of the plan (a total commitment's shortfall is booked only at term end).
+    """
+    if ledger.empty:
+        return pd.DataFrame({c: [] for c in SUMMARY_COLUMNS})
+    order = {name: i for i, name in enumerate(dict.fromkeys(ledger["contract"].astype(str)))}
+    g = ledger.groupby(["contract", "provider", "kind", "contract_year"], sort=False)
+    out = g.agg(
+        first_month=("month", "min"),
+        last_month=("month", "max"),
+        gpu_hours_available=("gpu_hours_available", "sum"),
+        gpu_hours_used=("gpu_hours_used", "sum"),
+        minimum=("minimum_accrued_usd", "sum"),
+        plan=("plan_usd", "sum"),
+        usage_cost=("usage_cost_usd", "sum"),
+        unused_commitment_usd=("unused_commitment_usd", "sum"),
+        cost_due_usd=("cost_due_usd", "sum"),
+        overflow_cost_usd=("overflow_cost_usd", "sum"),
+        power_cost_usd=("power_cost_usd", "sum"),
+    ).reset_index()
+    avail = out["gpu_hours_available"].to_numpy(np.float64)
+    used = out["gpu_hours_used"].to_numpy(np.float64)
+    util = np.full(len(out), np.nan)
+    np.divide(100.0 * used, avail, out=util, where=avail > 0)
+    out["utilization_pct"] = util
+    minimum = out["minimum"].to_numpy(np.float64)
+    plan = out["plan"].to_numpy(np.float64)
+    usage_cost = out["usage_cost"].to_numpy(np.float64)
+    committed = np.where(minimum > 0, minimum, plan)
+    out["committed_usd"] = committed
+    out["used_commitment_usd"] = np.minimum(usage_cost, committed)
+    out["behind_plan_usd"] = np.maximum(plan - usage_cost, 0.0)
+    out["_order"] = out["contract"].astype(str).map(order)
+    out["_year"] = out["contract_year"].where(out["contract_year"] > 0, 10**6)
+    out = out.sort_values(["_order", "_year"]).reset_index(drop=True)
+    return out.loc[:, list(SUMMARY_COLUMNS)]
