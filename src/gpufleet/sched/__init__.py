@@ -1,0 +1,1 @@
+"""Scheduling policies as plain functions over a fleet snapshot: placement, backfill, preemption, provider choice."""

@@ -1,0 +1,85 @@
+"""Preemption: which running jobs to stop so that a higher-priority (or quota-reclaiming) job fits.
+
+Pure: reads a ClusterState and returns victims; the engine stops them (each loses exactly the work
+since its last checkpoint and requeues). Victims are chosen, as Kueue does, lowest priority first
+and, within a class, the most recently started first (they have the least work to lose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gpufleet.fleet.state import ClusterState
+
+VictimRank = Callable[[int], tuple[int, float]]  # job -> (class rank: higher preempted first, start time)
+
+
+def _domain_victims(
+    cs: ClusterState, d: int, need: int, eligible: Callable[[int], bool], rank: VictimRank
+) -> list[int] | None:
+    """Eligible jobs on domain d to stop, fewest by rank order, so that `need` GPUs are free there."""
+    free = cs.free[d]
+    if free >= need:
+        return []
+    occ = cs.occupants[d]
+    cands = [j for j in occ if eligible(j)]
+    if free + sum(occ[j] for j in cands) < need:
+        return None
+    cands.sort(key=lambda j: rank(j), reverse=True)
+    out = []
+    for j in cands:
+        out.append(j)
+        free += occ[j]
+        if free >= need:
+            return out
+    return None
+
+
+def choose_victims(
+    cs: ClusterState,
+    gpus: int,
+    eligible: Callable[[int], bool],
+    rank: VictimRank,
+    held: Callable[[int], int],
+) -> list[int] | None:
+    """Jobs to preempt in this cluster so that a job of `gpus` GPUs can be placed; None if impossible.
+
+    A job that fits in one domain: the domain needing the fewest preempted GPUs. A larger job: the
+    whole domains (free or held only by eligible jobs, none under repair) that are cheapest to clear.
+    held(job) = GPUs the job holds in all; it is what preempting it costs.
+    """
+    if cs.pooled:
+        return None  # strict-FIFO mode: no topology, no preemption
+    g = cs.gpus_per_domain
+    if gpus <= g:
+        best: list[int] | None = None
+        best_cost = 1 << 62
+        for d in range(cs.online):
+            if cs.free[d] + (g - cs.failed_in[d] - cs.free[d]) < gpus:
+                continue
+            v = _domain_victims(cs, d, gpus, eligible, rank)
+            if v is None:
+                continue
+            cost = sum(held(j) for j in v)
+            if cost < best_cost:
+                best, best_cost = v, cost
+                if cost == 0:
+                    break
+        return best
+    node = cs.gpus_per_node
+    nodes = -(-gpus // node)
+    need = -(-nodes // (g // node))
+    options: list[tuple[int, int]] = []
+    for d in range(cs.online):
+        if cs.failed_in[d]:
+            continue
+        occ = cs.occupants[d]
+        if all(eligible(j) for j in occ):
+            options.append((g - cs.free[d], d))
+    if len(options) < need:
+        return None
+    options.sort()
+    chosen: set[int] = set()
+    for _, d in options[:need]:
+        chosen.update(cs.occupants[d])
+    return sorted(chosen, key=lambda j: rank(j), reverse=True)

@@ -1,0 +1,1 @@
+"""The discrete-event engine: clock, event heap, run loop, and the run tables it records."""

@@ -1,0 +1,319 @@
+"""From a scenario to the engine's input: fleet, jobs (training runs and streams), inference services, policies.
+
+Workload models come from gpufleet.workload (training plans, stream generators, inference demand and
+throughput); this module only arranges their output into arrays. Trace files are read at the edge:
+their JobBatches arrive in `traces`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from gpufleet.catalog import Catalog
+from gpufleet.errors import InputError
+from gpufleet.fleet.capacity import CapacityTimeline
+from gpufleet.scenario.schema import Checkpointing, Inference, Scenario, Stream, TrainingRun
+from gpufleet.sim.spec import (
+    CLASS_INDEX,
+    ClusterSpec,
+    ContractSpec,
+    FleetSpec,
+    JobSpec,
+    PolicySpec,
+    ServiceSpec,
+    SimInput,
+    TeamSpec,
+    WorkloadSpec,
+)
+from gpufleet.workload.jobs import JobBatch
+from gpufleet.workload.reliability import failure_rate_per_gpu_hour
+from gpufleet.workload.training import plan_training
+
+DAY_S = 86400.0
+# Stream jobs carry no checkpoint settings in the scenario; they checkpoint at the scenario
+# schema's default cost, at the Young/Daly interval where they run.
+STREAM_CHECKPOINT_COST_S = float(Checkpointing().cost_s)
+
+
+def fleet_spec(scenario: Scenario, catalog: Catalog, tl: CapacityTimeline) -> FleetSpec:
+    sites = {s.name: s for s in scenario.sites}
+    overrides = scenario.policies.failures.rate_per_gpu_hour
+    clusters = []
+    for i, c in enumerate(scenario.clusters):
+        product = catalog.products[c.product]
+        clusters.append(
+            ClusterSpec(
+                name=c.name,
+                provider=tl.providers[i],
+                accelerator=product.accelerator,
+                geo=sites[c.site].geo,
+                gpus_per_domain=product.gpus_per_domain,
+                gpus_per_node=product.gpus_per_node,
+                blocks=c.blocks,
+                domains_per_block=c.domains_per_block,
+                it_kw_per_domain=float(tl.it_kw_per_domain[i]),
+                pue=float(tl.pue[i]),
+                failure_rate_per_gpu_hour=failure_rate_per_gpu_hour(product.accelerator, overrides),
+            )
+        )
+    by_name = {c.name: c for c in scenario.contracts}
+    contracts = tuple(
+        ContractSpec(
+            name=rc.name,
+            provider=rc.provider,
+            kind=rc.kind,
+            take_or_pay=bool(
+                (cm := by_name[rc.name].commitment) is not None and cm.take_or_pay and rc.kind == "committed"
+            ),
+            price_per_gpu_hour_usd=rc.price_per_gpu_hour_usd,
+            start_day=(rc.start - tl.start).days,
+            end_day=(rc.end - tl.start).days,
+        )
+        for rc in tl.contracts
+    )
+    start = dt.datetime.combine(tl.start, dt.time(), tzinfo=dt.UTC)
+    return FleetSpec(
+        start_epoch_s=start.timestamp(),
+        days=tl.days,
+        clusters=tuple(clusters),
+        contracts=contracts,
+        domains=tl.domains,
+        contract=tl.contract,
+    )
+
+
+def policy_spec(scenario: Scenario) -> PolicySpec:
+    p = scenario.policies
+    order = [CLASS_INDEX[c] for c in p.preemption.order]
+    order += [k for k in range(4) if k not in order]
+    return PolicySpec(
+        mode=p.mode,
+        placement=p.placement,
+        backfill=p.backfill,
+        fair_share=p.fair_share,
+        preemption=p.preemption.enabled,
+        class_order=tuple(order),
+        provider_choice=p.provider_choice.name,
+        max_share=p.provider_choice.max_share,
+        pinned_provider=p.provider_choice.provider,
+        overflow=p.overflow,
+        failures=p.failures.enabled,
+        repair_s=p.failures.repair_hours * 3600.0,
+        autoscale_s=_seconds(p.autoscale_interval),
+        step_s=scenario.horizon.step_s,
+    )
+
+
+def _seconds(text: str) -> float:
+    from gpufleet.scenario.schema import duration_seconds
+
+    return duration_seconds(text)
+
+
+def allowed_clusters(scenario: Scenario, providers: list[str] | None, geos: list[str] | None = None) -> tuple[int, ...]:
+    sites = {s.name: s for s in scenario.sites}
+    out = []
+    for i, c in enumerate(scenario.clusters):
+        site = sites[c.site]
+        if providers is not None and site.provider not in providers:
+            continue
+        if geos is not None and site.geo not in geos:
+            continue
+        out.append(i)
+    return tuple(out)
+
+
+def team_class(scenario: Scenario, team: str) -> str:
+    for t in scenario.teams:
+        if t.name == team:
+            return t.priority_class
+    return "research"
+
+
+def _stream_batch(
+    stream: Stream,
+    scenario: Scenario,
+    catalog: Catalog,
+    tl: CapacityTimeline,
+    rng: np.random.Generator,
+    traces: Mapping[str, JobBatch],
+) -> JobBatch:
+    """A stream's jobs with submit times from the horizon start."""
+    if stream.trace is not None:
+        if stream.name not in traces:
+            raise InputError(f"stream {stream.name!r} is trace-based but no trace was read for it", where="traces")
+        batch = traces[stream.name]
+        origin = stream.trace.start or scenario.horizon.start
+        return batch.shifted((origin - scenario.horizon.start).days * DAY_S)
+    from gpufleet.workload.streams import stream_jobs
+
+    gpus_per_day = tl.gpus.sum(axis=0).astype(np.float64)
+    batch = stream_jobs(stream, scenario, catalog, rng, gpus_per_day, None)
+    origin = (stream.synthetic.start if stream.synthetic else None) or scenario.horizon.start
+    shift = (origin - scenario.horizon.start).days * DAY_S
+    return batch.shifted(shift) if shift else batch
+
+
+def build_input(
+    scenario: Scenario,
+    catalog: Catalog,
+    tl: CapacityTimeline,
+    rng: np.random.Generator,
+    traces: Mapping[str, JobBatch],
+) -> tuple[SimInput, list[str], list[str]]:
+    """The engine's input, the team names (index order) and the workload names (index order)."""
+    horizon_s = tl.days * DAY_S
+    teams = [TeamSpec(t.name, t.quota_share, t.can_borrow) for t in scenario.teams]
+    team_names = [t.name for t in teams]
+    team_index = {n: i for i, n in enumerate(team_names)}
+
+    def team_idx(name: str) -> int:
+        if name not in team_index:
+            team_index[name] = len(team_names)
+            team_names.append(name)
+        return team_index[name]
+
+    streams = rng.spawn(max(1, len(scenario.workloads)))
+    workloads: list[WorkloadSpec] = []
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("submit", "work", "gpus", "team", "cls", "wl")}
+    services: list[ServiceSpec] = []
+    start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
+    autoscale_s = _seconds(scenario.policies.autoscale_interval)
+    n_ticks = int(math.ceil(horizon_s / autoscale_s))
+    fleet_clusters = scenario.clusters
+    accs = [catalog.products[c.product].accelerator for c in fleet_clusters]
+
+    def add(submit: np.ndarray, work: np.ndarray, gpus: np.ndarray, team: np.ndarray, cls: np.ndarray) -> None:
+        cols["submit"].append(submit)
+        cols["work"].append(work)
+        cols["gpus"].append(gpus)
+        cols["team"].append(team)
+        cols["cls"].append(cls)
+        cols["wl"].append(np.full(len(submit), len(workloads) - 1, dtype=np.int64))
+
+    for w, sub_rng in zip(scenario.workloads, streams, strict=False):
+        item = w.item
+        if isinstance(item, TrainingRun):
+            plan = plan_training(item, catalog)
+            c = plan.checkpoint_cost_s
+            tau = plan.checkpoint_interval_s
+            stall = 0.0 if (c <= 0 or not math.isfinite(tau) or tau <= 0) else c / tau
+            submit = (item.earliest_start - scenario.horizon.start).days * DAY_S if item.earliest_start else 0.0
+            workloads.append(
+                WorkloadSpec(
+                    name=item.name,
+                    require=item.topology.require,
+                    allowed_clusters=allowed_clusters(scenario, item.allowed_providers),
+                    checkpoint_cost_s=c,
+                    checkpoint_interval_s=item.checkpoint.interval_s,
+                    restart_s=item.checkpoint.restart_s,
+                )
+            )
+            k = CLASS_INDEX[item.priority_class or team_class(scenario, item.team)]
+            add(
+                np.array([max(submit, 0.0)]),
+                np.array([plan.compute_s * (1.0 + stall)]),
+                np.array([item.gpus], dtype=np.int64),
+                np.array([team_idx(item.team)], dtype=np.int64),
+                np.array([k], dtype=np.int64),
+            )
+        elif isinstance(item, Stream):
+            batch = _stream_batch(item, scenario, catalog, tl, sub_rng, traces)
+            workloads.append(
+                WorkloadSpec(
+                    name=item.name,
+                    require=item.topology.require,
+                    allowed_clusters=allowed_clusters(scenario, item.allowed_providers),
+                    checkpoint_cost_s=STREAM_CHECKPOINT_COST_S,
+                    checkpoint_interval_s=None,
+                    restart_s=None,
+                )
+            )
+            n = len(batch)
+            default_cls = item.priority_class or team_class(scenario, item.team)
+            teams_arr = np.asarray(batch.team, dtype=object)
+            uniq, inv = np.unique(np.where(teams_arr == None, item.team, teams_arr).astype(str), return_inverse=True)  # noqa: E711
+            tmap = np.array([team_idx(str(u)) for u in uniq], dtype=np.int64)
+            pc = np.asarray(batch.priority_class, dtype=object)
+            cuniq, cinv = np.unique(np.where(pc == None, default_cls, pc).astype(str), return_inverse=True)  # noqa: E711
+            cmap = np.array([CLASS_INDEX.get(str(u), CLASS_INDEX[default_cls]) for u in cuniq], dtype=np.int64)
+            add(
+                batch.submit_s.astype(np.float64),
+                batch.duration_s.astype(np.float64),
+                batch.gpus.astype(np.int64),
+                tmap[inv] if n else np.zeros(0, np.int64),
+                cmap[cinv] if n else np.zeros(0, np.int64),
+            )
+        elif isinstance(item, Inference):
+            services.extend(_services(item, scenario, catalog, accs, start, n_ticks, autoscale_s, team_idx))
+    if cols["submit"]:
+        submit = np.concatenate(cols["submit"])
+        order = np.argsort(submit, kind="stable")
+        keep = order[(submit[order] < horizon_s) & (submit[order] >= 0)]
+        pick = {k: np.concatenate(v)[keep] for k, v in cols.items()}
+    else:
+        pick = {k: np.zeros(0, np.float64 if k in ("submit", "work") else np.int64) for k in cols}
+    jobs = JobSpec(
+        submit_s=pick["submit"],
+        work_s=pick["work"],
+        gpus=pick["gpus"],
+        team=pick["team"],
+        cls=pick["cls"],
+        workload=pick["wl"],
+        workloads=tuple(workloads),
+    )
+    teams_all = tuple(teams) + tuple(TeamSpec(n, None, True) for n in team_names[len(teams) :])
+    inp = SimInput(
+        fleet=fleet_spec(scenario, catalog, tl),
+        jobs=jobs,
+        teams=teams_all,
+        services=tuple(services),
+        policy=policy_spec(scenario),
+        horizon_s=horizon_s,
+    )
+    return inp, team_names, [w.name for w in workloads]
+
+
+def _services(
+    item: Inference,
+    scenario: Scenario,
+    catalog: Catalog,
+    accs: list[str],
+    start: dt.datetime,
+    n_ticks: int,
+    tick_s: float,
+    team_idx: object,
+) -> list[ServiceSpec]:
+    from gpufleet.workload.inference import demand_tokens_s, tokens_per_s_per_gpu
+
+    assert callable(team_idx)
+    allowed = allowed_clusters(scenario, item.allowed_providers, item.allowed_regions)
+    thr = np.zeros(len(accs))
+    for c in allowed:
+        try:
+            thr[c] = tokens_per_s_per_gpu(item.model_class, accs[c], catalog, item.tokens_per_s_per_gpu)
+        except (InputError, KeyError):
+            thr[c] = 0.0
+    thr *= item.replica_gpus
+    times = np.arange(n_ticks, dtype=np.float64) * tick_s
+    demand = demand_tokens_s(item.demand, start, times)
+    k = CLASS_INDEX[item.priority_class or team_class(scenario, item.team)]
+    team = int(team_idx(item.team))
+    return [
+        ServiceSpec(
+            service=item.name,
+            region=region,
+            team=team,
+            cls=k,
+            replica_gpus=item.replica_gpus,
+            headroom=item.headroom,
+            demand_tokens_s=np.asarray(values, dtype=np.float64),
+            tokens_s_per_replica=thr,
+            allowed_clusters=allowed,
+        )
+        for region, values in demand.items()
+    ]

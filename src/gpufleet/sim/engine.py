@@ -1,0 +1,759 @@
+"""The discrete-event engine: a heap of (time, priority, counter, kind, payload) tuples and the run loop.
+
+Events: job arrival (read lazily from the sorted job arrays, never all on the heap), start (applied
+in the scheduling cycle), finish, failure, repair, preemption, capacity change (a day's ramp or term
+end) and inference autoscale tick. Checkpoints are not events: a job restarts from its last
+checkpoint, which is derived at the interruption (work since the segment's start, modulo the
+interval). The engine owns the state and applies decisions; the policies in `sched/` only decide.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpufleet.fleet.state import ClusterState
+from gpufleet.sched.backfill import Reservation, reserve, shadow_time
+from gpufleet.sched.placement import Placement, place
+from gpufleet.sched.preemption import choose_victims
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
+from gpufleet.sim.record import ChangeLog
+from gpufleet.sim.spec import SimInput
+from gpufleet.workload.reliability import job_mtbf_s, restart_overhead_s, young_daly_interval_s
+
+# event kinds, with their priority at equal times: capacity first, then job ends, repairs, ticks
+CAPACITY, END, REPAIR, TICK = 0, 1, 2, 3
+# job states
+PENDING, QUEUED, RUNNING, FINISHED, FAILED = 0, 1, 2, 3, 4
+# change-log groups per cluster: classes 0..3, failed, capacity
+NGROUP = 6
+G_FAILED, G_CAPACITY = 4, 5
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class EngineResult:
+    """The engine's raw record; sim/tables.py turns it into the run tables."""
+
+    state: np.ndarray
+    first_start: np.ndarray
+    end: np.ndarray
+    cluster: np.ndarray
+    wait_s: np.ndarray
+    restarts: np.ndarray
+    preemptions: np.ndarray
+    lost_gpu_hours: np.ndarray
+    work_done_s: np.ndarray
+    reason: list[str]
+    alloc_log: ChangeLog  # group = cluster * NGROUP + (class | failed | capacity)
+    queue_log: ChangeLog  # group = class (jobs) and 4 + class (GPUs)
+    inf_replicas: np.ndarray  # (services, ticks) replicas after each tick
+    inf_gpus: np.ndarray
+    inf_capacity: np.ndarray  # tokens/s the replicas can serve
+    tick_s: np.ndarray
+    failures: int
+    cycles: int
+
+
+class Engine:
+    """One run: build with a SimInput and a numpy Generator, call run()."""
+
+    def __init__(self, inp: SimInput, rng: np.random.Generator, progress: Progress | None = None) -> None:
+        self.inp = inp
+        self.pol = inp.policy
+        self.rng = rng
+        self.progress = progress
+        fleet = inp.fleet
+        self.strict = inp.policy.strict
+        self.use_failures = inp.policy.failures and not self.strict
+        self.use_easy = inp.policy.backfill == "easy" and not self.strict
+        self.clusters = [
+            ClusterState(
+                i,
+                c.name,
+                c.provider,
+                c.accelerator,
+                c.gpus_per_domain,
+                c.gpus_per_node,
+                c.blocks,
+                c.domains_per_block,
+                pooled=self.strict,
+            )
+            for i, c in enumerate(fleet.clusters)
+        ]
+        nc = len(self.clusters)
+        self.rate_s = [c.failure_rate_per_gpu_hour / 3600.0 for c in fleet.clusters]
+        jobs = inp.jobs
+        n = len(jobs)
+        self.n = n
+        self.submit = array("d", jobs.submit_s.astype(np.float64).tobytes())
+        self.work = array("d", jobs.work_s.astype(np.float64).tobytes())
+        self.gpus = array("q", jobs.gpus.astype(np.int64).tobytes())
+        self.team = array("q", jobs.team.astype(np.int64).tobytes())
+        self.cls = array("q", jobs.cls.astype(np.int64).tobytes())
+        self.wl = array("q", jobs.workload.astype(np.int64).tobytes())
+        self.workloads = jobs.workloads
+        self.state = array("b", bytes(n))
+        self.done = array("d", bytes(8 * n))  # work position at the last checkpoint
+        self.seg_start = array("d", bytes(8 * n))
+        self.seg_restart = array("d", bytes(8 * n))  # restart overhead of the current segment
+        self.seg_tau = array("d", bytes(8 * n))  # checkpoint interval of the current segment
+        self.pending_restart = array("d", bytes(8 * n))
+        self.first_start = array("d", [math.nan]) * n
+        self.end = array("d", [math.nan]) * n
+        self.where = array("h", [-1]) * n
+        self.epoch = array("l", bytes(8 * n))
+        self.restarts = array("l", bytes(8 * n))
+        self.preempts = array("l", bytes(8 * n))
+        self.lost = array("d", bytes(8 * n))  # GPU-seconds lost
+        self.wait = array("d", bytes(8 * n))
+        self.queued_since = array("d", bytes(8 * n))
+        self.borrowed = array("b", bytes(n))
+        self.reason: dict[int, str] = {}
+        self.alloc: dict[int, Placement] = {}  # running job or replica -> placement
+        self.running: list[dict[int, None]] = [{} for _ in range(nc)]  # per cluster, by start order
+        self.ends: list[list[tuple[float, int, int]]] = [[] for _ in range(nc)]  # EASY: (end, job, gpus)
+        self.exp_end = array("d", bytes(8 * n))
+        # queues per class: fresh arrivals (deque, submit order) and requeued jobs (heap by submit)
+        self.fresh: list[deque[int]] = [deque() for _ in range(4)]
+        self.requeued: list[list[tuple[float, int, int]]] = [[] for _ in range(4)]
+        self.class_rank = [0] * 4
+        for r, k in enumerate(self.pol.class_order):
+            self.class_rank[k] = r
+        # teams
+        self.team_alloc = [0] * max(1, len(inp.teams))
+        self.team_prov: list[dict[str, float]] = [{} for _ in range(max(1, len(inp.teams)))]
+        self.cl_alloc = [[0] * 4 for _ in range(nc)]
+        # replicas (inference): ids from n upwards
+        self.rep_next = n
+        self.rep_key: dict[int, int] = {}
+        self.rep_cluster: dict[int, int] = {}
+        self.rep_start: dict[int, float] = {}
+        self.key_reps: list[list[int]] = [[] for _ in inp.services]
+        self.key_cap = [0.0] * len(inp.services)
+        # heap, logs, misc
+        self.heap: list[tuple[float, int, int, int, tuple[int, ...]]] = []
+        self.counter = 0
+        self.alloc_log = ChangeLog()
+        self.queue_log = ChangeLog()
+        self.exp_buf = np.zeros(0)
+        self.exp_pos = 0
+        self.failures = 0
+        self.cycles = 0
+        self.dirty = False
+        self.gate = 1 << 62  # smallest GPU need among queued jobs seen in the last cycle
+        self.version = [0] * nc  # bumped when a cluster's allocation changes
+        self.preempt_memo: dict[tuple[int, int], int] = {}
+        self.offers_cache: dict[tuple[int, ...], list[int]] = {}
+        self.offers: list[ClusterOffer | None] = [None] * nc
+        self.choice = provider_policy(self.pol.provider_choice)
+        self.params = ChoiceParams(self.pol.max_share, self.pol.pinned_provider)
+        self.max_domains = fleet.domains.max(axis=1) if fleet.days else np.zeros(nc, np.int32)
+        self.quota_total = 0
+
+    # ================================================================== helpers
+    def push(self, t: float, kind: int, payload: tuple[int, ...]) -> None:
+        self.counter += 1
+        heapq.heappush(self.heap, (t, kind, self.counter, kind, payload))
+
+    def exp(self) -> float:
+        """A standard exponential draw from the run's generator, in batches (one call per 64k)."""
+        if self.exp_pos >= len(self.exp_buf):
+            self.exp_buf = self.rng.standard_exponential(65536)
+            self.exp_pos = 0
+        v = float(self.exp_buf[self.exp_pos])
+        self.exp_pos += 1
+        return v
+
+    def cls_of(self, j: int) -> int:
+        if j < self.n:
+            return self.cls[j]
+        return self.inp.services[self.rep_key[j]].cls
+
+    def team_of(self, j: int) -> int:
+        if j < self.n:
+            return self.team[j]
+        return self.inp.services[self.rep_key[j]].team
+
+    def held(self, j: int) -> int:
+        return sum(g for _, g in self.alloc[j])
+
+    def quota(self, team: int) -> float:
+        teams = self.inp.teams
+        if not self.pol.fair_share or team >= len(teams) or teams[team].quota_share is None:
+            return math.inf
+        share = teams[team].quota_share
+        assert share is not None
+        return share * self.quota_total
+
+    def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
+        """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
+        if self.pol.provider_choice != "diversify":
+            hit = self.offers_cache.get(allowed)
+            if hit is not None:
+                return hit
+        offers = [o for c in allowed if (o := self.offers[c]) is not None]
+        team_use = self.team_prov[team] if team < len(self.team_prov) else {}
+        order = self.choice(offers, team_use, self.params)
+        if self.pol.provider_choice != "diversify":
+            self.offers_cache[allowed] = order
+        return order
+
+    # ================================================================== allocation
+    def _apply(self, j: int, c: int, placement: Placement, k: int, team: int, now: float) -> None:
+        cs = self.clusters[c]
+        g = 0
+        for d, x in placement:
+            cs.take(d, x)
+            if d >= 0:
+                cs.occupants[d][j] = x
+            g += x
+        self.alloc[j] = placement
+        self.running[c][j] = None
+        self.cl_alloc[c][k] += g
+        self.version[c] += 1
+        self.alloc_log.add(now, c * NGROUP + k, g)
+        if team < len(self.team_alloc):
+            self.team_alloc[team] += g
+            tp = self.team_prov[team]
+            tp[cs.provider] = tp.get(cs.provider, 0.0) + g
+
+    def _release(self, j: int, c: int, k: int, team: int, now: float) -> Placement:
+        cs = self.clusters[c]
+        placement = self.alloc.pop(j)
+        g = 0
+        for d, x in placement:
+            cs.give(d, x)
+            if d >= 0:
+                del cs.occupants[d][j]
+            g += x
+        del self.running[c][j]
+        self.cl_alloc[c][k] -= g
+        self.version[c] += 1
+        self.alloc_log.add(now, c * NGROUP + k, -g)
+        if team < len(self.team_alloc):
+            self.team_alloc[team] -= g
+            self.team_prov[team][cs.provider] -= g
+        self.dirty = True
+        return placement
+
+    # ================================================================== job lifecycle
+    def start(self, j: int, c: int, placement: Placement, now: float) -> None:
+        k = self.cls[j]
+        g = self.gpus[j]
+        team = self.team[j]
+        self._apply(j, c, placement, k, team, now)
+        self.queue_log.add(now, k, -1)
+        self.queue_log.add(now, 4 + k, -g)
+        self.borrowed[j] = 1 if self.team_alloc_over(team) else 0
+        self.state[j] = RUNNING
+        self.wait[j] += now - self.queued_since[j]
+        if math.isnan(self.first_start[j]):
+            self.first_start[j] = now
+        self.where[j] = c
+        self.epoch[j] += 1
+        r = self.pending_restart[j]
+        self.seg_start[j] = now
+        self.seg_restart[j] = r
+        finish = now + r + (self.work[j] - self.done[j])
+        self.exp_end[j] = finish
+        if self.use_easy:
+            insort(self.ends[c], (finish, j, g))
+        rate = self.rate_s[c] * g
+        wl = self.workloads[self.wl[j]]
+        tau = wl.checkpoint_interval_s
+        if tau is None:
+            cost = wl.checkpoint_cost_s
+            tau = 0.0 if cost <= 0 else young_daly_interval_s(cost, job_mtbf_s(g, self.rate_s[c] * 3600.0))
+        self.seg_tau[j] = tau
+        if self.use_failures and rate > 0:
+            ttf = self.exp() / rate
+            if now + ttf < finish:
+                self.push(now + ttf, END, (j, self.epoch[j], 1))
+                return
+        self.push(finish, END, (j, self.epoch[j], 0))
+
+    def team_alloc_over(self, team: int) -> bool:
+        return team < len(self.team_alloc) and self.team_alloc[team] > self.quota(team)
+
+    def stop(self, j: int, now: float, graceful: bool) -> None:
+        """End j's running segment: release its GPUs and roll back to its last checkpoint."""
+        c = self.where[j]
+        k = self.cls[j]
+        g = self.gpus[j]
+        self._release(j, c, k, self.team[j], now)
+        if self.use_easy:
+            e = self.ends[c]
+            i = bisect_left(e, (self.exp_end[j], j, g))
+            del e[i]
+        elapsed = now - self.seg_start[j]
+        r = self.seg_restart[j]
+        progress = max(0.0, elapsed - r)
+        tau = self.seg_tau[j]
+        if graceful or tau == 0:
+            kept = progress  # capacity leaving: a checkpoint is taken before the GPUs go
+        elif math.isinf(tau):
+            kept = 0.0  # never checkpoints: all the segment's work is lost
+        else:
+            kept = math.floor(progress / tau) * tau
+        self.done[j] += kept
+        self.lost[j] += g * (min(elapsed, r) + progress - kept)
+        self.state[j] = QUEUED
+
+    def requeue(self, j: int, now: float, restart_s: float) -> None:
+        k = self.cls[j]
+        self.pending_restart[j] = restart_s
+        self.queued_since[j] = now
+        heapq.heappush(self.requeued[k], (self.submit[j], j, self.epoch[j]))
+        self.queue_log.add(now, k, 1)
+        self.queue_log.add(now, 4 + k, self.gpus[j])
+        self.gate = min(self.gate, self.gpus[j])
+        self.dirty = True
+
+    def restart_s(self, j: int) -> float:
+        wl = self.workloads[self.wl[j]]
+        return wl.restart_s if wl.restart_s is not None else restart_overhead_s(self.gpus[j])
+
+    def preempt(self, j: int, now: float, graceful: bool = False) -> None:
+        if j >= self.n:
+            self.remove_replica(j, now)
+            return
+        self.preempts[j] += 1
+        self.stop(j, now, graceful)
+        self.requeue(j, now, self.restart_s(j))
+
+    def on_end(self, j: int, epoch: int, failed: int, now: float) -> None:
+        if self.epoch[j] != epoch or self.state[j] != RUNNING:
+            return
+        if not failed:
+            c = self.where[j]
+            self._release(j, c, self.cls[j], self.team[j], now)
+            if self.use_easy:
+                e = self.ends[c]
+                del e[bisect_left(e, (self.exp_end[j], j, self.gpus[j]))]
+            self.done[j] = self.work[j]
+            self.state[j] = FINISHED
+            self.end[j] = now
+            return
+        # a failure: one node of the job goes to repair, the job restarts from its checkpoint
+        self.failures += 1
+        self.restarts[j] += 1
+        c = self.where[j]
+        d, x = self.alloc[j][0]
+        self.stop(j, now, graceful=False)
+        cs = self.clusters[c]
+        bad = min(cs.gpus_per_node, x)
+        cs.fail(d, bad)
+        self.alloc_log.add(now, c * NGROUP + G_FAILED, bad)
+        self.push(now + self.pol.repair_s, REPAIR, (c, d, cs.gen[d] if d >= 0 else 0, bad))
+        self.requeue(j, now, self.restart_s(j))
+
+    def on_repair(self, c: int, d: int, gen: int, gpus: int, now: float) -> None:
+        cs = self.clusters[c]
+        if d >= 0 and (cs.gen[d] != gen or d >= cs.online):
+            return  # the domain left the fleet meanwhile; its failed GPUs left with it
+        cs.repair(d, gpus)
+        self.alloc_log.add(now, c * NGROUP + G_FAILED, -gpus)
+        self.version[c] += 1
+        self.dirty = True
+
+    def arrive(self, j: int, now: float) -> None:
+        wl = self.workloads[self.wl[j]]
+        g = self.gpus[j]
+        biggest = max((int(self.max_domains[c]) * self.clusters[c].gpus_per_domain for c in wl.allowed_clusters), default=0)
+        if g > biggest:
+            self.state[j] = FAILED
+            self.end[j] = now
+            self.reason[j] = f"needs {g} GPUs; the largest cluster it may use never has more than {biggest}"
+            return
+        k = self.cls[j]
+        self.state[j] = QUEUED
+        self.queued_since[j] = now
+        self.fresh[k].append(j)
+        self.queue_log.add(now, k, 1)
+        self.queue_log.add(now, 4 + k, g)
+        if g < self.gate:
+            self.gate = g
+        self.dirty = True
+
+    # ================================================================== capacity
+    def on_capacity(self, day: int, now: float) -> None:
+        fleet = self.inp.fleet
+        contracts = fleet.contracts
+        total = 0
+        for c, cs in enumerate(self.clusters):
+            want = int(fleet.domains[c, day])
+            before = cs.capacity
+            if want < cs.online:
+                self.evict_top(c, want, now)
+                dropped = cs.remove_domains(want)
+                if dropped:
+                    self.alloc_log.add(now, c * NGROUP + G_FAILED, -dropped)
+            elif want > cs.online:
+                cs.add_domains(want)
+            if cs.capacity != before:
+                self.alloc_log.add(now, c * NGROUP + G_CAPACITY, cs.capacity - before)
+                self.version[c] += 1
+                self.dirty = True
+            k = int(fleet.contract[c, day])
+            offer = None
+            if k >= 0 and want > 0:
+                ct = contracts[k]
+                if ct.kind == "committed" or self.pol.overflow:
+                    offer = ClusterOffer(c, cs.provider, ct.kind, ct.take_or_pay, ct.price_per_gpu_hour_usd)
+            if offer != self.offers[c]:
+                self.offers[c] = offer
+                self.offers_cache.clear()
+            total += cs.capacity
+        self.quota_total = total
+
+    def evict_top(self, c: int, want: int, now: float) -> None:
+        """Checkpoint and requeue the jobs (and drop the replicas) on domains about to leave."""
+        cs = self.clusters[c]
+        if cs.pooled:
+            leaving = (cs.online - want) * cs.gpus_per_domain
+            for j in reversed(list(self.running[c])):
+                if cs.free_total >= leaving:
+                    break
+                self.preempt(j, now, graceful=True)
+            return
+        victims: dict[int, None] = {}
+        for d in range(want, cs.online):
+            victims.update(dict.fromkeys(cs.occupants[d]))
+        for j in victims:
+            self.preempt(j, now, graceful=True)
+
+    # ================================================================== scheduling cycle
+    def scan(self, k: int) -> Iterator[int]:
+        """Queued jobs of class k in submit order: requeued ones (a heap) merged with fresh ones."""
+        state, epoch = self.state, self.epoch
+        rq = self.requeued[k]
+        while rq and (state[rq[0][1]] != QUEUED or epoch[rq[0][1]] != rq[0][2]):
+            heapq.heappop(rq)
+        fr = self.fresh[k]
+        while fr and (state[fr[0]] != QUEUED or epoch[fr[0]] != 0):
+            fr.popleft()
+        if not rq:
+            for j in fr:
+                if state[j] == QUEUED and epoch[j] == 0:
+                    yield j
+            return
+        req = sorted(e for e in rq if state[e[1]] == QUEUED and epoch[e[1]] == e[2])
+        it = iter(fr)
+        nxt = next(it, None)
+        for s, j, _ in req:
+            while nxt is not None and self.submit[nxt] <= s:
+                if state[nxt] == QUEUED and epoch[nxt] == 0:
+                    yield nxt
+                nxt = next(it, None)
+            if state[j] == QUEUED:
+                yield j
+        while nxt is not None:
+            if state[nxt] == QUEUED and epoch[nxt] == 0:
+                yield nxt
+            nxt = next(it, None)
+
+    def max_free(self) -> int:
+        return max((cs.free_total for cs in self.clusters), default=0)
+
+    def cycle(self, now: float) -> None:
+        """One scheduling cycle (Kueue-style numbered steps).
+
+        1. Take queued jobs class by class (priority order), FIFO within a class, up to the depth.
+        2. Skip a job whose team is at its quota and may not borrow.
+        3. Try to place it on its clusters in the provider policy's order, respecting the head
+           job's reservation (EASY): a later job starts now only if it does not delay the head.
+        4. The first job that cannot start is the head: try preemption of lower classes (and of
+           borrowed quota its team reclaims); else reserve its start (EASY), or, with no backfill,
+           stop the cycle (strict priority FIFO).
+        """
+        self.cycles += 1
+        self.dirty = False
+        res: Reservation | None = None
+        gate = 1 << 62
+        depth = self.pol.backfill_depth
+        for k in self.pol.class_order:
+            seen = 0
+            for j in list(self.scan(k)) if self.requeued[k] else self.scan(k):
+                if seen >= depth:
+                    break
+                seen += 1
+                if self.state[j] != QUEUED:
+                    continue
+                g = self.gpus[j]
+                team = self.team[j]
+                # step 2: quota
+                quota_ok = self.team_alloc[team] + g <= self.quota(team) if team < len(self.team_alloc) else True
+                if not quota_ok and not self.inp.teams[team].can_borrow:
+                    gate = min(gate, g)
+                    continue
+                # step 3: place
+                if self.try_start(j, now, res):
+                    continue
+                gate = min(gate, g)
+                if res is not None:
+                    continue
+                # step 4: the head job
+                if self.pol.preemption and not self.strict and quota_ok and self.try_preempt(j, now):
+                    continue
+                if not self.use_easy:
+                    self.gate = gate
+                    return
+                res = self.reservation(j, now)
+        self.gate = gate
+
+    def try_start(self, j: int, now: float, res: Reservation | None) -> bool:
+        wl = self.workloads[self.wl[j]]
+        g = self.gpus[j]
+        end = now + self.pending_restart[j] + self.work[j] - self.done[j]
+        clusters = self.clusters
+        for c in self.candidates(wl.allowed_clusters, self.team[j]):
+            cs = clusters[c]
+            if cs.free_total < g:
+                continue
+            if res is not None and not res.allows(c, g, end):
+                continue
+            placement = place(cs, g, wl.require, self.pol.placement)
+            if placement is None:
+                continue
+            if res is not None:
+                res.use(c, g, end)
+            self.start(j, c, placement, now)
+            return True
+        return False
+
+    def reservation(self, j: int, now: float) -> Reservation:
+        wl = self.workloads[self.wl[j]]
+        g = self.gpus[j]
+        cands = []
+        for c in self.candidates(wl.allowed_clusters, self.team[j]):
+            cs = self.clusters[c]
+            if cs.capacity < g:
+                continue
+            s, extra = shadow_time(now, g, cs.free_total, self.ends[c])
+            cands.append((c, s, extra))
+        return reserve(cands)
+
+    def eligible_for(self, j_cls: int, team: int, reclaim: bool) -> Callable[[int], bool]:
+        rank = self.class_rank[j_cls]
+        ranks = self.class_rank
+
+        def eligible(v: int) -> bool:
+            if ranks[self.cls_of(v)] > rank:
+                return True
+            if reclaim and v < self.n and self.borrowed[v] and self.team[v] != team:
+                return True
+            return False
+
+        return eligible
+
+    def victim_rank(self, v: int) -> tuple[int, float]:
+        start = self.seg_start[v] if v < self.n else self.rep_start[v]
+        return self.class_rank[self.cls_of(v)], start
+
+    def try_preempt(self, j: int, now: float) -> bool:
+        wl = self.workloads[self.wl[j]]
+        return self.preempt_for(j, self.cls[j], self.team[j], self.gpus[j], wl.allowed_clusters, wl.require, now)
+
+    def preempt_for(
+        self, j: int, k: int, team: int, g: int, allowed: tuple[int, ...], require: str | None, now: float
+    ) -> bool:
+        """Free room for j (a job or a replica about to be) by preempting; True if it was started/placed."""
+        rank = self.class_rank[k]
+        reclaim = team < len(self.team_alloc) and self.team_alloc[team] + g <= self.quota(team) < math.inf
+        lower = [kk for kk in range(4) if self.class_rank[kk] > rank]
+        eligible = self.eligible_for(k, team, reclaim)
+        for c in self.candidates(allowed, team):
+            cs = self.clusters[c]
+            if cs.capacity < g:
+                continue
+            if not reclaim and cs.free_total + sum(self.cl_alloc[c][kk] for kk in lower) < g:
+                continue
+            memo = (j, c)
+            if self.preempt_memo.get(memo) == self.version[c]:
+                continue
+            victims = choose_victims(cs, g, eligible, self.victim_rank, self.held)
+            if victims is None:
+                self.preempt_memo[memo] = self.version[c]
+                continue
+            for v in victims:
+                self.preempt(v, now)
+            if j >= self.n:
+                return True  # the caller places the replica
+            placement = place(cs, g, require, self.pol.placement)
+            if placement is None:
+                self.preempt_memo[memo] = self.version[c]
+                continue
+            self.start(j, c, placement, now)
+            return True
+        return False
+
+    # ================================================================== inference
+    def remove_replica(self, r: int, now: float) -> None:
+        key = self.rep_key.pop(r)
+        svc = self.inp.services[key]
+        c = self.rep_cluster.pop(r)
+        self.rep_start.pop(r)
+        self._release(r, c, svc.cls, svc.team, now)
+        self.key_reps[key].remove(r)
+        self.key_cap[key] -= float(svc.tokens_s_per_replica[c])
+
+    def add_replica(self, key: int, now: float) -> bool:
+        svc = self.inp.services[key]
+        g = svc.replica_gpus
+        team = svc.team
+        if team < len(self.team_alloc) and self.team_alloc[team] + g > self.quota(team):
+            if not self.inp.teams[team].can_borrow:
+                return False
+        for attempt in range(2):
+            for c in self.candidates(svc.allowed_clusters, team):
+                cs = self.clusters[c]
+                if cs.free_total < g or svc.tokens_s_per_replica[c] <= 0:
+                    continue
+                placement = place(cs, g, "domain" if g <= cs.gpus_per_domain else "cluster", self.pol.placement)
+                if placement is None:
+                    continue
+                r = self.rep_next
+                self.rep_next += 1
+                self.rep_key[r] = key
+                self.rep_cluster[r] = c
+                self.rep_start[r] = now
+                self._apply(r, c, placement, svc.cls, team, now)
+                self.key_reps[key].append(r)
+                self.key_cap[key] += float(svc.tokens_s_per_replica[c])
+                return True
+            if attempt == 0:
+                if not (self.pol.preemption and not self.strict):
+                    return False
+                if not self.preempt_for(-1, svc.cls, team, g, svc.allowed_clusters, "domain", now):
+                    return False
+        return False
+
+    def on_tick(self, i: int, now: float) -> None:
+        services = self.inp.services
+        targets = [float(s.demand_tokens_s[i]) * s.headroom for s in services]
+        for key, svc in enumerate(services):  # scale down first: it frees room for the others
+            reps = self.key_reps[key]
+            while reps:
+                last = reps[-1]
+                thr = float(svc.tokens_s_per_replica[self.rep_cluster[last]])
+                if self.key_cap[key] - thr < targets[key]:
+                    break
+                self.remove_replica(last, now)
+        for key in range(len(services)):
+            while self.key_cap[key] < targets[key]:
+                if not self.add_replica(key, now):
+                    break
+        for key, svc in enumerate(services):
+            self.inf_replicas[key, i] = len(self.key_reps[key])
+            self.inf_gpus[key, i] = len(self.key_reps[key]) * svc.replica_gpus
+            self.inf_capacity[key, i] = self.key_cap[key]
+
+    # ================================================================== run loop
+    def run(self) -> EngineResult:
+        inp = self.inp
+        horizon = inp.horizon_s
+        fleet = inp.fleet
+        # capacity changes: day 0 and every day the domains or the contract change
+        days = fleet.days
+        if days:
+            changed = np.ones(days, dtype=bool)
+            changed[1:] = np.any(
+                (fleet.domains[:, 1:] != fleet.domains[:, :-1]) | (fleet.contract[:, 1:] != fleet.contract[:, :-1]),
+                axis=0,
+            )
+            for day in np.flatnonzero(changed):
+                if day * 86400.0 < horizon:
+                    self.push(day * 86400.0, CAPACITY, (int(day),))
+        tick = self.pol.autoscale_s
+        n_ticks = int(math.ceil(horizon / tick)) if inp.services else 0
+        self.tick_s = np.arange(n_ticks) * tick
+        self.inf_replicas = np.zeros((len(inp.services), n_ticks))
+        self.inf_gpus = np.zeros((len(inp.services), n_ticks))
+        self.inf_capacity = np.zeros((len(inp.services), n_ticks))
+        if n_ticks:
+            self.push(0.0, TICK, (0,))
+        submit = self.submit
+        n = self.n
+        nxt = 0
+        heap = self.heap
+        pop = heapq.heappop
+        report_every = horizon / 100.0
+        next_report = 0.0
+        while True:
+            t_ev = heap[0][0] if heap else math.inf
+            t_arr = submit[nxt] if nxt < n else math.inf
+            t = t_ev if t_ev <= t_arr else t_arr
+            if t >= horizon:
+                break
+            if self.progress is not None and t >= next_report:
+                self.progress(t / horizon, "simulating")
+                next_report = t + report_every
+            while heap and heap[0][0] == t:
+                _, _, _, kind, p = pop(heap)
+                if kind == END:
+                    self.on_end(p[0], p[1], p[2], t)
+                elif kind == REPAIR:
+                    self.on_repair(p[0], p[1], p[2], p[3], t)
+                elif kind == CAPACITY:
+                    self.on_capacity(p[0], t)
+                else:
+                    self.on_tick(p[0], t)
+                    if p[0] + 1 < n_ticks:
+                        self.push((p[0] + 1) * tick, TICK, (p[0] + 1,))
+            while nxt < n and submit[nxt] == t:
+                self.arrive(nxt, t)
+                nxt += 1
+            if self.dirty and self.max_free() >= self.gate:
+                self.cycle(t)
+            elif self.dirty:
+                self.dirty = False
+        if self.progress is not None:
+            self.progress(1.0, "simulated")
+        return self.result(horizon, nxt)
+
+    def result(self, horizon: float, arrived: int) -> EngineResult:
+        n = self.n
+        state = np.frombuffer(self.state, dtype=np.int8).copy()
+        wait = np.frombuffer(self.wait, dtype=np.float64).copy()
+        qs = np.frombuffer(self.queued_since, dtype=np.float64)
+        queued = state == QUEUED
+        wait[queued] += horizon - qs[queued]
+        reason = [""] * n
+        for j, why in self.reason.items():
+            reason[j] = why
+        return EngineResult(
+            state=state,
+            first_start=np.frombuffer(self.first_start, dtype=np.float64).copy(),
+            end=np.frombuffer(self.end, dtype=np.float64).copy(),
+            cluster=np.frombuffer(self.where, dtype=np.int16).astype(np.int64),
+            wait_s=wait,
+            restarts=np.frombuffer(self.restarts, dtype=np.int64).copy() if n else np.zeros(0, np.int64),
+            preemptions=np.frombuffer(self.preempts, dtype=np.int64).copy() if n else np.zeros(0, np.int64),
+            lost_gpu_hours=np.frombuffer(self.lost, dtype=np.float64) / 3600.0,
+            work_done_s=self.work_done(horizon),
+            reason=reason,
+            alloc_log=self.alloc_log,
+            queue_log=self.queue_log,
+            inf_replicas=self.inf_replicas,
+            inf_gpus=self.inf_gpus,
+            inf_capacity=self.inf_capacity,
+            tick_s=self.tick_s,
+            failures=self.failures,
+            cycles=self.cycles,
+        )
+
+    def work_done(self, horizon: float) -> np.ndarray:
+        """Useful work per job up to the horizon (running jobs: up to now, assuming no more loss)."""
+        done = np.frombuffer(self.done, dtype=np.float64).copy()
+        for j in self.alloc:
+            if j < self.n:
+                done[j] += max(0.0, horizon - self.seg_start[j] - self.seg_restart[j])
+        return done

@@ -1,0 +1,143 @@
+"""DESIGN.md's run invariants on hand-built and random runs: conservation, no job lost, gangs in one cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
+
+from gpufleet.sim.engine import FINISHED, NGROUP, QUEUED, RUNNING, G_CAPACITY
+from gpufleet.sim.spec import PolicySpec
+from gpufleet.sim.tables import build_tables
+
+
+def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]
+    """Every invariant we can check from outside the engine."""
+    n = len(inp.jobs)
+    work = inp.jobs.work_s
+    # no job lost: each job finished, or is queued / running at the horizon
+    assert set(np.unique(res.state)).issubset({FINISHED, QUEUED, RUNNING, 4})
+    fin = res.state == FINISHED
+    # a finished job ran at least its work, started no earlier than submitted
+    assert np.all(res.end[fin] - res.first_start[fin] >= work[fin] - 1e-6)
+    started = ~np.isnan(res.first_start)
+    assert np.all(res.first_start[started] >= inp.jobs.submit_s[started] - 1e-9)
+    assert np.all(res.wait_s >= -1e-9)
+    # the live state is self-consistent and nothing is still allocated to a finished job
+    for cs in eng.clusters:
+        cs.check()
+    for j in eng.alloc:
+        if j < n:
+            assert res.state[j] == RUNNING
+            assert sum(g for _, g in eng.alloc[j]) == inp.jobs.gpus[j]  # a gang holds all its GPUs
+    # never more GPUs allocated than a cluster has, at any instant
+    t, grp, d = res.alloc_log.arrays()
+    nc = len(inp.fleet.clusters)
+    for c in range(nc):
+        sel = (grp // NGROUP) == c
+        tc, gc, dc = t[sel], grp[sel] % NGROUP, d[sel]
+        cap = np.cumsum(np.where(gc == G_CAPACITY, dc, 0.0))
+        used = np.cumsum(np.where(gc != G_CAPACITY, dc, 0.0))
+        if len(tc) == 0:
+            continue
+        last = np.r_[tc[1:] != tc[:-1], True]  # state after all changes at one instant
+        assert np.all(used[last] <= cap[last] + 1e-9)
+        assert np.all(used[last] >= -1e-9)
+    # conservation in the tables: allocated + idle + failed = capacity, per cluster and step
+    tables = build_tables(inp, res, ["t"], [w.name for w in inp.jobs.workloads])
+    s = tables.series
+    alloc = s[[c for c in s.columns if c.startswith("allocated_")]].sum(axis=1)
+    np.testing.assert_allclose(alloc + s.idle_gpus + s.failed_gpus, s.capacity_gpus, atol=1e-6)
+    assert (s.idle_gpus >= -1e-6).all()
+    # usage adds up to the series' GPU-hours
+    series_hours = (alloc * inp.policy.step_s / 3600.0).sum()
+    np.testing.assert_allclose(tables.usage.gpu_hours_used.sum(), series_hours, rtol=1e-9, atol=1e-6)
+    assert len(tables.jobs) == n
+
+
+def test_gang_waits_for_whole_domains_and_fifo_order() -> None:
+    f = fleet([cluster(domains_per_block=2, blocks=2)], days=2)
+    j = jobs([(0, 100, 8, 2), (0, 200, 16, 2), (10, 50, 4, 2), (20, 30, 32, 2)])
+    inp = sim_input(f, j)
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    # the 32-GPU gang needs all four domains: it starts when the 16-GPU job ends at 200
+    assert res.first_start[3] == 200.0
+    assert list(res.first_start[:3]) == [0.0, 0.0, 10.0]
+
+
+def test_higher_class_starts_first() -> None:
+    f = fleet([cluster(domains_per_block=1, blocks=1)], days=1)
+    # one 8-GPU domain; a long job holds it; then best-effort and training jobs wait for it
+    j = jobs([(0, 100, 8, 2), (10, 50, 8, 3), (20, 50, 8, 1)])
+    inp = sim_input(f, j, PolicySpec(failures=False, fair_share=False, preemption=False))
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    assert res.first_start[2] == 100.0  # the training job (class 1) goes before the earlier best-effort
+    assert res.first_start[1] == 150.0
+
+
+def test_capacity_leaving_requeues_with_a_checkpoint() -> None:
+    # 2 domains on day 0, 1 domain from day 1: the job on the top domain is checkpointed and requeued
+    f = fleet([cluster(domains_per_block=2, blocks=1)], days=3, domains=[[2, 1, 1]])
+    j = jobs([(0, 1.5 * DAY, 8, 2), (1, 1.5 * DAY, 8, 2)])
+    inp = sim_input(f, j)
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    assert res.preemptions.sum() == 1
+    assert res.lost_gpu_hours.sum() == 0.0  # graceful: checkpointed as the capacity left
+    assert res.state[0] == FINISHED and res.end[0] == 1.5 * DAY
+    # the evicted job resumes when the other finishes and keeps its progress (1 day - 1 s done)
+    assert res.state[1] == FINISHED
+    assert abs(res.end[1] - (1.5 * DAY + (1.5 * DAY - (DAY - 1)))) < 1e-6
+
+
+job_rows = st.lists(
+    st.tuples(
+        st.floats(0, 3 * DAY, allow_nan=False),
+        st.floats(1, DAY, allow_nan=False),
+        st.sampled_from([1, 2, 4, 8, 12, 16, 24, 40]),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=job_rows,
+    ramp=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+    failures=st.booleans(),
+    placement=st.sampled_from(["best-fit", "first-fit"]),
+    backfill=st.sampled_from(["easy", "none"]),
+    mode=st.sampled_from(["normal", "normal", "strict-fifo"]),
+    seed=st.integers(0, 2**16),
+)
+def test_invariants_hold_on_random_runs(rows, ramp, failures, placement, backfill, mode, seed) -> None:  # type: ignore[no-untyped-def]
+    clusters = [cluster("a", 8, 4, 2, 3, "p0", rate=2e-3), cluster("b", 8, 8, 1, 6, "p1", rate=1e-3)]
+    f = fleet(clusters, days=4, domains=[ramp, [6, 3, 6, 2]])
+    wl = workload(clusters=(0, 1), cost=30.0, restart=None)
+    inp = sim_input(
+        f,
+        jobs(rows, [wl]),
+        PolicySpec(
+            mode=mode, placement=placement, backfill=backfill, failures=failures, fair_share=False, repair_s=3600.0
+        ),
+    )
+    eng, res = run(inp, seed)
+    check_run(inp, eng, res)
+
+
+def test_same_seed_same_tables() -> None:
+    clusters = [cluster("a", 8, 4, 2, 3, "p0", rate=5e-3)]
+    rng = np.random.default_rng(1)
+    rows = [(float(rng.uniform(0, 2 * DAY)), float(rng.uniform(60, DAY)), int(rng.choice([1, 4, 8, 16])), 2) for _ in range(80)]
+    f = fleet(clusters, days=3)
+    inp = sim_input(f, jobs(rows, [workload(cost=30.0, restart=None)]), PolicySpec(fair_share=False))
+    a = build_tables(inp, run(inp, 7)[1], ["t"], ["w"])
+    b = build_tables(inp, run(inp, 7)[1], ["t"], ["w"])
+    for (name, x), (_, y) in zip(a.items(), b.items(), strict=True):
+        assert x.equals(y), name
+    assert run(inp, 7)[1].failures > 0
