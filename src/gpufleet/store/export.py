@@ -23,10 +23,10 @@ def write_run_files(meta: RunMeta, tables: RunTables, directory: Path, format: s
     written: list[Path] = []
     for name, df in tables.items():
         target = directory / f"{name}.{format}"
-        _atomic(target, partial(_write_table, df, format))
+        atomic_write(target, partial(_write_table, df, format))
         written.append(target)
     target = directory / "run.json"
-    _atomic(target, lambda p: p.write_text(json.dumps(meta.to_dict(), indent=2) + "\n"))
+    atomic_write(target, lambda p: p.write_text(json.dumps(meta.to_dict(), indent=2) + "\n"))
     written.append(target)
     return written
 
@@ -38,12 +38,20 @@ def _write_table(df: pd.DataFrame, format: str, path: Path) -> None:
         df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _atomic(target: Path, write: Callable[[Path], object]) -> None:
+def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through `write(tmp)` to a temp file beside `target`, then rename: never a half-written file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,217 @@
+"""`gpufleet runs list|show|delete|export`, `gpufleet report`, `gpufleet compare`: stored runs for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from gpufleet.cli import app
+from gpufleet.cli.common import JSON_OPT, QUIET_OPT, SEED_OPT, STORE_OPT, console, print_json, print_table
+from gpufleet.errors import GpufleetError, InputError, Problem
+
+if TYPE_CHECKING:
+    from gpufleet.store import Store
+
+runs_app = typer.Typer(
+    name="runs",
+    help="Runs kept in the results store: list, show, delete, export.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(runs_app, name="runs")
+
+RUN_ARG = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'.")
+
+
+def _open(store: Path, read_only: bool = True) -> Store:
+    from gpufleet.store import open_store
+
+    return open_store(store, read_only=read_only)
+
+
+@runs_app.command("list")
+def runs_list(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
+    """List the runs in the store, oldest first."""
+    if not store.exists():
+        if as_json:
+            print_json([])
+        else:
+            typer.echo(f"no runs: {store} does not exist yet (gpufleet simulate writes it)")
+        return
+    with _open(store) as st:
+        runs = st.list_runs()
+    if as_json:
+        print_json([m.to_dict() for m in runs])
+        return
+    rows = [
+        (m.run_id, m.scenario_name, m.seed, f"{m.started:%Y-%m-%d %H:%M:%S}", m.status, f"{m.wall_s:,.1f}",
+         m.content_hash[:19], m.gpufleet_version)
+        for m in runs
+    ]  # fmt: skip
+    print_table(
+        f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {store}",
+        ["run id", "scenario", "seed", "started (UTC)", "status", "wall s", "scenario hash", "version"],
+        rows,
+        right=["seed", "wall s"],
+    )
+
+
+@runs_app.command("show")
+def runs_show(run: str = RUN_ARG, store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
+    """Show a run: its metadata, headline figures and table sizes."""
+    from gpufleet.report import headline
+
+    with _open(store) as st:
+        run_id = st.resolve(run)
+        meta, tables = st.load_meta(run_id), st.load_run(run_id)
+    h = headline(tables)
+    rows = {name: len(df) for name, df in tables.items()}
+    if as_json:
+        print_json({"run": meta.to_dict(), "headline": h, "rows": rows})
+        return
+    from gpufleet.report import terminal_summary
+
+    out = console()
+    terminal_summary(meta, tables, out)
+    out.print("rows: " + ", ".join(f"{n} {c:,}" for n, c in rows.items()))
+    out.print(
+        f"scenario hash: {meta.content_hash} · gpufleet {meta.gpufleet_version} · "
+        f"started {meta.started:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+@runs_app.command("delete")
+def runs_delete(
+    runs: list[str] = typer.Argument(..., help="Run ids (or unique prefixes) to delete."),
+    store: Path = STORE_OPT,
+) -> None:
+    """Delete runs and all their rows (each in one transaction)."""
+    with _open(store, read_only=False) as st:
+        ids = [st.resolve(r) for r in runs]  # every id checked before anything is deleted
+        for run_id in dict.fromkeys(ids):
+            st.delete_run(run_id)
+            typer.echo(f"deleted run {run_id}")
+
+
+@runs_app.command("export")
+def runs_export(
+    run: str = RUN_ARG,
+    format: str = typer.Option("parquet", "--format", help="Output format: parquet or csv."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder to write the tables into."),
+    store: Path = STORE_OPT,
+) -> None:
+    """Export a run's tables, one file per table, plus run.json with its metadata."""
+    from gpufleet.store.export import EXPORT_FORMATS
+
+    if format not in EXPORT_FORMATS:
+        expected = ", ".join(EXPORT_FORMATS)
+        raise InputError([Problem("--format", "", f"expected one of {expected}, got {format!r}")])
+    if output.exists() and not output.is_dir():
+        raise InputError([Problem("-o", "", f"{output} exists and is not a folder")])
+    with _open(store) as st:
+        run_id = st.resolve(run)
+        paths = st.export_run(run_id, output, format)
+    typer.echo(f"wrote {len(paths)} files of run {run_id} to {output}")
+
+
+def _is_scenario_file(target: str) -> bool:
+    return target.endswith((".yaml", ".yml")) or Path(target).is_file()
+
+
+def simulate_and_store(file: Path | None, store: Path, seed: int | None, quiet: bool) -> str:
+    """Run a scenario through the pipeline and keep it in the store; returns the run id."""
+    from gpufleet.scenario import load_scenario
+
+    loaded = load_scenario(file)
+    try:
+        from gpufleet.pipeline import run_scenario
+    except ImportError:
+        raise GpufleetError("this build has no simulation pipeline: give a stored RUN id instead") from None
+    if quiet:
+        result = run_scenario(loaded, seed=seed, progress=None)
+    else:
+        from rich.progress import Progress
+
+        with Progress(console=console(stderr=True), transient=True) as bar:
+            task = bar.add_task("simulating", total=1.0)
+
+            def progress(fraction: float, message: str) -> None:
+                bar.update(task, completed=fraction, description=message)
+
+            result = run_scenario(loaded, seed=seed, progress=progress)
+    with _open(store, read_only=False) as st:
+        return st.save_run(result.meta, result.tables)
+
+
+@app.command("report")
+def report(
+    target: str | None = typer.Argument(
+        None,
+        help="A stored run (id, unique prefix or 'latest'), or a scenario YAML file to simulate and store "
+        "first (default: the built-in default scenario).",
+    ),
+    run: str | None = typer.Option(None, "--run", help="A stored run (same as giving it as TARGET)."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="HTML file to write (default: gpufleet-report-RUN.html)."
+    ),
+    store: Path = STORE_OPT,
+    seed: int | None = SEED_OPT,
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """Write a run's HTML report: one self-contained file that works offline, read from the store."""
+    from gpufleet.report import write_html_report
+
+    if run is not None and target is not None:
+        raise InputError([Problem("--run", "", "give the run as TARGET or as --run, not both")])
+    ref = run if run is not None else target
+    if ref is None or (run is None and _is_scenario_file(ref)):
+        run_id = simulate_and_store(Path(ref) if ref else None, store, seed, quiet)
+    else:
+        if seed is not None:
+            raise InputError(
+                [Problem("--seed", "", "a stored run has its seed already; --seed is for a FILE")]
+            )
+        with _open(store) as st:
+            run_id = st.resolve(ref)
+    path = output or Path(f"gpufleet-report-{run_id}.html")
+    with _open(store) as st:
+        write_html_report(st, run_id, path)
+    typer.echo(f"report of run {run_id}: {path}")
+
+
+@app.command("compare")
+def compare(
+    run_a: str = typer.Argument(..., help="Run A (id, unique prefix or 'latest')."),
+    run_b: str = typer.Argument(..., help="Run B."),
+    html: bool = typer.Option(False, "--html", help="Also write overlaid plots to an HTML file (-o)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="HTML file for --html."),
+    store: Path = STORE_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Two runs' headline figures side by side with deltas (B − A); --html for overlaid plots."""
+    from gpufleet.report import compare_headlines, compare_table, headline, write_compare_html
+
+    if output is not None and not html:
+        html = True
+    with _open(store) as st:
+        a, b = st.resolve(run_a), st.resolve(run_b)
+        ma, mb = st.load_meta(a), st.load_meta(b)
+        if as_json:
+            data: dict[str, Any] = {
+                "a": ma.to_dict(),
+                "b": mb.to_dict(),
+                "figures": compare_headlines(st, a, b),
+            }
+        else:
+            compare_table((ma, headline(st.load_run(a))), (mb, headline(st.load_run(b))), console())
+        if html:
+            path = output or Path(f"gpufleet-compare-{a}-vs-{b}.html")
+            write_compare_html(st, a, b, path)
+            if as_json:
+                data["html"] = str(path)
+            else:
+                typer.echo(f"overlaid plots: {path}")
+    if as_json:
+        print_json(data)

@@ -1,0 +1,235 @@
+"""Headline figures of a run, computed from its tables once and shared by the terminal, HTML and compare."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gpufleet.tables import CLASS_COLUMN, PRIORITY_CLASSES, RunTables
+
+Value = float | int | None
+JOB_CLASSES: tuple[str, ...] = tuple(c for c in PRIORITY_CLASSES if c != "inference")
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """How a headline figure reads: its label, unit and which way is better (+1 up, -1 down, 0 neither)."""
+
+    label: str
+    unit: str  # gpus | pct | count | h | gpu_h | usd | tokens | index
+    better: int
+
+
+# Base key -> description. Keys with a dot carry a class or revenue scenario after it ("wait_p50_h.training").
+FIGURES: dict[str, Figure] = {
+    "gpus_online_peak": Figure("GPUs online, peak", "gpus", 0),
+    "gpus_online_end": Figure("GPUs online, end", "gpus", 0),
+    "gpu_hours_capacity": Figure("GPU-hours online", "gpu_h", 0),
+    "utilization_pct": Figure("utilization (allocated / online)", "pct", 1),
+    "utilization_class_pct": Figure("utilization", "pct", 0),
+    "idle_pct": Figure("idle", "pct", -1),
+    "failed_pct": Figure("failed (GPUs down)", "pct", -1),
+    "jobs_submitted": Figure("jobs submitted", "count", 0),
+    "jobs_finished": Figure("jobs finished", "count", 1),
+    "jobs_failed": Figure("jobs failed", "count", -1),
+    "jobs_queued_at_end": Figure("jobs still queued at the horizon", "count", -1),
+    "jobs_running_at_end": Figure("jobs still running at the horizon", "count", 0),
+    "wait_p50_h": Figure("wait p50", "h", -1),
+    "wait_p95_h": Figure("wait p95", "h", -1),
+    "lost_gpu_hours": Figure("GPU-hours lost to failures and preemption", "gpu_h", -1),
+    "goodput_pct": Figure("goodput (job GPU-hours not lost)", "pct", 1),
+    "shortfall_gpu_hours": Figure("demand waiting for GPUs", "gpu_h", -1),
+    "peak_queued_gpus": Figure("GPUs asked for by waiting jobs, peak", "gpus", -1),
+    "inference_unserved_pct": Figure("inference demand unserved", "pct", -1),
+    "inference_unserved_tokens": Figure("inference tokens unserved", "tokens", -1),
+    "spend_usd": Figure("spend", "usd", -1),
+    "usage_cost_usd": Figure("spend on GPU-hours used", "usd", 0),
+    "unused_commitment_usd": Figure("unused commitment (paid, not used)", "usd", -1),
+    "true_up_usd": Figure("commitment shortfalls paid (true-ups)", "usd", -1),
+    "overflow_cost_usd": Figure("overflow (on-demand) cost", "usd", -1),
+    "usd_per_used_gpu_hour": Figure("cost per used GPU-hour", "usd_rate", -1),
+    "top_provider_share_pct": Figure("largest provider's share of spend", "pct", -1),
+    "hhi": Figure("provider concentration (HHI of spend)", "index", -1),
+    "funding_need_usd": Figure("peak funding need", "usd", -1),
+}
+
+# How the figures are grouped for people, in order.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "Capacity": ("gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "utilization_pct",
+                 "utilization_class_pct", "idle_pct", "failed_pct"),
+    "Work": ("jobs_submitted", "jobs_finished", "jobs_failed", "jobs_queued_at_end", "jobs_running_at_end",
+             "wait_p50_h", "wait_p95_h"),
+    "Reliability and demand": ("lost_gpu_hours", "goodput_pct", "shortfall_gpu_hours", "peak_queued_gpus",
+                               "inference_unserved_pct", "inference_unserved_tokens"),
+    "Money": ("spend_usd", "usage_cost_usd", "unused_commitment_usd", "true_up_usd", "overflow_cost_usd",
+              "usd_per_used_gpu_hour", "top_provider_share_pct", "hhi", "funding_need_usd"),
+}  # fmt: skip
+
+
+def step_hours(times: pd.Series) -> pd.Series:
+    """Hours each reporting step lasts, indexed by its start (the last one as long as the one before)."""
+    t = pd.Series(pd.to_datetime(times).unique()).sort_values().reset_index(drop=True)
+    if len(t) == 0:
+        return pd.Series(dtype="float64")
+    d = (t.shift(-1) - t).dt.total_seconds() / 3600.0
+    fallback = float(d.iloc[:-1].median()) if len(t) > 1 else 24.0
+    d.iloc[-1] = fallback
+    return pd.Series(d.to_numpy(), index=pd.DatetimeIndex(t))
+
+
+def _hours(df: pd.DataFrame) -> np.ndarray:
+    """Per row of a table with a `time` column: the hours its step lasts."""
+    return df["time"].map(step_hours(df["time"])).to_numpy(dtype="float64")
+
+
+def _f(x: object) -> float | None:
+    v = float(x)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else 100.0 * num / den
+
+
+def headline(tables: RunTables) -> dict[str, Value]:
+    """The run's headline numbers, flat and JSON-ready; keys are described by FIGURES (see `describe`)."""
+    out: dict[str, Value] = {}
+    s = tables.series
+    h = _hours(s) if len(s) else np.zeros(0)
+    cap_h = float((s["capacity_gpus"].to_numpy() * h).sum())
+    by_time = s.groupby("time")["capacity_gpus"].sum().sort_index()
+    out["gpus_online_peak"] = _f(by_time.max()) if len(by_time) else None
+    out["gpus_online_end"] = _f(by_time.iloc[-1]) if len(by_time) else None
+    out["gpu_hours_capacity"] = cap_h
+    alloc_cols = [f"allocated_{CLASS_COLUMN[c]}_gpus" for c in PRIORITY_CLASSES]
+    alloc_h = {
+        c: float((s[col].to_numpy() * h).sum()) for c, col in zip(PRIORITY_CLASSES, alloc_cols, strict=True)
+    }
+    out["utilization_pct"] = _ratio(sum(alloc_h.values()), cap_h)
+    for c in PRIORITY_CLASSES:
+        out[f"utilization_class_pct.{c}"] = _ratio(alloc_h[c], cap_h)
+    out["idle_pct"] = _ratio(float((s["idle_gpus"].to_numpy() * h).sum()), cap_h)
+    out["failed_pct"] = _ratio(float((s["failed_gpus"].to_numpy() * h).sum()), cap_h)
+
+    j = tables.jobs
+    out["jobs_submitted"] = len(j)
+    for state, key in (("finished", "jobs_finished"), ("failed", "jobs_failed"),
+                       ("queued", "jobs_queued_at_end"), ("running", "jobs_running_at_end")):  # fmt: skip
+        out[key] = int((j["state"] == state).sum())
+    started = j[j["start"].notna()]
+    for c in JOB_CLASSES:
+        w = started.loc[started["class"] == c, "wait_s"].dropna().to_numpy(dtype="float64") / 3600.0
+        out[f"wait_p50_h.{c}"] = float(np.quantile(w, 0.5)) if len(w) else None
+        out[f"wait_p95_h.{c}"] = float(np.quantile(w, 0.95)) if len(w) else None
+
+    lost = float(j["lost_gpu_hours"].sum())
+    job_alloc_h = sum(alloc_h[c] for c in JOB_CLASSES)
+    out["lost_gpu_hours"] = lost
+    out["goodput_pct"] = None if job_alloc_h == 0 else 100.0 * (1.0 - lost / job_alloc_h)
+    qu = tables.queue
+    out["shortfall_gpu_hours"] = float((qu["queued_gpus"].to_numpy() * _hours(qu)).sum()) if len(qu) else 0.0
+    out["peak_queued_gpus"] = _f(qu.groupby("time")["queued_gpus"].sum().max()) if len(qu) else 0.0
+    inf = tables.inference
+    if len(inf):
+        ih = _hours(inf) * 3600.0
+        demand = float((inf["demand_tokens_s"].to_numpy() * ih).sum())
+        served = float((inf["served_tokens_s"].to_numpy() * ih).sum())
+        out["inference_unserved_pct"] = _ratio(demand - served, demand)
+        out["inference_unserved_tokens"] = demand - served
+    else:
+        out["inference_unserved_pct"] = None
+        out["inference_unserved_tokens"] = None
+
+    led, sp = tables.ledger, tables.spend
+    out["spend_usd"] = float(sp["spend_usd"].sum())
+    out["usage_cost_usd"] = float(led["usage_cost_usd"].sum())
+    out["unused_commitment_usd"] = float(led["unused_commitment_usd"].sum())
+    out["true_up_usd"] = float(led["true_up_usd"].sum())
+    out["overflow_cost_usd"] = float(led["overflow_cost_usd"].sum())
+    used = float(led["gpu_hours_used"].sum())
+    out["usd_per_used_gpu_hour"] = None if used == 0 else float(led["cost_due_usd"].sum()) / used
+    by_provider = sp.groupby("provider")["spend_usd"].sum()
+    total = float(by_provider.sum())
+    shares = 100.0 * by_provider / total if total else by_provider * 0.0
+    out["top_provider_share_pct"] = float(shares.max()) if total else None
+    out["hhi"] = float((shares**2).sum()) if total else None
+    port = tables.portfolio
+    for scen, g in port.groupby("scenario", sort=True):
+        out[f"funding_need_usd.{scen}"] = float(g["cumulative_funding_need_usd"].max())
+    return out
+
+
+def describe(key: str) -> tuple[Figure, str]:
+    """The figure behind a headline key and its qualifier ("training", a revenue scenario, or "")."""
+    base, _, qual = key.partition(".")
+    return FIGURES[base], qual
+
+
+def label(key: str) -> str:
+    fig, qual = describe(key)
+    return f"{fig.label} ({qual})" if qual else fig.label
+
+
+def fmt_value(key: str, value: Value) -> str:
+    """A headline value as a person reads it: 12,345 GPUs, 71.2%, $3.41B, 2.5 h."""
+    if value is None:
+        return "–"
+    unit = describe(key)[0].unit
+    if unit == "pct":
+        return f"{value:,.1f}%"
+    if unit == "usd":
+        return _usd(value)
+    if unit == "usd_rate":
+        return f"${value:,.2f}"
+    if unit == "h":
+        return f"{value * 60:,.0f} min" if abs(value) < 1 else f"{value:,.1f} h"
+    if unit == "gpu_h":
+        return _si(value) + " GPU-h"
+    if unit == "tokens":
+        return _si(value) + " tokens"
+    return f"{value:,.0f}"
+
+
+def fmt_delta(key: str, a: Value, b: Value) -> str:
+    """B − A in the figure's unit; percentages as percentage points."""
+    if a is None or b is None:
+        return ""
+    d = b - a
+    unit = describe(key)[0].unit
+    if unit == "pct":
+        return f"{d:+,.1f} pp"
+    sign = "+" if d > 0 else ("−" if d < 0 else "±")
+    return sign + fmt_value(key, abs(d))
+
+
+def ordered_keys(values: dict[str, Value]) -> list[tuple[str, list[str]]]:
+    """Keys of one or more headlines grouped for display, in GROUPS order, qualifiers sorted."""
+    out = []
+    for group, bases in GROUPS.items():
+        keys = [k for base in bases for k in sorted(values, key=_qual_order) if k.partition(".")[0] == base]
+        out.append((group, keys))
+    return out
+
+
+def _qual_order(key: str) -> tuple[int, str]:
+    qual = key.partition(".")[2]
+    return (PRIORITY_CLASSES.index(qual) if qual in PRIORITY_CLASSES else len(PRIORITY_CLASSES), qual)
+
+
+def _usd(x: float) -> str:
+    ax = abs(x)
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if ax >= scale:
+            return f"${x / scale:,.2f}{unit}"
+    return f"${x:,.0f}"
+
+
+def _si(x: float) -> str:
+    ax = abs(x)
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if ax >= scale:
+            return f"{x / scale:,.2f}{unit}"
+    return f"{x:,.0f}"

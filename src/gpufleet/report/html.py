@@ -1,0 +1,168 @@
+"""The HTML report of a run: one self-contained offline file (Plotly JS embedded), read from the store."""
+
+from __future__ import annotations
+
+import html
+from importlib.resources import files
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+from gpufleet import __version__
+from gpufleet.report.figures import Plot, build_plots
+from gpufleet.report.headline import Value, describe, fmt_value, headline, label, ordered_keys
+from gpufleet.store.export import atomic_write
+from gpufleet.store.meta import RunMeta
+from gpufleet.tables import RunTables
+
+if TYPE_CHECKING:
+    from gpufleet.store.store import Store
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+
+# The big numbers on top: (key, note shown under it, built from other headline keys)
+KPIS: tuple[str, ...] = (
+    "gpus_online_peak",
+    "utilization_pct",
+    "goodput_pct",
+    "jobs_finished",
+    "spend_usd",
+    "unused_commitment_usd",
+    "inference_unserved_pct",
+    "top_provider_share_pct",
+)
+
+
+def write_html_report(store: Store, run_id: str, path: Path) -> Path:
+    """Write the run's report to `path` (temp file, then rename) from what the store holds."""
+    meta = store.load_meta(run_id)
+    tables = store.load_run(run_id)
+    text = render_report(meta, tables, source=str(store.path))
+    path = Path(path)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    return path
+
+
+def render_report(meta: RunMeta, tables: RunTables, source: str = "") -> str:
+    """The report's HTML text."""
+    h = headline(tables)
+    plots = build_plots(tables)
+    body = [_kpis(h), details_html([h], ["value"]), _toc(plots), *(section_html(p) for p in plots)]
+    return page(
+        title=f"gpufleet · {meta.scenario_name} · {meta.run_id}",
+        kicker="gpufleet · run report",
+        heading=html.escape(meta.scenario_name),
+        meta=meta_line(meta),
+        body="\n".join(body),
+        footer=(
+            f"Every figure and plot is read from the results store {html.escape(source)}"
+            f" (run {html.escape(meta.run_id)}). Written by gpufleet {html.escape(__version__)}; works "
+            "offline."
+        ),
+    )
+
+
+def page(*, title: str, kicker: str, heading: str, meta: str, body: str, footer: str) -> str:
+    """The page skeleton with Plotly's JS embedded once (no CDN)."""
+    from plotly.offline import get_plotlyjs
+
+    template = Template(
+        files("gpufleet.report").joinpath("templates/report.html").read_text(encoding="utf-8")
+    )
+    return template.substitute(
+        version=html.escape(__version__),
+        title=html.escape(title),
+        kicker=html.escape(kicker),
+        heading=heading,
+        meta=meta,
+        body=body,
+        footer=footer,
+        plotlyjs=get_plotlyjs(),
+    )
+
+
+def meta_line(meta: RunMeta, prefix: str = "") -> str:
+    items = [
+        ("run", meta.run_id),
+        ("status", meta.status),
+        ("seed", str(meta.seed)),
+        ("started", f"{meta.started:%Y-%m-%d %H:%M} UTC"),
+        ("wall time", f"{meta.wall_s:,.1f} s"),
+        ("scenario hash", meta.content_hash[:19]),
+        ("gpufleet", meta.gpufleet_version),
+    ]
+    return "".join(f"<span>{html.escape(prefix + k)} <b>{html.escape(v)}</b></span>" for k, v in items)
+
+
+def _kpis(h: dict[str, Value]) -> str:
+    notes = {
+        "gpus_online_peak": f"{fmt_value('gpus_online_end', h.get('gpus_online_end'))} at the end",
+        "utilization_pct": f"idle {fmt_value('idle_pct', h.get('idle_pct'))}, "
+        f"failed {fmt_value('failed_pct', h.get('failed_pct'))}",
+        "goodput_pct": f"{fmt_value('lost_gpu_hours', h.get('lost_gpu_hours'))} lost",
+        "jobs_finished": f"of {fmt_value('jobs_submitted', h.get('jobs_submitted'))} submitted; "
+        f"{fmt_value('jobs_failed', h.get('jobs_failed'))} failed",
+        "spend_usd": fmt_value("usd_per_used_gpu_hour", h.get("usd_per_used_gpu_hour"))
+        + " per used GPU-hour",
+        "unused_commitment_usd": f"true-ups paid {fmt_value('true_up_usd', h.get('true_up_usd'))}",
+        "inference_unserved_pct": fmt_value("inference_unserved_tokens", h.get("inference_unserved_tokens")),
+        "top_provider_share_pct": f"HHI {fmt_value('hhi', h.get('hhi'))}",
+    }
+    cards = []
+    for key in KPIS:
+        cards.append(
+            f'<div class="kpi" data-key="{key}"><div class="label">{html.escape(label(key))}</div>'
+            f'<div class="value">{html.escape(fmt_value(key, h.get(key)))}</div>'
+            f'<div class="note">{html.escape(notes[key])}</div></div>'
+        )
+    return f'<section class="kpis">{"".join(cards)}</section>'
+
+
+def details_html(heads: list[dict[str, Value]], names: list[str]) -> str:
+    """Grouped tables of every headline figure; with two runs, a delta coloured by which way is better."""
+    union: dict[str, Value] = {}
+    for h in heads:
+        union |= {k: v for k, v in h.items() if k not in union}
+    groups = []
+    for group, keys in ordered_keys(union):
+        head = "".join(f'<th class="num">{html.escape(n)}</th>' for n in names)
+        if len(heads) == 2:
+            head += '<th class="num">Δ (B − A)</th>'
+        rows = []
+        for key in keys:
+            values = [h.get(key) for h in heads]
+            if all(v is None for v in values):
+                continue
+            cells = "".join(f'<td class="num">{html.escape(fmt_value(key, v))}</td>' for v in values)
+            if len(heads) == 2:
+                cells += _delta_cell(key, values[0], values[1])
+            rows.append(f'<tr data-key="{html.escape(key)}"><td>{html.escape(label(key))}</td>{cells}</tr>')
+        groups.append(
+            f'<div class="group"><h3>{html.escape(group)}</h3><table class="figs">'
+            f"<tr><th>figure</th>{head}</tr>{''.join(rows)}</table></div>"
+        )
+    return f'<section class="details">{"".join(groups)}</section>'
+
+
+def _delta_cell(key: str, a: Value, b: Value) -> str:
+    from gpufleet.report.headline import fmt_delta
+
+    text = fmt_delta(key, a, b)
+    better = describe(key)[0].better
+    cls = ""
+    if a is not None and b is not None and better and b != a:
+        cls = "good" if (b - a) * better > 0 else "bad"
+    return f'<td class="num {cls}">{html.escape(text)}</td>'
+
+
+def _toc(plots: list[Plot]) -> str:
+    links = "".join(f'<a href="#sec-{p.id}">{html.escape(p.title)}</a>' for p in plots)
+    return f'<nav class="toc">Plots: {links}</nav>'
+
+
+def section_html(p: Plot) -> str:
+    div = p.figure.to_html(full_html=False, include_plotlyjs=False, div_id=p.id, config=PLOT_CONFIG)
+    return (
+        f'<section class="plot" id="sec-{p.id}"><h2>{html.escape(p.title)}</h2>'
+        f'<p class="caption">{html.escape(p.caption)}</p>{div}</section>'
+    )

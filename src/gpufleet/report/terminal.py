@@ -1,0 +1,66 @@
+"""The terminal summary after a run: the headline table (rich), the run id and where the report is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from gpufleet.report.headline import Value, describe, fmt_delta, fmt_value, headline, label, ordered_keys
+from gpufleet.store.meta import RunMeta
+from gpufleet.tables import RunTables
+
+
+def terminal_summary(
+    meta: RunMeta, tables: RunTables, console: Console, report_path: Path | str | None = None
+) -> dict[str, Value]:
+    """Print the headline figures of a run, grouped, then its id and report path; returns the headline."""
+    h = headline(tables)
+    table = Table(
+        title=f"{meta.scenario_name} · run {meta.run_id} · seed {meta.seed} · {meta.wall_s:,.1f} s",
+        title_justify="left",
+        show_header=False,
+        box=None,
+        padding=(0, 2),
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for group, keys in ordered_keys(h):
+        shown = [k for k in keys if h[k] is not None]
+        if not shown:
+            continue
+        table.add_row(f"[bold]{group}[/bold]", "")
+        for key in shown:
+            table.add_row(f"  {label(key)}", fmt_value(key, h[key]))
+    console.print(table)
+    console.print(f"run id: [bold]{meta.run_id}[/bold] ({meta.status})")
+    if report_path is not None:
+        console.print(f"report: {report_path}")
+    return h
+
+
+def compare_table(
+    a: tuple[RunMeta, dict[str, Value]], b: tuple[RunMeta, dict[str, Value]], console: Console
+) -> None:
+    """Two runs' headline figures side by side with B − A; green where B is better, red where worse."""
+    (ma, ha), (mb, hb) = a, b
+    table = Table(title=f"A = {ma.run_id} ({ma.scenario_name}) · B = {mb.run_id} ({mb.scenario_name})",
+                  title_justify="left", box=None, padding=(0, 2))  # fmt: skip
+    table.add_column("figure")
+    table.add_column("A", justify="right")
+    table.add_column("B", justify="right")
+    table.add_column("B − A", justify="right")
+    for group, keys in ordered_keys(ha | {k: v for k, v in hb.items() if k not in ha}):
+        shown = [k for k in keys if ha.get(k) is not None or hb.get(k) is not None]
+        if not shown:
+            continue
+        table.add_row(f"[bold]{group}[/bold]", "", "", "")
+        for key in shown:
+            va, vb = ha.get(key), hb.get(key)
+            delta = fmt_delta(key, va, vb)
+            better = describe(key)[0].better
+            if va is not None and vb is not None and better and va != vb:
+                delta = f"[{'green' if (vb - va) * better > 0 else 'red'}]{delta}[/]"
+            table.add_row(f"  {label(key)}", fmt_value(key, va), fmt_value(key, vb), delta)
+    console.print(table)
