@@ -25,6 +25,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.catalog_cmd",
     "gpufleet.cli.simulate_cmd",
     "gpufleet.cli.finance_cmd",
+    "gpufleet.cli.runs_cmd",
 ]
 
 
