@@ -148,6 +148,7 @@ class Engine:
         self.failures = 0
         self.cycles = 0
         self.dirty = False
+        self.force = False  # an arrival that may preempt: run the cycle even if nothing seems to fit
         self.gate = 1 << 62  # smallest GPU need among queued jobs seen in the last cycle
         self.version = [0] * nc  # bumped when a cluster's allocation changes
         self.preempt_memo: dict[tuple[int, int], int] = {}
@@ -316,6 +317,7 @@ class Engine:
         self.queue_log.add(now, 4 + k, self.gpus[j])
         self.gate = min(self.gate, self.gpus[j])
         self.dirty = True
+        self.force = self.force or (self.pol.preemption and not self.strict)
 
     def restart_s(self, j: int) -> float:
         wl = self.workloads[self.wl[j]]
@@ -339,6 +341,7 @@ class Engine:
                 e = self.ends[c]
                 del e[bisect_left(e, (self.exp_end[j], j, self.gpus[j]))]
             self.done[j] = self.work[j]
+            self.lost[j] += self.gpus[j] * self.seg_restart[j]  # the restart that led here
             self.state[j] = FINISHED
             self.end[j] = now
             return
@@ -382,6 +385,10 @@ class Engine:
         if g < self.gate:
             self.gate = g
         self.dirty = True
+        if self.pol.preemption and not self.strict and not self.force:
+            rank = self.class_rank[k]
+            lower = [kk for kk in range(4) if self.class_rank[kk] > rank]
+            self.force = any(a[kk] for a in self.cl_alloc for kk in lower)
 
     # ================================================================== capacity
     def on_capacity(self, day: int, now: float) -> None:
@@ -476,6 +483,7 @@ class Engine:
         """
         self.cycles += 1
         self.dirty = False
+        self.force = False
         res: Reservation | None = None
         gate = 1 << 62
         depth = self.pol.backfill_depth
@@ -711,7 +719,7 @@ class Engine:
             while nxt < n and submit[nxt] == t:
                 self.arrive(nxt, t)
                 nxt += 1
-            if self.dirty and self.max_free() >= self.gate:
+            if self.dirty and (self.force or self.max_free() >= self.gate):
                 self.cycle(t)
             elif self.dirty:
                 self.dirty = False
