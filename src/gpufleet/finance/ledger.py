@@ -186,7 +186,7 @@ def commitment_total(commitment: Commitment, years: list[ContractYear]) -> float
 
 def _safe_div(a: Floats, b: Floats, scale: float = 1.0) -> Floats:
     out = np.full(a.shape, np.nan)
-    np.divide(a * scale, b, out=out, where=b != 0)
+    np.divide(a * scale, b, out=out, where=np.abs(b) > 1e-12)  # below: nothing to divide by
     return out
 
 
