@@ -1,0 +1,131 @@
+"""CSV plumbing shared by the trace readers: strict headers, typed columns, errors with file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from gpufleet.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_PROBLEMS = 10  # problems listed per error; the count of the rest is given
+
+
+def read_csv_strings(
+    path: Path, required: Iterable[str], optional: Iterable[str] = (), fmt: str = ""
+) -> pd.DataFrame:
+    """All cells as strings (missing -> ""); refuses a missing file, a missing or unknown column."""
+    import pandas as pd
+
+    where = str(path)
+    if not path.is_file():
+        raise InputError(f"no such trace file (--format {fmt})" if fmt else "no such file", where=where)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty: expected a CSV header line", where=f"{where}:1") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"not a well-formed CSV file: {exc}", where=where) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a UTF-8 text file: {exc}", where=where) from None
+    req, opt = list(required), list(optional)
+    cols = [str(c).strip() for c in df.columns]
+    df.columns = pd.Index(cols)
+    problems = []
+    missing = [c for c in req if c not in cols]
+    if missing:
+        problems.append(
+            Problem(f"{where}:1", "", f"missing column(s) {', '.join(missing)} for --format {fmt}")
+        )
+    unknown = [c for c in cols if c not in req and c not in opt]
+    if unknown:
+        allowed = ", ".join(req + opt)
+        problems.append(
+            Problem(
+                f"{where}:1", "", f"unknown column(s) {', '.join(unknown)}; --format {fmt} has: {allowed}"
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return df.fillna("")
+
+
+def _bad(where: str, column: str, lines: npt.NDArray[np.int64], values: list[str], what: str) -> InputError:
+    problems = [
+        Problem(f"{where}:{int(line)}", column, f"{what}, got {value!r}")
+        for line, value in zip(lines[:MAX_PROBLEMS], values[:MAX_PROBLEMS], strict=False)
+    ]
+    if len(lines) > MAX_PROBLEMS:
+        problems.append(Problem(where, column, f"... and {len(lines) - MAX_PROBLEMS} more rows like these"))
+    return InputError(problems)
+
+
+def line_numbers(df: pd.DataFrame, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """File line numbers (1-based, header = line 1) of the rows where `mask` is true."""
+    return np.flatnonzero(mask).astype(np.int64) + 2
+
+
+def numbers(
+    df: pd.DataFrame,
+    column: str,
+    where: str,
+    allow_empty: bool = False,
+    min_value: float | None = 0.0,
+) -> npt.NDArray[np.float64]:
+    """A column as float64. Empty (unless allowed: NaN), unparsable or below `min_value` -> InputError."""
+    import pandas as pd
+
+    text = df[column].astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    empty = (text == "").to_numpy()
+    bad = np.isnan(values) & ~empty
+    if bad.any():
+        raise _bad(where, column, line_numbers(df, bad), text[bad].tolist(), "expected a number")
+    bad = ~np.isfinite(values) & ~np.isnan(values)
+    if bad.any():
+        raise _bad(where, column, line_numbers(df, bad), text[bad].tolist(), "expected a finite number")
+    if empty.any() and not allow_empty:
+        raise _bad(where, column, line_numbers(df, empty), [""] * int(empty.sum()), "missing value")
+    if min_value is not None:
+        low = values < min_value  # NaN compares False
+        if low.any():
+            raise _bad(
+                where, column, line_numbers(df, low), text[low].tolist(), f"expected a value >= {min_value:g}"
+            )
+    return values
+
+
+def integers(
+    df: pd.DataFrame, column: str, where: str, min_value: float | None = 0.0
+) -> npt.NDArray[np.int64]:
+    """A column of whole numbers as int64 (1.0 is fine, 1.5 is not)."""
+    values = numbers(df, column, where, min_value=min_value)
+    frac = values != np.round(values)
+    if frac.any():
+        text = df[column].astype(str)[frac].tolist()
+        raise _bad(where, column, line_numbers(df, frac), text, "expected a whole number")
+    return values.astype(np.int64)
+
+
+def strings(df: pd.DataFrame, column: str, where: str, allow_empty: bool = False) -> npt.NDArray[np.object_]:
+    values = df[column].astype(str).str.strip().to_numpy(dtype=object)
+    if not allow_empty:
+        empty = values == ""
+        if empty.any():
+            raise _bad(where, column, line_numbers(df, empty), [""] * int(empty.sum()), "missing value")
+    return values
+
+
+def mapped(keys: npt.NDArray[np.object_], mapping: dict[str, str], default: str) -> npt.NDArray[np.object_]:
+    """keys mapped through `mapping`; keys not in it (or empty) get `default`."""
+    if not mapping:
+        return np.full(len(keys), default, dtype=object)
+    uniq, inverse = np.unique(keys.astype(str), return_inverse=True)
+    table = np.array([mapping.get(str(k), default) for k in uniq], dtype=object)
+    return table[inverse]

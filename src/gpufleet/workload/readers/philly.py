@@ -1,0 +1,73 @@
+"""Reader of the Philly job trace (philly.csv): submit time, run seconds, GPUs, virtual cluster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from gpufleet.errors import InputError, Problem
+from gpufleet.workload.jobs import JobBatch
+from gpufleet.workload.readers._csv import integers, line_numbers, mapped, numbers, read_csv_strings, strings
+
+REQUIRED = ("timestamp", "duration", "num_gpus", "cluster")
+OPTIONAL = ("gpu_time",)
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def read_philly(
+    path: Path,
+    team_map: dict[str, str],
+    class_map: dict[str, str],
+    default_team: str,
+    default_class: str,
+    workload: str = "",
+) -> JobBatch:
+    """Jobs of a Philly trace; virtual cluster -> team (team_map) and class (class_map).
+
+    Rows need not be sorted. Jobs with 0 GPUs or 0 seconds are skipped and counted; a missing,
+    unparsable or negative value is an error naming the line. Time origin: the first submit.
+    """
+    import pandas as pd
+
+    where = str(path)
+    df = read_csv_strings(path, REQUIRED, OPTIONAL, fmt="philly")
+    text = df["timestamp"].astype(str).str.strip()
+    stamps = pd.to_datetime(text, format=TIME_FORMAT, errors="coerce")
+    bad = stamps.isna().to_numpy()
+    if bad.any():
+        lines = line_numbers(df, bad)
+        raise InputError(
+            [
+                Problem(f"{where}:{int(n)}", "timestamp", f"expected YYYY-MM-DD HH:MM:SS, got {v!r}")
+                for n, v in zip(lines[:10], text[bad].tolist()[:10], strict=False)
+            ]
+        )
+    duration = numbers(df, "duration", where)
+    gpus = integers(df, "num_gpus", where)
+    if "gpu_time" in df.columns:
+        numbers(df, "gpu_time", where)
+    cluster = strings(df, "cluster", where)
+    skipped: dict[str, int] = {}
+    keep = np.ones(len(df), dtype=bool)
+    for reason, mask in (("zero_gpus", gpus == 0), ("zero_duration", duration == 0)):
+        hit = mask & keep
+        if hit.any():
+            skipped[reason] = int(hit.sum())
+            keep &= ~hit
+    seconds = stamps.to_numpy(dtype="datetime64[s]").astype(np.int64).astype(np.float64)[keep]
+    if len(seconds) == 0:
+        return JobBatch.build([], [], [], [], [], workload=workload, skipped=skipped)
+    first = float(seconds.min())
+    origin = dt.datetime.fromtimestamp(first, tz=dt.UTC)
+    return JobBatch.build(
+        seconds - first,
+        duration[keep],
+        gpus[keep],
+        mapped(cluster[keep], team_map, default_team),
+        mapped(cluster[keep], class_map, default_class),
+        workload=workload,
+        skipped=skipped,
+        origin=origin,
+    )
