@@ -6,8 +6,11 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from gpufleet.report.figures import (
     CLASS_COLORS,
+    WAIT_FLOOR_H,
     WAIT_QUANTILES,
     Plot,
     per_step,
@@ -58,7 +61,7 @@ def render_compare(runs: dict[str, tuple[RunMeta, RunTables]], source: str = "")
         details_html([headline(ta), headline(tb)], ["A", "B"]),
         *(section_html(p) for p in plots),
     ]
-    meta = f'<div>{meta_line(ma, "A ")}</div><div style="margin-top:4px">{meta_line(mb, "B ")}</div>'
+    meta = meta_line(ma, "A") + meta_line(mb, "B")
     return page(
         title=f"gpufleet · compare {ma.run_id} vs {mb.run_id}",
         kicker="gpufleet · run comparison (A solid, B dashed)",
@@ -134,10 +137,18 @@ def _waits(runs: dict[str, RunTables]) -> Plot:
             q = wait_quantiles(t, c)
             if len(q):
                 fig.add_trace(
-                    _line(go, run, q, 100 * WAIT_QUANTILES, c, line={"color": CLASS_COLORS[c], "shape": "hv"})
+                    _line(
+                        go,
+                        run,
+                        np.maximum(q, WAIT_FLOOR_H),
+                        100 * WAIT_QUANTILES,
+                        c,
+                        line={"color": CLASS_COLORS[c], "shape": "hv"},
+                    )
                 )
     fig = style_figure(fig, "% of started jobs", hovermode="closest")
     fig.update_xaxes(type="log", title="wait before first start (hours, log scale)")
+    fig.update_yaxes(range=[0, 101], ticksuffix="%")
     return Plot(
         "cmp-wait",
         "Wait before start, by class",

@@ -200,7 +200,7 @@ def fmt_delta(key: str, a: Value, b: Value) -> str:
     d = b - a
     unit = describe(key)[0].unit
     if unit == "pct":
-        return f"{d:+,.1f} pp"
+        return f"{d:+,.1f} pp".replace("-", "−")
     sign = "+" if d > 0 else ("−" if d < 0 else "±")
     return sign + fmt_value(key, abs(d))
 

@@ -81,7 +81,8 @@ def page(*, title: str, kicker: str, heading: str, meta: str, body: str, footer:
     )
 
 
-def meta_line(meta: RunMeta, prefix: str = "") -> str:
+def meta_line(meta: RunMeta, tag: str = "") -> str:
+    """One line of run facts for the page header; `tag` marks the run (A, B) in a comparison."""
     items = [
         ("run", meta.run_id),
         ("status", meta.status),
@@ -91,7 +92,9 @@ def meta_line(meta: RunMeta, prefix: str = "") -> str:
         ("scenario hash", meta.content_hash[:19]),
         ("gpufleet", meta.gpufleet_version),
     ]
-    return "".join(f"<span>{html.escape(prefix + k)} <b>{html.escape(v)}</b></span>" for k, v in items)
+    spans = "".join(f"<span>{html.escape(k)} <b>{html.escape(v)}</b></span>" for k, v in items)
+    mark = f'<span class="tag">{html.escape(tag)}</span>' if tag else ""
+    return f'<div class="meta">{mark}{spans}</div>'
 
 
 def _kpis(h: dict[str, Value]) -> str:
@@ -141,7 +144,8 @@ def details_html(heads: list[dict[str, Value]], names: list[str]) -> str:
             f'<div class="group"><h3>{html.escape(group)}</h3><table class="figs">'
             f"<tr><th>figure</th>{head}</tr>{''.join(rows)}</table></div>"
         )
-    return f'<section class="details">{"".join(groups)}</section>'
+    two = " two" if len(heads) > 1 else ""
+    return f'<section class="details{two}">{"".join(groups)}</section>'
 
 
 def _delta_cell(key: str, a: Value, b: Value) -> str:

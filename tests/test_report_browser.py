@@ -1,0 +1,282 @@
+"""The HTML report in headless Chromium: loads offline, no console errors, every plot drawn, data = store.
+
+Chromium is Debian's (`apt-get install -y chromium`), driven by Playwright. Without it these tests fail
+and say how to install it; GPUFLEET_SKIP_BROWSER=1 skips them for quick local runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import SMALL, run_cli
+from test_store_builder import make_tables
+from test_store_roundtrip import make_meta
+
+from gpufleet.store import open_store
+from gpufleet.tables import RunTables
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PLOT_IDS = [
+    "capacity",
+    "utilization",
+    "wait",
+    "failures",
+    "inference",
+    "commitment",
+    "spend",
+    "concentration",
+]
+WAIT_FLOOR_H = 1 / 60
+
+_EXTRACT = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
+  id: gd.id,
+  drawn: gd.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length,
+  svg: gd.querySelectorAll('svg.main-svg').length,
+  traces: gd._fullData.map(t => ({
+    name: t.name, type: t.type, meta: (gd.data[t.index] || {}).meta || null,
+    x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : []}))
+}))"""
+
+
+def _chromium() -> str:
+    if os.environ.get("GPUFLEET_SKIP_BROWSER") == "1":
+        pytest.skip("GPUFLEET_SKIP_BROWSER=1: browser tests skipped")
+    found = os.environ.get("GPUFLEET_CHROMIUM") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+    )
+    if not found:
+        pytest.fail(
+            "Chromium is missing: the report's browser tests need Debian's chromium at /usr/bin/chromium. "
+            "Install it with `apt-get update && apt-get install -y chromium` (`make test` does), or set "
+            "GPUFLEET_SKIP_BROWSER=1 to skip these tests locally.",
+            pytrace=False,
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def load_offline(browser: Any, html: Path, screenshot: Path, n_plots: int) -> list[dict[str, Any]]:
+    """Open the file with the network cut off; return each plot's drawn traces; fail on any console error."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot').length === {n_plots} && "
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).every(gd => gd._fullLayout)",
+        timeout=30_000,
+    )
+    plots: list[dict[str, Any]] = page.evaluate(_EXTRACT)
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.close()
+    assert not errors, errors
+    assert not outside, f"the report asked the network for {outside}"
+    assert screenshot.stat().st_size > 10_000
+    return plots
+
+
+def _close(a: Any, b: Any) -> None:
+    np.testing.assert_allclose(
+        np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64"), rtol=1e-9, atol=1e-6
+    )
+
+
+def check_plots_against_store(plots: list[dict[str, Any]], t: RunTables) -> None:
+    """Each plot's points are the reporting steps (or months, years, quantiles) and its totals the store's."""
+    by_id = {p["id"]: p for p in plots}
+    assert list(by_id) == PLOT_IDS
+    for p in plots:
+        assert p["svg"] >= 1 and p["traces"], p["id"]
+        assert p["drawn"] >= len(p["traces"]), f"{p['id']}: {p['drawn']} of {len(p['traces'])} traces drawn"
+    s = t.series
+    n_steps = s["time"].nunique()
+    providers = sorted(s["provider"].unique())
+    alloc_cols = [c for c in s.columns if c.startswith("allocated_")]
+
+    cap = {tr["meta"]["provider"]: tr for tr in by_id["capacity"]["traces"] if "provider" in tr["meta"]}
+    assert sorted(cap) == providers
+    for prov, tr in cap.items():
+        assert len(tr["x"]) == len(tr["y"]) == n_steps
+        _close(sum(tr["y"]), s.loc[s["provider"] == prov, "capacity_gpus"].sum())
+    (demand,) = [tr for tr in by_id["capacity"]["traces"] if tr["meta"].get("demand")]
+    assert len(demand["y"]) == n_steps
+    _close(sum(demand["y"]), s[alloc_cols].to_numpy().sum() + t.queue["queued_gpus"].sum())
+
+    util = {tr["meta"]["column"]: tr for tr in by_id["utilization"]["traces"]}
+    assert sorted(util) == sorted([*alloc_cols, "failed_gpus", "idle_gpus"])
+    for col, tr in util.items():
+        assert len(tr["y"]) == n_steps
+        _close(sum(tr["y"]), s[col].sum())
+
+    j = t.jobs
+    started = j[j["start"].notna()]
+    wait = {tr["meta"]["class"]: tr for tr in by_id["wait"]["traces"]}
+    assert sorted(wait) == sorted(set(started["class"]) - {"inference"})
+    for cls, tr in wait.items():
+        w = started.loc[started["class"] == cls, "wait_s"].to_numpy() / 3600
+        assert tr["meta"]["jobs"] == len(w)
+        _close(tr["y"], np.arange(101))
+        _close(tr["x"], np.maximum(np.percentile(w, np.arange(101)), WAIT_FLOOR_H))
+
+    fail = by_id["failures"]["traces"]
+    for tr in fail:
+        if "provider" in tr["meta"]:
+            assert len(tr["y"]) == n_steps
+            _close(sum(tr["y"]), s.loc[s["provider"] == tr["meta"]["provider"], "failed_gpus"].sum())
+    (lost,) = [tr for tr in fail if tr["meta"].get("lost_by_class")]
+    _close(lost["y"], [j.loc[j["class"] == c, "lost_gpu_hours"].sum() for c in lost["x"]])
+
+    inf = t.inference
+    for tr in by_id["inference"]["traces"]:
+        assert len(tr["y"]) == inf["time"].nunique()
+        _close(sum(tr["y"]), inf[tr["meta"]["column"]].sum())
+
+    led = t.ledger
+    seen = set()
+    for tr in by_id["commitment"]["traces"]:
+        g = led[led["contract"] == tr["meta"]["contract"]]
+        seen.add(tr["meta"]["contract"])
+        assert len(tr["x"]) == len(tr["y"]) == len(g)  # one point per ledger month
+        total = g[tr["meta"]["column"]].sum()
+        _close(tr["y"][-1] if tr["meta"]["cumulative"] else sum(tr["y"]), total)
+    assert seen == set(led["contract"])
+
+    sp, port = t.spend, t.portfolio
+    for tr in by_id["spend"]["traces"]:
+        if "provider" in tr["meta"]:
+            _close(sum(tr["y"]), sp.loc[sp["provider"] == tr["meta"]["provider"], "spend_usd"].sum())
+        else:
+            _close(sum(tr["y"]), port.loc[port["scenario"] == tr["meta"]["scenario"], "revenue_usd"].sum())
+    years = sorted(sp["year"].unique())
+    for tr in by_id["concentration"]["traces"]:
+        assert [int(x) for x in tr["x"]] == years
+        if "provider" in tr["meta"]:
+            mine = sp[sp["provider"] == tr["meta"]["provider"]].set_index("year")["share_pct"]
+            _close(tr["y"], [mine.get(y, 0.0) for y in years])
+        else:
+            _close(tr["y"], port.groupby("year")["hhi"].mean().reindex(years))
+
+
+def _kpi(html: str, key: str) -> str:
+    m = re.search(
+        rf'data-key="{re.escape(key)}"><div class="label">[^<]*</div><div class="value">([^<]*)<', html
+    )
+    assert m, key
+    return m.group(1)
+
+
+def test_report_of_a_hand_made_run(browser: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "runs.duckdb"
+    meta = make_meta()
+    with open_store(store) as st:
+        st.save_run(meta, make_tables(seed=21))
+    out = tmp_path / "report.html"
+    res = run_cli("report", meta.run_id[:15], "-o", str(out), "--store", str(store), capsys=capsys)
+    assert res.code == 0, res.stderr
+    assert str(out) in res.stdout
+    text = out.read_text()
+    # Plotly's JS is embedded once, in the head; outside it nothing is loaded from anywhere
+    head, _, rest = text.partition('<script type="text/javascript">')
+    bundle, _, page = rest.partition("</script>")
+    assert len(bundle) > 1_000_000 and "plotly" in bundle.lower()
+    outside = head + page
+    assert "<script src" not in outside and "<link" not in outside and "cdn.plot.ly" not in outside
+    assert outside.count("Plotly.newPlot") == len(PLOT_IDS)
+
+    with open_store(store, read_only=True) as st:
+        t = st.load_run(meta.run_id)
+    j = t.jobs
+    assert _kpi(text, "jobs_finished") == f"{(j['state'] == 'finished').sum():,}"
+    per_day = t.series.groupby("time")["capacity_gpus"].sum()
+    assert _kpi(text, "gpus_online_peak") == f"{per_day.max():,.0f}"
+    plots = load_offline(browser, out, tmp_path / "report.png", len(PLOT_IDS))
+    check_plots_against_store(plots, t)
+
+
+def test_report_of_a_real_run(browser: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The small scenario through the whole pipeline, stored, reported and checked against the store."""
+    store, out = tmp_path / "runs.duckdb", tmp_path / "real.html"
+    res = run_cli("report", str(SMALL), "-o", str(out), "--store", str(store), "--quiet", capsys=capsys)
+    assert res.code == 0, res.stderr
+    with open_store(store, read_only=True) as st:
+        (run_id,) = st.run_ids()
+        t = st.load_run(run_id)
+    assert run_id in res.stdout
+    assert len(t.series) and len(t.jobs) and len(t.ledger)
+    plots = load_offline(browser, out, tmp_path / "real.png", len(PLOT_IDS))
+    check_plots_against_store(plots, t)
+
+
+def test_compare_overlays_both_runs(browser: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "runs.duckdb"
+    a, b = make_meta(minutes=1), make_meta(minutes=2)
+    ta, tb = make_tables(seed=1), make_tables(seed=2, days=60)
+    with open_store(store) as st:
+        st.save_run(a, ta)
+        st.save_run(b, tb)
+    out = tmp_path / "compare.html"
+    res = run_cli(
+        "compare", a.run_id, b.run_id, "--html", "-o", str(out), "--store", str(store), capsys=capsys
+    )
+    assert res.code == 0, res.stderr
+    plots = load_offline(browser, out, tmp_path / "compare.png", 6)
+    for p in plots:
+        runs = {tr["meta"]["run"] for tr in p["traces"]}
+        assert runs == {"A", "B"}, p["id"]
+    (cap,) = [p for p in plots if p["id"] == "cmp-capacity"]
+    for tr in cap["traces"]:
+        tables = ta if tr["meta"]["run"] == "A" else tb
+        assert len(tr["y"]) == tables.series["time"].nunique()
+        if tr["name"].endswith("GPUs online"):
+            _close(sum(tr["y"]), tables.series["capacity_gpus"].sum())
+    (spend,) = [p for p in plots if p["id"] == "cmp-spend"]
+    for tr in spend["traces"]:
+        tables = ta if tr["meta"]["run"] == "A" else tb
+        _close(sum(tr["y"]), tables.spend["spend_usd"].sum())
+
+
+def test_missing_chromium_fails_with_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GPUFLEET_SKIP_BROWSER", raising=False)
+    monkeypatch.setenv("GPUFLEET_CHROMIUM", "")
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        _chromium()
