@@ -26,6 +26,8 @@ _COMMAND_MODULES = [
     "gpufleet.cli.simulate_cmd",
     "gpufleet.cli.finance_cmd",
     "gpufleet.cli.runs_cmd",
+    "gpufleet.cli.estimate_cmd",
+    "gpufleet.cli.trace_cmd",
 ]
 
 
