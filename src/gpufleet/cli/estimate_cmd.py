@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -103,14 +104,16 @@ def training(
     except ValidationError as exc:
         raise _validation_problems(exc, _TRAINING_OPTIONS) from None
     plan = plan_training(run, load_builtin_catalog(), failure_rate_override=failure_rate)
-    cost = None if price is None else plan.expected_gpu_hours * price
+    cost = None if price is None or math.isinf(plan.expected_gpu_hours) else plan.expected_gpu_hours * price
     if as_json:
         print_json(
-            asdict(plan)
+            {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in asdict(plan).items()}
             | {
                 "achieved_tflops_per_gpu": plan.achieved_flops_per_gpu / 1e12,
                 "compute_days": plan.compute_s / 86400,
-                "expected_wall_days": plan.expected_wall_s / 86400,
+                "expected_wall_days": None
+                if math.isinf(plan.expected_wall_s)
+                else plan.expected_wall_s / 86400,
                 "price_per_gpu_hour_usd": price,
                 "expected_cost_usd": cost,
             }
@@ -139,6 +142,8 @@ def training(
         ("expected GPU-hours", fmt_num(plan.expected_gpu_hours), ""),
         ("expected cost", fmt_usd(cost) if cost is not None else "-", price_note),
     ]  # fmt: skip
+    if plan.expected_goodput <= 0:
+        rows.append(("warning", "never finishes", "failures and restarts outpace progress at this size"))
     print_table(
         f"Training estimate: {params:.3g} params x {tokens:.3g} tokens on {gpus:,} {accelerator}",
         ["figure", "value", "how"],
