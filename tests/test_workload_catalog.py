@@ -1,0 +1,50 @@
+"""The workload data files: every figure's source keys exist in sources.yaml; confidences are known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gpufleet.catalog import read_data_file
+
+FILES = ["training.yaml", "reliability.yaml", "inference.yaml", "synth_philly.yaml"]
+CONFIDENCES = {"primary", "secondary", "estimate", "assumption"}
+
+
+def _walk(node: Any, path: str = "") -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append((path, str(k), v))
+            out.extend(_walk(v, f"{path}.{k}"))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.extend(_walk(v, f"{path}[{i}]"))
+    return out
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_sources_and_confidence(name: str) -> None:
+    known = set(read_data_file("sources.yaml"))
+    seen = 0
+    for where, key, value in _walk(read_data_file(name)):
+        if key == "sources" or key.endswith("_sources"):
+            assert isinstance(value, list) and value, f"{name}{where}: empty {key}"
+            missing = [s for s in value if s not in known]
+            assert not missing, f"{name}{where}: unknown source keys {missing}"
+            seen += 1
+        if key == "confidence" or key.endswith("_confidence"):
+            assert value in CONFIDENCES, f"{name}{where}: confidence {value!r}"
+    assert seen > 0
+
+
+def test_every_throughput_entry_names_a_figure_or_a_basis() -> None:
+    table = read_data_file("inference.yaml")["throughput"]
+    for model_class, by_acc in table.items():
+        for acc, entry in by_acc.items():
+            if "like" in entry:
+                assert entry["like"] in by_acc, f"{model_class}/{acc} is like an unknown entry"
+                assert entry["basis"], f"{model_class}/{acc} needs a basis"
+            else:
+                assert entry["tokens_per_s_per_gpu"] > 0 and entry["system"]
