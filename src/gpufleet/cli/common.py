@@ -46,8 +46,8 @@ def fmt_num(x: float | None, digits: int = 0) -> str:
 def fmt_usd(x: float | None) -> str:
     if x is None:
         return "-"
-    ax = abs(x)
+    sign, ax = ("-" if x < 0 else ""), abs(x)
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if ax >= scale:
-            return f"${x / scale:,.2f}{unit}"
-    return f"${x:,.2f}"
+            return f"{sign}${ax / scale:,.2f}{unit}"
+    return f"{sign}${ax:,.2f}"
