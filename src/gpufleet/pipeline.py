@@ -1,0 +1,84 @@
+"""One run end to end: read trace files (the edge), simulate, account, and stamp the run's metadata.
+
+The CLI and any other front end call `run_scenario`; the core below it never touches a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gpufleet import __version__
+from gpufleet.scenario import LoadedScenario
+from gpufleet.scenario.schema import Stream
+from gpufleet.store.meta import RunMeta, new_run_id
+from gpufleet.tables import RunTables
+from gpufleet.workload.jobs import JobBatch
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    meta: RunMeta
+    tables: RunTables
+
+
+def _stream_class(stream: Stream, loaded: LoadedScenario) -> str:
+    if stream.priority_class:
+        return stream.priority_class
+    team = next((t for t in loaded.scenario.teams if t.name == stream.team), None)
+    return team.priority_class if team else "research"
+
+
+def read_traces(loaded: LoadedScenario) -> dict[str, JobBatch]:
+    """Every trace-based stream's jobs, read from disk and shifted to seconds from the horizon start."""
+    from gpufleet.workload.readers import read_trace
+
+    s = loaded.scenario
+    origin = dt.datetime.combine(s.horizon.start, dt.time(), dt.UTC)
+    out: dict[str, JobBatch] = {}
+    for w in s.workloads:
+        stream = w.stream
+        if stream is None or stream.trace is None:
+            continue
+        tr = stream.trace
+        batch = read_trace(
+            loaded.base_dir / tr.path,
+            tr.format,
+            team_map=tr.team_map,
+            class_map=tr.class_map,
+            default_team=stream.team,
+            default_class=_stream_class(stream, loaded),
+            workload=stream.name,
+        )
+        start = dt.datetime.combine(tr.start or s.horizon.start, dt.time(), dt.UTC)
+        out[stream.name] = batch.shifted((start - origin).total_seconds())
+    return out
+
+
+def run_scenario(loaded: LoadedScenario, seed: int | None = None, progress: Progress | None = None) -> RunResult:
+    """Simulate a loaded scenario and compute its finance; every run table filled."""
+    from gpufleet.finance import compute_finance
+    from gpufleet.sim.run import simulate
+
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+    run_seed = loaded.scenario.seed if seed is None else seed
+    traces = read_traces(loaded)
+    tables = simulate(loaded.scenario, loaded.catalog, run_seed, traces, progress)
+    tables = compute_finance(tables, loaded.scenario, loaded.catalog)
+    meta = RunMeta(
+        run_id=new_run_id(started),
+        scenario_name=loaded.scenario.name,
+        content_hash=loaded.content_hash,
+        seed=run_seed,
+        gpufleet_version=__version__,
+        started=started,
+        finished=dt.datetime.now(dt.UTC),
+        status="finished",
+        wall_s=time.perf_counter() - clock,
+    )
+    return RunResult(meta, tables)
