@@ -1,17 +1,75 @@
-"""`gpufleet simulate`: run a scenario (default: the built-in one) and print what it shows."""
+"""`gpufleet simulate`: the whole chain (engine, finance, store), then the summary and the HTML report."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 import typer
 
 from gpufleet.cli import app
-from gpufleet.cli.common import JSON_OPT, QUIET_OPT, SEED_OPT, fmt_num, fmt_usd, print_json, print_table
+from gpufleet.cli.common import (
+    JSON_OPT,
+    QUIET_OPT,
+    SEED_OPT,
+    STORE_OPT,
+    console,
+    fmt_num,
+    fmt_usd,
+    print_json,
+    print_table,
+)
 from gpufleet.fleet.capacity import build_capacity
-from gpufleet.fleet.summary import quarterly_capacity
+from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.scenario import load_scenario
+
+REPORT_OPT = typer.Option(
+    None, "--report", "-o", help="Where to write the HTML report (default: reports/RUN_ID.html)."
+)
+
+
+@contextmanager
+def progress_bar(quiet: bool) -> Iterator[Callable[[float, str], None] | None]:
+    """A rich progress bar on stderr, or nothing when quiet or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=console(stderr=True), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("simulating", total=1.0)
+
+        def update(fraction: float, label: str) -> None:
+            bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=label)
+
+        yield update
+
+
+def _capacity_table(rows: list[QuarterRow]) -> None:
+    """Quarters down, providers across: GPUs online at the quarter's end; then power and list value."""
+    providers = list(dict.fromkeys(r.provider for r in rows))
+    quarters = list(dict.fromkeys(r.quarter for r in rows))
+    by = {(r.provider, r.quarter): r for r in rows}
+    table_rows = []
+    for q in quarters:
+        cells = [by[(p, q)] for p in providers]
+        value = sum(c.list_value_usd for c in cells)
+        unlisted = any(c.unlisted_gpu_hours for c in cells)
+        table_rows.append(
+            (q, *(fmt_num(c.gpus_online_end) for c in cells), fmt_num(sum(c.gpus_online_end for c in cells)),
+             fmt_num(sum(c.facility_mw_avg for c in cells), 0), fmt_usd(value) + ("*" if unlisted else ""))
+        )  # fmt: skip
+    cols = ["quarter", *providers, "total GPUs", "facility MW", "list-price value"]
+    print_table("GPUs online at quarter end, facility power (average) and list-price value of the capacity",
+                cols, table_rows, right=cols[1:])  # fmt: skip
+    if any(r.unlisted_gpu_hours for r in rows):
+        typer.echo("* partly at the contract price: the catalog has no list price for some products")
 
 
 @app.command("simulate")
@@ -20,45 +78,36 @@ def simulate(
         None, help="Scenario YAML file (default: the built-in default scenario)."
     ),
     seed: int | None = SEED_OPT,
+    store_path: Path = STORE_OPT,
+    report: Path | None = REPORT_OPT,
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write the HTML report."),
     as_json: bool = JSON_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
-    """Simulate a scenario and print the capacity timeline by provider and quarter."""
+    """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
+    from gpufleet.pipeline import run_scenario
+    from gpufleet.report import headline, terminal_summary, write_html_report
+    from gpufleet.store import open_store
+
     loaded = load_scenario(file)
-    s = loaded.scenario
-    tl = build_capacity(s, loaded.catalog)
-    rows = quarterly_capacity(tl, loaded.catalog)
+    capacity = quarterly_capacity(build_capacity(loaded.scenario, loaded.catalog), loaded.catalog)
+    with progress_bar(quiet or as_json) as progress:
+        result = run_scenario(loaded, seed=seed, progress=progress)
+    run_id = result.meta.run_id
+    report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
+    with open_store(store_path) as store:
+        store.save_run(result.meta, result.tables)
+        if report_path is not None:
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            write_html_report(store, run_id, report_path)
     if as_json:
-        print_json(
-            {
-                "scenario": s.name,
-                "content_hash": loaded.content_hash,
-                "capacity_by_quarter": [asdict(r) for r in rows],
-            }
-        )
+        print_json({"run": result.meta.to_dict(), "store": str(store_path),
+                    "report": str(report_path) if report_path else None,
+                    "headline": headline(result.tables),
+                    "capacity_by_quarter": [asdict(r) for r in capacity]})  # fmt: skip
         return
-    peak = int(tl.gpus.sum(axis=0).max())
-    typer.echo(
-        f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}; "
-        f"peak {peak:,} GPUs online"
-    )
-    table_rows = [
-        (
-            r.provider,
-            r.quarter,
-            fmt_num(r.gpus_online_end),
-            fmt_num(r.facility_mw_avg, 1),
-            fmt_usd(r.list_value_usd) + ("*" if r.unlisted_gpu_hours else ""),
-        )
-        for r in rows
-    ]
-    print_table(
-        "Capacity by provider and quarter",
-        ["provider", "quarter", "GPUs online (end)", "facility MW (avg)", "list-price value"],
-        table_rows,
-        right=["GPUs online (end)", "facility MW (avg)", "list-price value"],
-    )
-    if any(r.unlisted_gpu_hours for r in rows):
-        typer.echo(
-            "* part of the value is at the contract price: the catalog has no list price for that product"
-        )
+    s = loaded.scenario
+    typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
+    _capacity_table(capacity)
+    terminal_summary(result.meta, result.tables, console(), report_path)
+    typer.echo(f"stored as run {run_id} in {store_path}")
