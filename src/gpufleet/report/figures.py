@@ -203,7 +203,7 @@ def wait_distribution(t: RunTables) -> Plot:
             go.Scatter(
                 x=np.maximum(q, WAIT_FLOOR_H),
                 y=100 * WAIT_QUANTILES,
-                name=f"{c} ({n:,} jobs)",
+                name=f"{c} ({n:,} job{'' if n == 1 else 's'})",
                 mode="lines",
                 line={"color": CLASS_COLORS[c], "width": 2.5, "shape": "hv"},
                 meta={"class": c, "jobs": n},
