@@ -1,4 +1,4 @@
-"""Scheduling policies on hand-built cases: EASY backfill, best fit vs spreading, strict FIFO vs a reference."""
+"""Scheduling policies on hand-built cases: EASY backfill, best fit vs spreading, strict FIFO vs reference."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ def _fit_case(placement: str):  # type: ignore[no-untyped-def]
 
 
 def test_best_fit_into_one_domain_beats_spreading() -> None:
-    eng_b, best = _fit_case("best-fit")
-    eng_f, first = _fit_case("first-fit")
+    _, best = _fit_case("best-fit")
+    _, first = _fit_case("first-fit")
     assert best.first_start[3] == 7.0  # a whole domain was left whole
     assert first.first_start[3] == 1001.0  # spreading fragmented both domains: Z waits for X
     assert best.wait_s.sum() < first.wait_s.sum()

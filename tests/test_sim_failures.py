@@ -20,7 +20,9 @@ def test_llama3_interruptions_and_young_daly_goodput() -> None:
     c = cluster("h100", 8, 8, blocks=1, domains_per_block=gpus // 8 + 64, rate=rate)
     f = fleet([c], days=days)
     wl = workload(cost=cost, interval=None, restart=None)
-    inp = sim_input(f, jobs([(0.0, 400 * DAY, gpus, 1)], [wl]), PolicySpec(fair_share=False, repair_s=4 * 3600.0))
+    inp = sim_input(
+        f, jobs([(0.0, 400 * DAY, gpus, 1)], [wl]), PolicySpec(fair_share=False, repair_s=4 * 3600.0)
+    )
     _, res = run(inp, seed=3)
     expected = days * 24 * gpus * rate
     assert abs(expected - 419) < 1  # the calibration itself

@@ -1,4 +1,4 @@
-"""DESIGN.md's run invariants on hand-built and random runs: conservation, no job lost, gangs in one cluster."""
+"""DESIGN.md's run invariants on hand-built and random runs: conservation, no job lost, gangs stay whole."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
-from gpufleet.sim.engine import FINISHED, NGROUP, QUEUED, RUNNING, G_CAPACITY
+from gpufleet.sim.engine import FINISHED, G_CAPACITY, NGROUP, QUEUED, RUNNING
 from gpufleet.sim.spec import PolicySpec
 from gpufleet.sim.tables import build_tables
 
@@ -123,7 +123,12 @@ def test_invariants_hold_on_random_runs(rows, ramp, failures, placement, backfil
         f,
         jobs(rows, [wl]),
         PolicySpec(
-            mode=mode, placement=placement, backfill=backfill, failures=failures, fair_share=False, repair_s=3600.0
+            mode=mode,
+            placement=placement,
+            backfill=backfill,
+            failures=failures,
+            fair_share=False,
+            repair_s=3600.0,
         ),
     )
     eng, res = run(inp, seed)
@@ -133,7 +138,10 @@ def test_invariants_hold_on_random_runs(rows, ramp, failures, placement, backfil
 def test_same_seed_same_tables() -> None:
     clusters = [cluster("a", 8, 4, 2, 3, "p0", rate=5e-3)]
     rng = np.random.default_rng(1)
-    rows = [(float(rng.uniform(0, 2 * DAY)), float(rng.uniform(60, DAY)), int(rng.choice([1, 4, 8, 16])), 2) for _ in range(80)]
+    rows = [
+        (float(rng.uniform(0, 2 * DAY)), float(rng.uniform(60, DAY)), int(rng.choice([1, 4, 8, 16])), 2)
+        for _ in range(80)
+    ]
     f = fleet(clusters, days=3)
     inp = sim_input(f, jobs(rows, [workload(cost=30.0, restart=None)]), PolicySpec(fair_share=False))
     a = build_tables(inp, run(inp, 7)[1], ["t"], ["w"])

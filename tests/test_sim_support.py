@@ -102,7 +102,9 @@ def jobs(
         gpus=arr[:, 2].astype(np.int64),
         team=np.asarray(teams, dtype=np.int64)[order] if teams is not None else np.zeros(n, np.int64),
         cls=arr[:, 3].astype(np.int64),
-        workload=np.asarray(wl_index, dtype=np.int64)[order] if wl_index is not None else np.zeros(n, np.int64),
+        workload=np.asarray(wl_index, dtype=np.int64)[order]
+        if wl_index is not None
+        else np.zeros(n, np.int64),
         workloads=wls,
     )
 

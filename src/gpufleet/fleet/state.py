@@ -14,29 +14,29 @@ class ClusterState:
     """One cluster's domains; mutate only through take / give / add_domains / remove_domains."""
 
     __slots__ = (
-        "index",
-        "name",
-        "provider",
         "accelerator",
+        "blocks",
+        "capacity",
+        "domains_per_block",
+        "failed",
+        "failed_in",
+        "free",
+        "free_total",
+        "gen",
         "gpus_per_domain",
         "gpus_per_node",
-        "blocks",
-        "domains_per_block",
-        "size",
-        "pooled",
-        "free",
-        "failed_in",
-        "gen",
-        "occupants",
+        "index",
         "levels",
+        "mask",
+        "name",
+        "occupants",
+        "online",
+        "pooled",
+        "provider",
+        "size",
         "whole",
         "whole_count",
-        "mask",
         "whole_total",
-        "online",
-        "capacity",
-        "free_total",
-        "failed",
     )
 
     def __init__(
@@ -124,6 +124,64 @@ class ClusterState:
         self._unlink(d)
         self.free[d] += gpus
         self._link(d)
+
+    def take_all(self, placement: list[tuple[int, int]], job: int) -> int:
+        """take() for every (domain, GPUs) of a placement and record the job as their occupant."""
+        g = self.gpus_per_domain
+        free, occ, whole, count = self.free, self.occupants, self.whole, self.whole_count
+        dpb = self.domains_per_block
+        total = 0
+        for d, x in placement:
+            total += x
+            if d < 0:
+                continue
+            if x == g:  # a whole-free domain, taken whole: the common case of gang jobs
+                b = d // dpb
+                whole[b].discard(d)
+                count[b] -= 1
+                self.whole_total -= 1
+                free[d] = 0
+            else:
+                self._unlink(d)
+                free[d] -= x
+                self._link(d)
+            o = occ[d]
+            o[job] = o.get(job, 0) + x
+        if self.whole_total == 0:
+            self.mask &= ~(1 << g)
+        self.free_total -= total
+        return total
+
+    def give_all(self, placement: list[tuple[int, int]], job: int) -> int:
+        """give() for every (domain, GPUs) of a placement and forget the job as their occupant."""
+        g = self.gpus_per_domain
+        free, occ, whole, count = self.free, self.occupants, self.whole, self.whole_count
+        dpb = self.domains_per_block
+        total = 0
+        for d, x in placement:
+            total += x
+            if d < 0:
+                continue
+            o = occ[d]
+            left = o.get(job, 0) - x
+            if left > 0:
+                o[job] = left
+            else:
+                o.pop(job, None)
+            if x == g:  # the whole domain comes back free
+                b = d // dpb
+                whole[b].add(d)
+                count[b] += 1
+                self.whole_total += 1
+                free[d] = g
+            else:
+                self._unlink(d)
+                free[d] += x
+                self._link(d)
+        if self.whole_total:
+            self.mask |= 1 << g
+        self.free_total += total
+        return total
 
     def fail(self, d: int, gpus: int) -> None:
         """Take free GPUs of domain d out of service for repair."""

@@ -1,1 +1,1 @@
-"""Scheduling policies as plain functions over a fleet snapshot: placement, backfill, preemption, provider choice."""
+"""Scheduling policies: plain functions over a fleet snapshot (placement, backfill, preemption, providers)."""

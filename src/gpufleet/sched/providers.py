@@ -39,7 +39,7 @@ def cheapest(offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: C
 def commitment_first(
     offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: ChoiceParams
 ) -> list[int]:
-    """Capacity already paid for under take-or-pay first, then other committed, then overflow; cheaper first."""
+    """Take-or-pay capacity (already paid for) first, then other committed, then overflow; cheaper first."""
 
     def rank(o: ClusterOffer) -> tuple[int, float, int]:
         group = 0 if (o.kind == "committed" and o.take_or_pay) else 1 if o.kind == "committed" else 2

@@ -1,4 +1,4 @@
-"""From a scenario to the engine's input: fleet, jobs (training runs and streams), inference services, policies.
+"""From a scenario to the engine's input: fleet, jobs (training runs, streams), inference services, policies.
 
 Workload models come from gpufleet.workload (training plans, stream generators, inference demand and
 throughput); this module only arranges their output into arrays. Trace files are read at the edge:
@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
@@ -114,7 +115,9 @@ def _seconds(text: str) -> float:
     return duration_seconds(text)
 
 
-def allowed_clusters(scenario: Scenario, providers: list[str] | None, geos: list[str] | None = None) -> tuple[int, ...]:
+def allowed_clusters(
+    scenario: Scenario, providers: list[str] | None, geos: list[str] | None = None
+) -> tuple[int, ...]:
     sites = {s.name: s for s in scenario.sites}
     out = []
     for i, c in enumerate(scenario.clusters):
@@ -142,20 +145,21 @@ def _stream_batch(
     rng: np.random.Generator,
     traces: Mapping[str, JobBatch],
 ) -> JobBatch:
-    """A stream's jobs with submit times from the horizon start."""
+    """A stream's jobs with submit times in seconds from the horizon start.
+
+    Trace streams come read by the edge, as gpufleet.workload.streams.stream_jobs returns them
+    (already shifted to the horizon); synthetic streams are drawn here from the run's generator.
+    """
     if stream.trace is not None:
         if stream.name not in traces:
-            raise InputError(f"stream {stream.name!r} is trace-based but no trace was read for it", where="traces")
-        batch = traces[stream.name]
-        origin = stream.trace.start or scenario.horizon.start
-        return batch.shifted((origin - scenario.horizon.start).days * DAY_S)
+            raise InputError(
+                f"stream {stream.name!r} is trace-based but no trace was read for it", where="traces"
+            )
+        return traces[stream.name]
     from gpufleet.workload.streams import stream_jobs
 
     gpus_per_day = tl.gpus.sum(axis=0).astype(np.float64)
-    batch = stream_jobs(stream, scenario, catalog, rng, gpus_per_day, None)
-    origin = (stream.synthetic.start if stream.synthetic else None) or scenario.horizon.start
-    shift = (origin - scenario.horizon.start).days * DAY_S
-    return batch.shifted(shift) if shift else batch
+    return stream_jobs(stream, scenario, catalog, rng, gpus_per_day, None)
 
 
 def build_input(
@@ -183,11 +187,13 @@ def build_input(
     services: list[ServiceSpec] = []
     start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
     autoscale_s = _seconds(scenario.policies.autoscale_interval)
-    n_ticks = int(math.ceil(horizon_s / autoscale_s))
+    n_ticks = math.ceil(horizon_s / autoscale_s)
     fleet_clusters = scenario.clusters
     accs = [catalog.products[c.product].accelerator for c in fleet_clusters]
 
-    def add(submit: np.ndarray, work: np.ndarray, gpus: np.ndarray, team: np.ndarray, cls: np.ndarray) -> None:
+    def add(
+        submit: np.ndarray, work: np.ndarray, gpus: np.ndarray, team: np.ndarray, cls: np.ndarray
+    ) -> None:
         cols["submit"].append(submit)
         cols["work"].append(work)
         cols["gpus"].append(gpus)
@@ -202,7 +208,9 @@ def build_input(
             c = plan.checkpoint_cost_s
             tau = plan.checkpoint_interval_s
             stall = 0.0 if (c <= 0 or not math.isfinite(tau) or tau <= 0) else c / tau
-            submit = (item.earliest_start - scenario.horizon.start).days * DAY_S if item.earliest_start else 0.0
+            submit = (
+                (item.earliest_start - scenario.horizon.start).days * DAY_S if item.earliest_start else 0.0
+            )
             workloads.append(
                 WorkloadSpec(
                     name=item.name,
@@ -235,18 +243,18 @@ def build_input(
             )
             n = len(batch)
             default_cls = item.priority_class or team_class(scenario, item.team)
-            teams_arr = np.asarray(batch.team, dtype=object)
-            uniq, inv = np.unique(np.where(teams_arr == None, item.team, teams_arr).astype(str), return_inverse=True)  # noqa: E711
-            tmap = np.array([team_idx(str(u)) for u in uniq], dtype=np.int64)
-            pc = np.asarray(batch.priority_class, dtype=object)
-            cuniq, cinv = np.unique(np.where(pc == None, default_cls, pc).astype(str), return_inverse=True)  # noqa: E711
-            cmap = np.array([CLASS_INDEX.get(str(u), CLASS_INDEX[default_cls]) for u in cuniq], dtype=np.int64)
+            tcodes, tuniq = pd.factorize(pd.Series(batch.team, dtype=object).fillna(item.team))
+            tmap = np.array([team_idx(str(u)) for u in tuniq], dtype=np.int64)
+            ccodes, cuniq = pd.factorize(pd.Series(batch.priority_class, dtype=object).fillna(default_cls))
+            cmap = np.array(
+                [CLASS_INDEX.get(str(u), CLASS_INDEX[default_cls]) for u in cuniq], dtype=np.int64
+            )
             add(
                 batch.submit_s.astype(np.float64),
                 batch.duration_s.astype(np.float64),
                 batch.gpus.astype(np.int64),
-                tmap[inv] if n else np.zeros(0, np.int64),
-                cmap[cinv] if n else np.zeros(0, np.int64),
+                tmap[tcodes] if n else np.zeros(0, np.int64),
+                cmap[ccodes] if n else np.zeros(0, np.int64),
             )
         elif isinstance(item, Inference):
             services.extend(_services(item, scenario, catalog, accs, start, n_ticks, autoscale_s, team_idx))
@@ -294,6 +302,8 @@ def _services(
     allowed = allowed_clusters(scenario, item.allowed_providers, item.allowed_regions)
     thr = np.zeros(len(accs))
     for c in allowed:
+        if item.replica_gpus > catalog.products[scenario.clusters[c].product].gpus_per_domain:
+            continue  # a replica lives inside one NVLink domain: it cannot run here
         try:
             thr[c] = tokens_per_s_per_gpu(item.model_class, accs[c], catalog, item.tokens_per_s_per_gpu)
         except (InputError, KeyError):

@@ -15,13 +15,14 @@ from array import array
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from dataclasses import dataclass
 
 import numpy as np
 
 from gpufleet.fleet.state import ClusterState
 from gpufleet.sched.backfill import Reservation, reserve, shadow_time
-from gpufleet.sched.placement import Placement, place
+from gpufleet.sched.placement import Placement, best_fit_domain, place
 from gpufleet.sched.preemption import choose_victims
 from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
 from gpufleet.sim.record import ChangeLog
@@ -116,6 +117,7 @@ class Engine:
         self.wait = array("d", bytes(8 * n))
         self.queued_since = array("d", bytes(8 * n))
         self.borrowed = array("b", bytes(n))
+        self.borrowed_gpus = 0
         self.reason: dict[int, str] = {}
         self.alloc: dict[int, Placement] = {}  # running job or replica -> placement
         self.running: list[dict[int, None]] = [{} for _ in range(nc)]  # per cluster, by start order
@@ -132,11 +134,9 @@ class Engine:
         self.team_prov: list[dict[str, float]] = [{} for _ in range(max(1, len(inp.teams)))]
         self.cl_alloc = [[0] * 4 for _ in range(nc)]
         # replicas (inference): ids from n upwards
-        self.rep_next = n
-        self.rep_key: dict[int, int] = {}
-        self.rep_cluster: dict[int, int] = {}
-        self.rep_start: dict[int, float] = {}
-        self.key_reps: list[list[int]] = [[] for _ in inp.services]
+        # inference: the replicas of service-region `key` are one occupant, id n + key, holding a
+        # stack of (cluster, domain, GPUs) entries; they are never preempted (the top class)
+        self.key_reps: list[list[tuple[int, int, int]]] = [[] for _ in inp.services]
         self.key_cap = [0.0] * len(inp.services)
         # heap, logs, misc
         self.heap: list[tuple[float, int, int, int, tuple[int, ...]]] = []
@@ -176,12 +176,7 @@ class Engine:
     def cls_of(self, j: int) -> int:
         if j < self.n:
             return self.cls[j]
-        return self.inp.services[self.rep_key[j]].cls
-
-    def team_of(self, j: int) -> int:
-        if j < self.n:
-            return self.team[j]
-        return self.inp.services[self.rep_key[j]].team
+        return self.inp.services[j - self.n].cls
 
     def held(self, j: int) -> int:
         return sum(g for _, g in self.alloc[j])
@@ -210,12 +205,7 @@ class Engine:
     # ================================================================== allocation
     def _apply(self, j: int, c: int, placement: Placement, k: int, team: int, now: float) -> None:
         cs = self.clusters[c]
-        g = 0
-        for d, x in placement:
-            cs.take(d, x)
-            if d >= 0:
-                cs.occupants[d][j] = x
-            g += x
+        g = cs.take_all(placement, j)
         self.alloc[j] = placement
         self.running[c][j] = None
         self.cl_alloc[c][k] += g
@@ -229,13 +219,11 @@ class Engine:
     def _release(self, j: int, c: int, k: int, team: int, now: float) -> Placement:
         cs = self.clusters[c]
         placement = self.alloc.pop(j)
-        g = 0
-        for d, x in placement:
-            cs.give(d, x)
-            if d >= 0:
-                del cs.occupants[d][j]
-            g += x
+        g = cs.give_all(placement, j)
         del self.running[c][j]
+        if j < self.n and self.borrowed[j]:
+            self.borrowed[j] = 0
+            self.borrowed_gpus -= g
         self.cl_alloc[c][k] -= g
         self.version[c] += 1
         self.alloc_log.add(now, c * NGROUP + k, -g)
@@ -253,14 +241,22 @@ class Engine:
         self._apply(j, c, placement, k, team, now)
         self.queue_log.add(now, k, -1)
         self.queue_log.add(now, 4 + k, -g)
-        self.borrowed[j] = 1 if self.team_alloc_over(team) else 0
+        if self.team_alloc_over(team):
+            self.borrowed[j] = 1
+            self.borrowed_gpus += g
+        else:
+            self.borrowed[j] = 0
         self.state[j] = RUNNING
         self.wait[j] += now - self.queued_since[j]
         if math.isnan(self.first_start[j]):
             self.first_start[j] = now
         self.where[j] = c
+        self.begin(j, c, now, self.pending_restart[j])
+
+    def begin(self, j: int, c: int, now: float, r: float) -> None:
+        """A running segment of j on cluster c from now: restart overhead r, then the remaining work."""
+        g = self.gpus[j]
         self.epoch[j] += 1
-        r = self.pending_restart[j]
         self.seg_start[j] = now
         self.seg_restart[j] = r
         finish = now + r + (self.work[j] - self.done[j])
@@ -294,6 +290,12 @@ class Engine:
             e = self.ends[c]
             i = bisect_left(e, (self.exp_end[j], j, g))
             del e[i]
+        self.rollback(j, now, graceful)
+        self.state[j] = QUEUED
+
+    def rollback(self, j: int, now: float, graceful: bool) -> None:
+        """Back to the last checkpoint: the work since it, and any restart time spent, are lost."""
+        g = self.gpus[j]
         elapsed = now - self.seg_start[j]
         r = self.seg_restart[j]
         progress = max(0.0, elapsed - r)
@@ -306,7 +308,6 @@ class Engine:
             kept = math.floor(progress / tau) * tau
         self.done[j] += kept
         self.lost[j] += g * (min(elapsed, r) + progress - kept)
-        self.state[j] = QUEUED
 
     def requeue(self, j: int, now: float, restart_s: float) -> None:
         k = self.cls[j]
@@ -324,9 +325,6 @@ class Engine:
         return wl.restart_s if wl.restart_s is not None else restart_overhead_s(self.gpus[j])
 
     def preempt(self, j: int, now: float, graceful: bool = False) -> None:
-        if j >= self.n:
-            self.remove_replica(j, now)
-            return
         self.preempts[j] += 1
         self.stop(j, now, graceful)
         self.requeue(j, now, self.restart_s(j))
@@ -345,18 +343,42 @@ class Engine:
             self.state[j] = FINISHED
             self.end[j] = now
             return
-        # a failure: one node of the job goes to repair, the job restarts from its checkpoint
+        # a failure: one node of the job goes to repair; the job restarts from its checkpoint on a
+        # healthy spare node of the same cluster if there is one (in place), else it requeues
         self.failures += 1
         self.restarts[j] += 1
         c = self.where[j]
-        d, x = self.alloc[j][0]
-        self.stop(j, now, graceful=False)
         cs = self.clusters[c]
+        placement = self.alloc[j]
+        d, x = placement[0]
         bad = min(cs.gpus_per_node, x)
-        cs.fail(d, bad)
+        spare = -1 if cs.pooled else best_fit_domain(cs, bad)
+        if spare < 0:
+            self.stop(j, now, graceful=False)
+            cs.fail(d, bad)
+        else:
+            if self.use_easy:
+                e = self.ends[c]
+                del e[bisect_left(e, (self.exp_end[j], j, self.gpus[j]))]
+            self.rollback(j, now, graceful=False)
+            occ = cs.occupants[d]
+            occ[j] -= bad
+            if not occ[j]:
+                del occ[j]
+            cs.failed += bad  # allocated -> failed: the domain's free count does not change
+            cs.failed_in[d] += bad
+            cs.take(spare, bad)
+            occ = cs.occupants[spare]
+            occ[j] = occ.get(j, 0) + bad
+            placement = ([(d, x - bad)] if x > bad else []) + placement[1:] + [(spare, bad)]
+            self.alloc[j] = placement
+            self.version[c] += 1
         self.alloc_log.add(now, c * NGROUP + G_FAILED, bad)
         self.push(now + self.pol.repair_s, REPAIR, (c, d, cs.gen[d] if d >= 0 else 0, bad))
-        self.requeue(j, now, self.restart_s(j))
+        if spare < 0:
+            self.requeue(j, now, self.restart_s(j))
+        else:
+            self.begin(j, c, now, self.restart_s(j))
 
     def on_repair(self, c: int, d: int, gen: int, gpus: int, now: float) -> None:
         cs = self.clusters[c]
@@ -370,7 +392,10 @@ class Engine:
     def arrive(self, j: int, now: float) -> None:
         wl = self.workloads[self.wl[j]]
         g = self.gpus[j]
-        biggest = max((int(self.max_domains[c]) * self.clusters[c].gpus_per_domain for c in wl.allowed_clusters), default=0)
+        biggest = max(
+            (int(self.max_domains[c]) * self.clusters[c].gpus_per_domain for c in wl.allowed_clusters),
+            default=0,
+        )
         if g > biggest:
             self.state[j] = FAILED
             self.end[j] = now
@@ -388,7 +413,7 @@ class Engine:
         if self.pol.preemption and not self.strict and not self.force:
             rank = self.class_rank[k]
             lower = [kk for kk in range(4) if self.class_rank[kk] > rank]
-            self.force = any(a[kk] for a in self.cl_alloc for kk in lower)
+            self.force = self.borrowed_gpus > 0 or any(a[kk] for a in self.cl_alloc for kk in lower)
 
     # ================================================================== capacity
     def on_capacity(self, day: int, now: float) -> None:
@@ -435,7 +460,10 @@ class Engine:
         for d in range(want, cs.online):
             victims.update(dict.fromkeys(cs.occupants[d]))
         for j in victims:
-            self.preempt(j, now, graceful=True)
+            if j >= self.n:
+                self.drop_replicas(j - self.n, c, want, now)
+            else:
+                self.preempt(j, now, graceful=True)
 
     # ================================================================== scheduling cycle
     def scan(self, k: int) -> Iterator[int]:
@@ -498,7 +526,9 @@ class Engine:
                 g = self.gpus[j]
                 team = self.team[j]
                 # step 2: quota
-                quota_ok = self.team_alloc[team] + g <= self.quota(team) if team < len(self.team_alloc) else True
+                quota_ok = (
+                    self.team_alloc[team] + g <= self.quota(team) if team < len(self.team_alloc) else True
+                )
                 if not quota_ok and not self.inp.teams[team].can_borrow:
                     gate = min(gate, g)
                     continue
@@ -554,21 +584,22 @@ class Engine:
         ranks = self.class_rank
 
         def eligible(v: int) -> bool:
-            if ranks[self.cls_of(v)] > rank:
+            if v >= self.n:
+                return False  # inference replicas
+            if ranks[self.cls[v]] > rank:
                 return True
-            if reclaim and v < self.n and self.borrowed[v] and self.team[v] != team:
-                return True
-            return False
+            return bool(reclaim and v < self.n and self.borrowed[v] and self.team[v] != team)
 
         return eligible
 
     def victim_rank(self, v: int) -> tuple[int, float]:
-        start = self.seg_start[v] if v < self.n else self.rep_start[v]
-        return self.class_rank[self.cls_of(v)], start
+        return self.class_rank[self.cls[v]], self.seg_start[v]
 
     def try_preempt(self, j: int, now: float) -> bool:
         wl = self.workloads[self.wl[j]]
-        return self.preempt_for(j, self.cls[j], self.team[j], self.gpus[j], wl.allowed_clusters, wl.require, now)
+        return self.preempt_for(
+            j, self.cls[j], self.team[j], self.gpus[j], wl.allowed_clusters, wl.require, now
+        )
 
     def preempt_for(
         self, j: int, k: int, team: int, g: int, allowed: tuple[int, ...], require: str | None, now: float
@@ -593,8 +624,6 @@ class Engine:
                 continue
             for v in victims:
                 self.preempt(v, now)
-            if j >= self.n:
-                return True  # the caller places the replica
             placement = place(cs, g, require, self.pol.placement)
             if placement is None:
                 self.preempt_memo[memo] = self.version[c]
@@ -604,61 +633,139 @@ class Engine:
         return False
 
     # ================================================================== inference
-    def remove_replica(self, r: int, now: float) -> None:
-        key = self.rep_key.pop(r)
+    def _replica_change(self, key: int, c: int, entries: list[tuple[int, int]], add: bool, now: float) -> None:
+        """Apply one tick's replica change of one service-region in one cluster, in bulk."""
+        if not entries:
+            return
         svc = self.inp.services[key]
-        c = self.rep_cluster.pop(r)
-        self.rep_start.pop(r)
-        self._release(r, c, svc.cls, svc.team, now)
-        self.key_reps[key].remove(r)
-        self.key_cap[key] -= float(svc.tokens_s_per_replica[c])
+        cs = self.clusters[c]
+        gid = self.n + key
+        g = cs.take_all(entries, gid) if add else cs.give_all(entries, gid)
+        delta = g if add else -g
+        self.cl_alloc[c][svc.cls] += delta
+        self.version[c] += 1
+        self.alloc_log.add(now, c * NGROUP + svc.cls, delta)
+        if svc.team < len(self.team_alloc):
+            self.team_alloc[svc.team] += delta
+            tp = self.team_prov[svc.team]
+            tp[cs.provider] = tp.get(cs.provider, 0.0) + delta
+        self.key_cap[key] += (1 if add else -1) * len(entries) * float(svc.tokens_s_per_replica[c])
+        if not add:
+            self.dirty = True
 
-    def add_replica(self, key: int, now: float) -> bool:
+    def drop_replicas(self, key: int, c: int, min_domain: int, now: float) -> None:
+        """Remove the replicas of `key` on cluster c's domains from min_domain up (capacity leaving)."""
+        reps = self.key_reps[key]
+        gone = [(d, x) for cc, d, x in reps if cc == c and d >= min_domain]
+        self.key_reps[key] = [e for e in reps if not (e[0] == c and e[1] >= min_domain)]
+        self._replica_change(key, c, gone, False, now)
+
+    def scale_down(self, key: int, target: float, now: float) -> None:
+        svc = self.inp.services[key]
+        reps = self.key_reps[key]
+        removed: dict[int, list[tuple[int, int]]] = {}
+        cap = self.key_cap[key]
+        while reps:
+            c, d, x = reps[-1]
+            thr = float(svc.tokens_s_per_replica[c])
+            if cap - thr < target:
+                break
+            cap -= thr
+            reps.pop()
+            removed.setdefault(c, []).append((d, x))
+        for c, entries in removed.items():
+            self._replica_change(key, c, entries, False, now)
+
+    def scale_up(self, key: int, target: float, now: float) -> None:
+        """Add replicas until the target is met: placed cluster by cluster in the provider order,
+        whole domains taken in bulk; when the fleet is full, lower classes are preempted."""
         svc = self.inp.services[key]
         g = svc.replica_gpus
         team = svc.team
-        if team < len(self.team_alloc) and self.team_alloc[team] + g > self.quota(team):
-            if not self.inp.teams[team].can_borrow:
-                return False
         for attempt in range(2):
             for c in self.candidates(svc.allowed_clusters, team):
-                cs = self.clusters[c]
-                if cs.free_total < g or svc.tokens_s_per_replica[c] <= 0:
+                thr = float(svc.tokens_s_per_replica[c])
+                short = target - self.key_cap[key]
+                if short <= 0:
+                    return
+                if thr <= 0:
                     continue
-                placement = place(cs, g, "domain" if g <= cs.gpus_per_domain else "cluster", self.pol.placement)
-                if placement is None:
-                    continue
-                r = self.rep_next
-                self.rep_next += 1
-                self.rep_key[r] = key
-                self.rep_cluster[r] = c
-                self.rep_start[r] = now
-                self._apply(r, c, placement, svc.cls, team, now)
-                self.key_reps[key].append(r)
-                self.key_cap[key] += float(svc.tokens_s_per_replica[c])
-                return True
-            if attempt == 0:
+                want = math.ceil(short / thr - 1e-9)
+                room = self.quota(team) - self.team_alloc[team] if team < len(self.team_alloc) else math.inf
+                if room < g * want and not self.inp.teams[team].can_borrow:
+                    want = int(max(room, 0) // g)
+                if want <= 0:
+                    return
+                placed = self._find_replica_slots(self.clusters[c], g, want)
+                self.key_reps[key].extend((c, d, x) for d, x in placed)
+                self._replica_change(key, c, placed, True, now)
+            if attempt == 0 and self.key_cap[key] < target:
                 if not (self.pol.preemption and not self.strict):
-                    return False
-                if not self.preempt_for(-1, svc.cls, team, g, svc.allowed_clusters, "domain", now):
-                    return False
-        return False
+                    return
+                self._preempt_for_replicas(key, target, now)
+
+    def _find_replica_slots(self, cs: ClusterState, g: int, want: int) -> Placement:
+        """Up to `want` replica slots of g GPUs: whole domains from the blocks with fewest free first
+        (the big blocks stay whole for gang jobs), or best-fit domains for replicas smaller than one."""
+        out: Placement = []
+        if cs.pooled:
+            k = min(want, cs.free_total // g)
+            return [(-1, g)] * k
+        if g == cs.gpus_per_domain:
+            order = sorted((n, b) for b, n in enumerate(cs.whole_count) if n > 0)
+            for _, b in order:
+                take = min(want - len(out), cs.whole_count[b])
+                out.extend((d, g) for d in islice(cs.whole[b], take))
+                if len(out) >= want:
+                    break
+            return out
+        # smaller replicas: best fit, one by one, each held while the next is sought
+        while len(out) < want:
+            d = best_fit_domain(cs, g)
+            if d < 0:
+                break
+            cs.take(d, g)
+            out.append((d, g))
+        for d, x in out:
+            cs.give(d, x)
+        return out
+
+    def _preempt_for_replicas(self, key: int, target: float, now: float) -> None:
+        svc = self.inp.services[key]
+        g = svc.replica_gpus
+        eligible = self.eligible_for(svc.cls, svc.team, reclaim=False)
+        for c in self.candidates(svc.allowed_clusters, svc.team):
+            thr = float(svc.tokens_s_per_replica[c])
+            if thr <= 0:
+                continue
+            cs = self.clusters[c]
+            want = math.ceil((target - self.key_cap[key]) / thr - 1e-9)
+            if want <= 0:
+                return
+            rank = self.class_rank[svc.cls]
+            lower = sum(self.cl_alloc[c][k] for k in range(4) if self.class_rank[k] > rank)
+            if lower <= 0:
+                continue
+            memo = (-1 - key, c)
+            if self.preempt_memo.get(memo) == self.version[c]:
+                continue
+            need = min(want * g, lower + cs.free_total)
+            victims = choose_victims(cs, max(need, g), eligible, self.victim_rank, self.held)
+            if not victims:
+                self.preempt_memo[memo] = self.version[c]
+                continue
+            for v in victims:
+                self.preempt(v, now)
+            return
 
     def on_tick(self, i: int, now: float) -> None:
         services = self.inp.services
         targets = [float(s.demand_tokens_s[i]) * s.headroom for s in services]
-        for key, svc in enumerate(services):  # scale down first: it frees room for the others
-            reps = self.key_reps[key]
-            while reps:
-                last = reps[-1]
-                thr = float(svc.tokens_s_per_replica[self.rep_cluster[last]])
-                if self.key_cap[key] - thr < targets[key]:
-                    break
-                self.remove_replica(last, now)
+        for key in range(len(services)):  # scale down first: it frees room for the others
+            self.scale_down(key, targets[key], now)
         for key in range(len(services)):
-            while self.key_cap[key] < targets[key]:
-                if not self.add_replica(key, now):
-                    break
+            if self.key_cap[key] < targets[key]:
+                self.scale_up(key, targets[key], now)
         for key, svc in enumerate(services):
             self.inf_replicas[key, i] = len(self.key_reps[key])
             self.inf_gpus[key, i] = len(self.key_reps[key]) * svc.replica_gpus
@@ -674,14 +781,15 @@ class Engine:
         if days:
             changed = np.ones(days, dtype=bool)
             changed[1:] = np.any(
-                (fleet.domains[:, 1:] != fleet.domains[:, :-1]) | (fleet.contract[:, 1:] != fleet.contract[:, :-1]),
+                (fleet.domains[:, 1:] != fleet.domains[:, :-1])
+                | (fleet.contract[:, 1:] != fleet.contract[:, :-1]),
                 axis=0,
             )
             for day in np.flatnonzero(changed):
                 if day * 86400.0 < horizon:
                     self.push(day * 86400.0, CAPACITY, (int(day),))
         tick = self.pol.autoscale_s
-        n_ticks = int(math.ceil(horizon / tick)) if inp.services else 0
+        n_ticks = math.ceil(horizon / tick) if inp.services else 0
         self.tick_s = np.arange(n_ticks) * tick
         self.inf_replicas = np.zeros((len(inp.services), n_ticks))
         self.inf_gpus = np.zeros((len(inp.services), n_ticks))

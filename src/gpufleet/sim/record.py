@@ -16,7 +16,7 @@ import numpy.typing as npt
 class ChangeLog:
     """Append-only (time, group, delta) records in compact arrays."""
 
-    __slots__ = ("t", "group", "delta")
+    __slots__ = ("delta", "group", "t")
 
     def __init__(self) -> None:
         self.t = array("d")
@@ -34,7 +34,9 @@ class ChangeLog:
     def arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         return (
             np.frombuffer(self.t, dtype=np.float64) if len(self.t) else np.zeros(0),
-            np.frombuffer(self.group, dtype=np.int32).astype(np.int64) if len(self.group) else np.zeros(0, np.int64),
+            np.frombuffer(self.group, dtype=np.int32).astype(np.int64)
+            if len(self.group)
+            else np.zeros(0, np.int64),
             np.frombuffer(self.delta, dtype=np.float64) if len(self.delta) else np.zeros(0),
         )
 

@@ -36,7 +36,9 @@ def step_bounds(horizon_s: float, step_s: float) -> npt.NDArray[np.float64]:
     return b
 
 
-def build_tables(inp: SimInput, res: EngineResult, team_names: list[str], workload_names: list[str]) -> RunTables:
+def build_tables(
+    inp: SimInput, res: EngineResult, team_names: list[str], workload_names: list[str]
+) -> RunTables:
     bounds = step_bounds(inp.horizon_s, inp.policy.step_s)
     return RunTables(
         jobs=jobs_table(inp, res, team_names, workload_names),
@@ -47,7 +49,9 @@ def build_tables(inp: SimInput, res: EngineResult, team_names: list[str], worklo
     )
 
 
-def jobs_table(inp: SimInput, res: EngineResult, team_names: list[str], workload_names: list[str]) -> pd.DataFrame:
+def jobs_table(
+    inp: SimInput, res: EngineResult, team_names: list[str], workload_names: list[str]
+) -> pd.DataFrame:
     jobs, fleet = inp.jobs, inp.fleet
     n = len(jobs)
     names = np.array([c.name for c in fleet.clusters] + [None], dtype=object)
@@ -170,7 +174,10 @@ def usage_table(inp: SimInput, res: EngineResult) -> pd.DataFrame:
                     "month": pd.Timestamp(first_instant).tz_localize("UTC"),
                     "gpu_hours_available": float(avail[i]),
                     "gpu_hours_used": total,
-                    **{f"gpu_hours_used_{CLASS_COLUMN[c]}": float(used[k, i]) for k, c in enumerate(PRIORITY_CLASSES)},
+                    **{
+                        f"gpu_hours_used_{CLASS_COLUMN[c]}": float(used[k, i])
+                        for k, c in enumerate(PRIORITY_CLASSES)
+                    },
                     "overflow_gpu_hours": total if ct.kind != "committed" else 0.0,
                 }
             )
@@ -198,13 +205,17 @@ def queue_table(inp: SimInput, res: EngineResult, bounds: npt.NDArray[np.float64
     )
 
 
-def _step_average(values: npt.NDArray[np.float64], tick_s: float, bounds: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _step_average(
+    values: npt.NDArray[np.float64], tick_s: float, bounds: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Averages over [bounds[i], bounds[i+1]) of a level that holds values[k] from tick k on."""
     n = values.shape[-1]
     knots = np.arange(n + 1, dtype=np.float64) * tick_s
     knots[-1] = max(knots[-1], bounds[-1])
-    cum = np.concatenate([np.zeros(values.shape[:-1] + (1,)), np.cumsum(values * np.diff(knots), axis=-1)], axis=-1)
-    out = np.empty(values.shape[:-1] + (len(bounds) - 1,))
+    cum = np.concatenate(
+        [np.zeros((*values.shape[:-1], 1)), np.cumsum(values * np.diff(knots), axis=-1)], axis=-1
+    )
+    out = np.empty((*values.shape[:-1], len(bounds) - 1))
     for row in np.ndindex(values.shape[:-1]):
         c = np.interp(bounds, knots, cum[row])
         out[row] = np.diff(c) / np.diff(bounds)

@@ -1,0 +1,61 @@
+"""Inference autoscaling: replicas follow demand x headroom / throughput, placed only where allowed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from test_sim_support import cluster, fleet, jobs, run, sim_input, workload
+
+from gpufleet.sim.engine import NGROUP
+from gpufleet.sim.spec import PolicySpec, ServiceSpec
+from gpufleet.sim.tables import build_tables
+
+
+def _service(demand: list[float], allowed: tuple[int, ...], thr: list[float], headroom: float = 1.2) -> ServiceSpec:
+    return ServiceSpec(
+        service="chat",
+        region="us",
+        team=0,
+        cls=0,
+        replica_gpus=8,
+        headroom=headroom,
+        demand_tokens_s=np.asarray(demand, dtype=np.float64),
+        tokens_s_per_replica=np.asarray(thr, dtype=np.float64),
+        allowed_clusters=allowed,
+    )
+
+
+def test_replicas_follow_demand_and_unserved_is_recorded() -> None:
+    # two clusters of four 8-GPU domains; the service may only use cluster 1 (100 tokens/s a replica)
+    cs = [cluster("x", 8, 8, 1, 4, "p0"), cluster("y", 8, 8, 1, 4, "p1")]
+    demand = [50.0, 250.0, 250.0, 120.0, 500.0, 0.0]
+    svc = _service(demand, (1,), [0.0, 100.0])
+    pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
+    inp = sim_input(fleet(cs, days=1), jobs([], [workload()]), pol, services=[svc], horizon_s=6 * 3600.0)
+    eng, res = run(inp)
+    want = [min(4, math.ceil(d * 1.2 / 100.0)) for d in demand]
+    assert res.inf_replicas[0].tolist() == want
+    t, g, d = res.alloc_log.arrays()
+    assert not ((g // NGROUP == 0) & (g % NGROUP == 0)).any()  # nothing on the cluster not allowed
+    tables = build_tables(inp, res, ["serving"], ["w"])
+    inf = tables.inference
+    np.testing.assert_allclose(inf.demand_tokens_s, demand)
+    np.testing.assert_allclose(inf.served_tokens_s, np.minimum(demand, np.array(want) * 100.0))
+    assert inf.served_tokens_s.iloc[4] == 400.0  # 500 demanded, the 4 domains allowed serve 400
+    np.testing.assert_allclose(tables.series.query("cluster == 'y'").allocated_inference_gpus, np.array(want) * 8.0)
+    for c in eng.clusters:
+        c.check()
+
+
+def test_replicas_preempt_lower_classes() -> None:
+    c = cluster("y", 8, 8, 1, 2, "p0")
+    svc = _service([0.0, 150.0, 150.0], (0,), [100.0], headroom=1.0)
+    rows = [(0.0, 20000.0, 8, 2), (0.0, 20000.0, 8, 3)]  # research and best-effort fill both domains
+    pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
+    inp = sim_input(fleet([c], days=1), jobs(rows, [workload(interval=700.0)]), pol, services=[svc], horizon_s=3 * 3600.0)
+    _, res = run(inp)
+    assert res.inf_replicas[0].tolist() == [0, 2, 2]
+    assert res.preemptions.tolist() == [1, 1]
+    # preempted at 3600 s with checkpoints every 700 s: each lost 3600 - 3500 = 100 s on 8 GPUs
+    np.testing.assert_allclose(res.lost_gpu_hours, [8 * 100 / 3600.0] * 2)
