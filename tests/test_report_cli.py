@@ -181,3 +181,16 @@ def test_importing_the_cli_and_report_stays_light() -> None:
     code = "import sys, gpufleet.store.meta; print('duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_report_default_path(
+    store: tuple[Path, list[RunMeta], list[RunTables]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, metas, _ = store
+    monkeypatch.chdir(tmp_path)
+    res = run_cli("report", metas[0].run_id, "--store", str(path), capsys=capsys)
+    assert res.code == 0, res.stderr
+    assert (tmp_path / "reports" / f"{metas[0].run_id}.html").stat().st_size > 1_000_000

@@ -154,7 +154,7 @@ def report(
     ),
     run: str | None = typer.Option(None, "--run", help="A stored run (same as giving it as TARGET)."),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="HTML file to write (default: gpufleet-report-RUN.html)."
+        None, "-o", "--output", help="HTML file to write (default: reports/RUN.html)."
     ),
     store: Path = STORE_OPT,
     seed: int | None = SEED_OPT,
@@ -175,7 +175,7 @@ def report(
             )
         with _open(store) as st:
             run_id = st.resolve(ref)
-    path = output or Path(f"gpufleet-report-{run_id}.html")
+    path = output or Path("reports") / f"{run_id}.html"
     with _open(store) as st:
         write_html_report(st, run_id, path)
     typer.echo(f"report of run {run_id}: {path}")
@@ -186,7 +186,9 @@ def compare(
     run_a: str = typer.Argument(..., help="Run A (id, unique prefix or 'latest')."),
     run_b: str = typer.Argument(..., help="Run B."),
     html: bool = typer.Option(False, "--html", help="Also write overlaid plots to an HTML file (-o)."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="HTML file for --html."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="HTML file for --html (default: reports/compare-A-vs-B.html)."
+    ),
     store: Path = STORE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -207,7 +209,7 @@ def compare(
         else:
             compare_table((ma, headline(st.load_run(a))), (mb, headline(st.load_run(b))), console())
         if html:
-            path = output or Path(f"gpufleet-compare-{a}-vs-{b}.html")
+            path = output or Path("reports") / f"compare-{a}-vs-{b}.html"
             write_compare_html(st, a, b, path)
             if as_json:
                 data["html"] = str(path)
