@@ -76,3 +76,24 @@ def test_simulate_bad_scenario_writes_nothing(
     res = run_cli("simulate", str(bad), "--store", str(store), capsys=capsys)
     assert res.code == 2 and f"{bad}:" in res.stderr
     assert not store.exists() and not (tmp_path / "reports").exists()
+
+
+def test_stored_run_keeps_its_scenario_for_later_accounting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = str(tmp_path / "s.duckdb")
+    res = run_cli("simulate", str(SMALL), "--store", store, "--no-report", "--json", capsys=capsys)
+    run_id = json.loads(res.stdout)["run"]["run_id"]
+    with open_store(store, read_only=True) as st:
+        assert st.load_scenario_text(run_id) == SMALL.read_text()
+    out = tmp_path / "focus.csv"
+    res = run_cli("finance", "export", "--run", run_id, "--store", store, "-o", str(out), capsys=capsys)
+    assert res.code == 0, res.stderr
+    focus = pd.read_csv(out)
+    assert len(focus) > 0 and set(focus["ProviderName"]) <= {"aws", "azure", "AWS", "Azure", "Microsoft"}
+    assert run_cli("runs", "delete", run_id, "--store", store, capsys=capsys).code == 0
+    with open_store(store, read_only=True) as st:
+        assert st.run_ids() == []
+        n = st._con.execute("SELECT count(*) FROM scenarios").fetchone()
+    assert n == (0,), "a scenario no run refers to is removed with its last run"

@@ -13,6 +13,7 @@ from helpers import run_cli
 from test_finance_ledger import BASE, GPUS, monthly, usage_frame
 
 from gpufleet import __version__
+from gpufleet.finance import compute_finance
 from gpufleet.finance.focus import FOCUS_MANDATORY
 from gpufleet.pipeline import RunResult
 from gpufleet.scenario import LoadedScenario
@@ -51,8 +52,8 @@ def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     calls: list[int | None] = []
 
     def run_scenario(loaded: LoadedScenario, seed: int | None = None, progress: object = None) -> RunResult:
-        calls.append(seed)
-        return RunResult(meta(loaded), fake_tables())
+        calls.append(seed)  # like the real pipeline, the run comes back with its finance computed
+        return RunResult(meta(loaded), compute_finance(fake_tables(), loaded.scenario, loaded.catalog))
 
     monkeypatch.setattr("gpufleet.pipeline.run_scenario", run_scenario)
     return path

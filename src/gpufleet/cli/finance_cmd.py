@@ -19,13 +19,13 @@ from gpufleet.cli.common import (
     QUIET_OPT,
     SEED_OPT,
     STORE_OPT,
-    console,
     fmt_num,
     fmt_usd,
     print_json,
     print_table,
 )
-from gpufleet.errors import GpufleetError, InputError, Problem
+from gpufleet.cli.running import run_with_progress, stored_scenario
+from gpufleet.errors import InputError, Problem
 from gpufleet.finance.deal import DEFAULT_PUE, HOURS_PER_YEAR, evaluate_deal
 from gpufleet.scenario import LoadedScenario, load_scenario
 from gpufleet.tables import RunTables
@@ -130,50 +130,29 @@ RUN_OPT = typer.Option(None, "--run", help="Read a stored run (id, unique prefix
 def _run_tables(
     file: Path | None, run: str | None, store: Path, seed: int | None, quiet: bool
 ) -> tuple[RunTables, LoadedScenario | None, str]:
-    """The run's tables with finance filled in, the scenario when known, and the run id."""
+    """The run's tables with finance filled in, the scenario when known, and the run id.
+
+    With --run, the scenario is FILE when given, else the text the store kept with the run.
+    """
     from gpufleet.finance import compute_finance
 
-    if run is not None:
-        from gpufleet.store import open_store
+    if run is None:
+        loaded = load_scenario(file)
+        result = run_with_progress(loaded, seed, quiet)
+        return result.tables, loaded, result.meta.run_id
+    from gpufleet.store import open_store
 
-        with open_store(store, read_only=True) as st:
-            run_id = st.resolve(run)
-            tables = st.load_run(run_id)
-            content_hash = st.load_meta(run_id).content_hash
-        loaded = load_scenario(file) if file is not None else None
-        if loaded is None:
-            default = load_scenario(None)
-            loaded = default if default.content_hash == content_hash else None
-        if tables.ledger.empty and not tables.usage.empty:
-            if loaded is None:
-                raise InputError(
-                    [Problem("--run", "", f"run {run_id} has no ledger: give the scenario FILE it ran")]
-                )
-            tables = compute_finance(tables, loaded.scenario, loaded.catalog)
-        return tables, loaded, run_id
-    loaded = load_scenario(file)
-    try:
-        from gpufleet.pipeline import run_scenario
-    except ImportError:
-        raise GpufleetError(
-            "this build has no simulation pipeline (gpufleet.pipeline): use --run ID on a stored run"
-        ) from None
-    if quiet:
-        result = run_scenario(loaded, seed=seed, progress=None)
-    else:
-        from rich.progress import Progress
-
-        with Progress(console=console(stderr=True), transient=True) as bar:
-            task = bar.add_task("simulating", total=1.0)
-
-            def report(fraction: float, message: str) -> None:
-                bar.update(task, completed=fraction, description=message)
-
-            result = run_scenario(loaded, seed=seed, progress=report)
-    tables = result.tables
+    with open_store(store, read_only=True) as st:
+        run_id = st.resolve(run)
+        tables = st.load_run(run_id)
+        kept = stored_scenario(st, run_id, file)
     if tables.ledger.empty and not tables.usage.empty:
-        tables = compute_finance(tables, loaded.scenario, loaded.catalog)
-    return tables, loaded, str(result.meta.run_id)
+        if kept is None:
+            raise InputError(
+                [Problem("--run", "", f"run {run_id} has no ledger: give the scenario FILE it ran")]
+            )
+        tables = compute_finance(tables, kept.scenario, kept.catalog)
+    return tables, kept, run_id
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

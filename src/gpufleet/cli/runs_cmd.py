@@ -9,7 +9,7 @@ import typer
 
 from gpufleet.cli import app
 from gpufleet.cli.common import JSON_OPT, QUIET_OPT, SEED_OPT, STORE_OPT, console, print_json, print_table
-from gpufleet.errors import GpufleetError, InputError, Problem
+from gpufleet.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from gpufleet.store import Store
@@ -122,27 +122,10 @@ def _is_scenario_file(target: str) -> bool:
 
 def simulate_and_store(file: Path | None, store: Path, seed: int | None, quiet: bool) -> str:
     """Run a scenario through the pipeline and keep it in the store; returns the run id."""
+    from gpufleet.cli.running import simulate_and_store as run_and_store
     from gpufleet.scenario import load_scenario
 
-    loaded = load_scenario(file)
-    try:
-        from gpufleet.pipeline import run_scenario
-    except ImportError:
-        raise GpufleetError("this build has no simulation pipeline: give a stored RUN id instead") from None
-    if quiet:
-        result = run_scenario(loaded, seed=seed, progress=None)
-    else:
-        from rich.progress import Progress
-
-        with Progress(console=console(stderr=True), transient=True) as bar:
-            task = bar.add_task("simulating", total=1.0)
-
-            def progress(fraction: float, message: str) -> None:
-                bar.update(task, completed=fraction, description=message)
-
-            result = run_scenario(loaded, seed=seed, progress=progress)
-    with _open(store, read_only=False) as st:
-        return st.save_run(result.meta, result.tables)
+    return run_and_store(load_scenario(file), store, seed, quiet).meta.run_id
 
 
 @app.command("report")

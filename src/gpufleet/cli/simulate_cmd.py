@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from gpufleet.cli.common import (
     print_json,
     print_table,
 )
+from gpufleet.cli.running import simulate_and_store
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.scenario import load_scenario
@@ -29,26 +27,6 @@ from gpufleet.scenario import load_scenario
 REPORT_OPT = typer.Option(
     None, "--report", "-o", help="Where to write the HTML report (default: reports/RUN_ID.html)."
 )
-
-
-@contextmanager
-def progress_bar(quiet: bool) -> Iterator[Callable[[float, str], None] | None]:
-    """A rich progress bar on stderr, or nothing when quiet or not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=console(stderr=True), transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("simulating", total=1.0)
-
-        def update(fraction: float, label: str) -> None:
-            bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=label)
-
-        yield update
 
 
 def _capacity_table(rows: list[QuarterRow]) -> None:
@@ -85,20 +63,17 @@ def simulate(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
-    from gpufleet.pipeline import run_scenario
     from gpufleet.report import headline, terminal_summary, write_html_report
     from gpufleet.store import open_store
 
     loaded = load_scenario(file)
     capacity = quarterly_capacity(build_capacity(loaded.scenario, loaded.catalog), loaded.catalog)
-    with progress_bar(quiet or as_json) as progress:
-        result = run_scenario(loaded, seed=seed, progress=progress)
+    result = simulate_and_store(loaded, store_path, seed, quiet or as_json)
     run_id = result.meta.run_id
     report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
-    with open_store(store_path) as store:
-        store.save_run(result.meta, result.tables)
-        if report_path is not None:
-            report_path.parent.mkdir(parents=True, exist_ok=True)
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        with open_store(store_path, read_only=True) as store:
             write_html_report(store, run_id, report_path)
     if as_json:
         print_json({"run": result.meta.to_dict(), "store": str(store_path),

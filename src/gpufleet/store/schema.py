@@ -11,9 +11,10 @@ import pandas as pd
 from gpufleet.tables import SCHEMAS, TIME, check_table
 
 # Bump when the store's own layout changes (the `runs` table, the meta table, how tables are keyed).
-STORE_LAYOUT = 1
+STORE_LAYOUT = 2
 META_TABLE = "gpufleet_store"
 RUNS_TABLE = "runs"
+SCENARIOS_TABLE = "scenarios"  # the scenario text a run ran, once per content hash
 ROW_COLUMN = "_row"  # keeps each table's row order through the round trip
 
 _SQL_TYPES = {
@@ -62,6 +63,7 @@ def create_statements() -> list[str]:
     stmts = [
         f"CREATE TABLE {q(META_TABLE)} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
         f"CREATE TABLE {q(RUNS_TABLE)} (" + ", ".join(f"{q(c)} {t}" for c, t in RUNS_COLUMNS.items()) + ")",
+        f"CREATE TABLE {q(SCENARIOS_TABLE)} (content_hash VARCHAR PRIMARY KEY, text VARCHAR NOT NULL)",
     ]
     for name, schema in SCHEMAS.items():
         cols = [f"{q('run_id')} VARCHAR NOT NULL", f"{q(ROW_COLUMN)} BIGINT NOT NULL"]

@@ -21,6 +21,7 @@ from gpufleet.store.schema import (
     ROW_COLUMN,
     RUNS_COLUMNS,
     RUNS_TABLE,
+    SCENARIOS_TABLE,
     create_statements,
     from_db_frame,
     q,
@@ -56,8 +57,12 @@ class Store:
 
     # ------------------------------------------------------------------------------ writing
 
-    def save_run(self, meta: RunMeta, tables: RunTables) -> str:
-        """Store a run and all its tables in one transaction: after a failure or interrupt, no rows remain."""
+    def save_run(self, meta: RunMeta, tables: RunTables, scenario_text: str | None = None) -> str:
+        """Store a run and all its tables in one transaction: after a failure or interrupt, no rows remain.
+
+        `scenario_text` is the YAML the run ran; kept once per content hash, so a stored run can be
+        re-accounted or exported later without its file.
+        """
         frames = {name: to_db_frame(name, df) for name, df in tables.items()}  # a bad table fails here
         if meta.run_id in self.run_ids():
             raise GpufleetError(f"run {meta.run_id} is already in {self.path}")
@@ -73,6 +78,11 @@ class Store:
             )
             for name, frame in frames.items():
                 self._insert_table(name, frame, meta.run_id)
+            if scenario_text is not None:
+                self._con.execute(
+                    f"INSERT INTO {q(SCENARIOS_TABLE)} VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    [meta.content_hash, scenario_text],
+                )
         return meta.run_id
 
     def _insert_table(self, name: str, frame: pd.DataFrame, run_id: str) -> None:
@@ -95,6 +105,10 @@ class Store:
             for name in SCHEMAS:
                 self._con.execute(f"DELETE FROM {q(name)} WHERE run_id = ?", [run_id])
             self._con.execute(f"DELETE FROM {q(RUNS_TABLE)} WHERE run_id = ?", [run_id])
+            self._con.execute(
+                f"DELETE FROM {q(SCENARIOS_TABLE)} WHERE content_hash NOT IN "
+                f"(SELECT content_hash FROM {q(RUNS_TABLE)})"
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -137,6 +151,14 @@ class Store:
             ).df()
             out[name] = from_db_frame(name, df)
         return RunTables(**out)
+
+    def load_scenario_text(self, run_id: str) -> str | None:
+        """The scenario YAML the run ran, when it was stored with it."""
+        meta = self.load_meta(run_id)
+        row = self._con.execute(
+            f"SELECT text FROM {q(SCENARIOS_TABLE)} WHERE content_hash = ?", [meta.content_hash]
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def export_run(self, run_id: str, directory: Path, format: str = "parquet") -> list[Path]:
         """Write the run's tables (one file each) and its metadata (run.json) into `directory`."""
