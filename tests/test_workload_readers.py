@@ -140,3 +140,25 @@ def test_generic_sorts_skips_and_maps(tmp_path: Path) -> None:
     p = _write(tmp_path, "submit_s,duration_s,gpus,class\n0,5,1,vip\n")
     with pytest.raises(InputError, match=r":2.*class"):
         read_trace(p, "generic")
+
+
+def test_malformed_rows_are_errors_at_their_own_line(tmp_path: Path) -> None:
+    head = "submit_s,duration_s,gpus\n"
+    # blank lines are not jobs, but the lines after them keep their numbers
+    p = _write(tmp_path, head + "0,10,1\n\n\n5,abc,2\n")
+    with pytest.raises(InputError, match=r"t\.csv:5: duration_s"):
+        read_trace(p, "generic")
+    p = _write(tmp_path, head + "\n0,10,1\n\n7,3,2\n\n")
+    b = read_trace(p, "generic")
+    assert b.submit_s.tolist() == [0.0, 7.0] and b.gpus.tolist() == [1, 2]
+    # a first row longer than the header must not shift the columns into an index
+    p = _write(tmp_path, head + "1,2,3,9,9\n")
+    with pytest.raises(InputError, match=r"t\.csv:2: more fields"):
+        read_trace(p, "generic")
+    p = _write(tmp_path, head + "1,2,3\n1,2,3,9\n")
+    with pytest.raises(InputError, match="line 3"):
+        read_trace(p, "generic")
+    # a GPU count beyond int64 is refused, not wrapped round to a negative number
+    p = _write(tmp_path, head + "1,2,1e30\n")
+    with pytest.raises(InputError, match=r":2.*gpus.*whole number"):
+        read_trace(p, "generic")

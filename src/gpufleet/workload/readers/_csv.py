@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,25 +16,46 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_PROBLEMS = 10  # problems listed per error; the count of the rest is given
+MAX_WHOLE = 2.0**53  # whole numbers above this are not exact in float64
 
 
 def read_csv_strings(
     path: Path, required: Iterable[str], optional: Iterable[str] = (), fmt: str = ""
 ) -> pd.DataFrame:
-    """All cells as strings (missing -> ""); refuses a missing file, a missing or unknown column."""
+    """All cells as strings (missing -> ""); refuses a missing file, a missing or unknown column, and a
+    row with more fields than the header. The frame's index is each row's line in the file, so errors
+    name the right line even where blank lines were skipped."""
     import pandas as pd
 
     where = str(path)
     if not path.is_file():
         raise InputError(f"no such trace file (--format {fmt})" if fmt else "no such file", where=where)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=True)
+        with warnings.catch_warnings():
+            # index_col=False: a first row longer than the header must not turn into an index
+            # (pandas would shift every column silently); it warns, and the warning becomes an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=True,
+                index_col=False,
+                skip_blank_lines=False,
+            )
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty: expected a CSV header line", where=f"{where}:1") from None
+    except pd.errors.ParserWarning:
+        raise InputError("more fields than the header has columns", where=f"{where}:2") from None
     except pd.errors.ParserError as exc:
         raise InputError(f"not a well-formed CSV file: {exc}", where=where) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not a UTF-8 text file: {exc}", where=where) from None
+    # blank lines are read as empty rows (to keep the count of lines) and dropped here
+    df.index = pd.RangeIndex(2, len(df) + 2)
+    if len(df.columns):
+        df = df[(df.astype(str) != "").any(axis=1)]
     req, opt = list(required), list(optional)
     cols = [str(c).strip() for c in df.columns]
     df.columns = pd.Index(cols)
@@ -68,7 +90,7 @@ def _bad(where: str, column: str, lines: npt.NDArray[np.int64], values: list[str
 
 def line_numbers(df: pd.DataFrame, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """File line numbers (1-based, header = line 1) of the rows where `mask` is true."""
-    return np.flatnonzero(mask).astype(np.int64) + 2
+    return df.index.to_numpy(np.int64)[np.asarray(mask, dtype=bool)]
 
 
 def numbers(
@@ -110,6 +132,12 @@ def integers(
     if frac.any():
         text = df[column].astype(str)[frac].tolist()
         raise _bad(where, column, line_numbers(df, frac), text, "expected a whole number")
+    huge = np.abs(values) > MAX_WHOLE  # beyond it int64 overflows (or floats lose whole numbers)
+    if huge.any():
+        text = df[column].astype(str)[huge].tolist()
+        raise _bad(
+            where, column, line_numbers(df, huge), text, f"expected a whole number below {MAX_WHOLE:.0e}"
+        )
     return values.astype(np.int64)
 
 
