@@ -90,7 +90,8 @@ def _bad(where: str, column: str, lines: npt.NDArray[np.int64], values: list[str
 
 def line_numbers(df: pd.DataFrame, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """File line numbers (1-based, header = line 1) of the rows where `mask` is true."""
-    return df.index.to_numpy(np.int64)[np.asarray(mask, dtype=bool)]
+    lines = np.asarray(df.index, dtype=np.int64)
+    return np.asarray(lines[np.asarray(mask, dtype=bool)], dtype=np.int64)
 
 
 def numbers(
