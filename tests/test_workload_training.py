@@ -90,3 +90,12 @@ def test_precision_changes_peak() -> None:
     f8 = plan_training(_run(accelerator="gb300", gpus=4096, precision="fp8"), CAT)
     assert f8.peak_flops_per_gpu == 2 * bf.peak_flops_per_gpu
     assert f8.compute_s < bf.compute_s
+
+
+def test_a_precision_the_chip_lacks_is_bad_input() -> None:
+    # H100 has no FP4: the catalog's peak would fall back to BF16 while the MFU is FP4's
+    assert CAT.accelerators["h100"].tflops.fp4 is None
+    with pytest.raises(InputError, match="h100 has no fp4"):
+        plan_training(_run(precision="fp4"), CAT)
+    f4 = plan_training(_run(accelerator="gb200", gpus=4096, precision="fp4"), CAT)
+    assert f4.peak_flops_per_gpu == CAT.accelerators["gb200"].tflops.fp4 * 1e12

@@ -15,7 +15,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from gpufleet.catalog import Catalog, read_data_file
 from gpufleet.catalog.model import Precision
@@ -146,6 +146,13 @@ def plan_training(
         known = ", ".join(sorted(catalog.accelerators))
         raise InputError(f"unknown accelerator '{run.accelerator}'; known: {known}", where=where)
     precision: Precision = run.precision
+    if getattr(acc.tflops, precision) is None:
+        # the catalog's peak_flops would fall back to bf16 while the MFU curve is for `precision`:
+        # an fp4 run on an H100 would come out slower than at bf16
+        has = ", ".join(p for p in get_args(Precision) if getattr(acc.tflops, p) is not None)
+        raise InputError(
+            f"{run.accelerator} has no {precision} peak in the catalog; it has {has}", where=where
+        )
     try:
         flops, attention = training_flops(
             run.params, run.tokens, run.sequence_length, run.layers, run.hidden_size
