@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
+from gpufleet.errors import InputError
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.scenario.load import load_scenario
 from gpufleet.workload.jobs import JobBatch
@@ -15,7 +16,7 @@ from gpufleet.workload.readers import read_trace
 from gpufleet.workload.readers.params_file import load_params, save_params
 from gpufleet.workload.stats import hour_of_day
 from gpufleet.workload.streams import stream_jobs, synthesize
-from gpufleet.workload.synthetic import builtin_params, fit
+from gpufleet.workload.synthetic import builtin_params, fit, params_from_dict, params_to_dict
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "traces"
 PHILLY = DATA / "philly" / "philly.csv"
@@ -117,3 +118,34 @@ def test_default_scenario_streams() -> None:
         assert np.all(b.gpus % st.synthetic.size_scale == 0)
         want = st.synthetic.fleet_share * float(cap.sum()) * 86400
         assert float(b.gpu_seconds.sum()) == pytest.approx(want, rel=0.15)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("size_probs", "zeros", "size_probs"),
+        ("size_probs", "negative", "size_probs"),
+        ("jobs_per_day", 0.0, "jobs_per_day"),
+        ("source_gpus", -5.0, "source_gpus"),
+        ("gap_quantiles", "descending", "gap_quantiles"),
+    ],
+)
+def test_parameters_the_sampler_cannot_use_are_refused(key: str, value: object, message: str) -> None:
+    d = params_to_dict(builtin_params("philly"))
+    if value == "zeros":
+        value = [0.0] * len(d["size_probs"])
+    elif value == "negative":
+        value = [-x for x in d["size_probs"]]
+    elif value == "descending":
+        value = list(reversed(d["gap_quantiles"]))
+    d[key] = value
+    with pytest.raises(ValueError, match=message):
+        params_from_dict(d)
+
+
+def test_saving_parameters_where_no_file_can_be_written_is_bad_input(tmp_path: Path) -> None:
+    params = builtin_params("philly")
+    with pytest.raises(InputError, match="cannot write"):
+        save_params(params, tmp_path / "no-such-folder" / "p.yaml")
+    with pytest.raises(InputError, match="cannot write"):
+        save_params(params, tmp_path)

@@ -264,14 +264,31 @@ def params_from_dict(d: dict[str, Any]) -> SyntheticParams:
         )  # fmt: skip
         sizes = tuple(int(s) for s in d["sizes"])
         probs_arr = np.asarray([float(x) for x in d["size_probs"]])
-        probs = tuple(float(x) for x in probs_arr / probs_arr.sum())
         shares_arr = np.asarray([float(x) for x in d["hour_shares"]])
         gaps = tuple(float(x) for x in d["gap_quantiles"])
         sg = d.get("source_gpus")
+        if points < 2:
+            raise ValueError("quantile_points: expected 2 or more")
         if len(shares_arr) != 24:
             raise ValueError("hour_shares: expected 24 values")
-        if len(sizes) != len(probs):
+        if len(sizes) != len(probs_arr):
             raise ValueError("sizes and size_probs differ in length")
+        # the sampler divides by these sums and draws with these weights: refuse what it cannot use
+        for key, arr in (("size_probs", probs_arr), ("hour_shares", shares_arr)):
+            if not (np.all(np.isfinite(arr)) and np.all(arr >= 0) and arr.sum() > 0):
+                raise ValueError(f"{key}: expected shares >= 0 with a positive sum")
+        if any(s < 1 for s in sizes):
+            raise ValueError("sizes: expected GPU counts >= 1")
+        for key in ("jobs_per_day", "gpu_seconds_per_job"):
+            if not float(d[key]) > 0:
+                raise ValueError(f"{key}: expected a positive number")
+        if sg is not None and not float(sg) > 0:
+            raise ValueError("source_gpus: expected a positive number")
+        if np.any(np.diff(gaps) < 0) or (gaps and gaps[0] < 0):
+            raise ValueError("gap_quantiles: expected non-negative values in ascending order")
+        if any(np.any(np.diff(g.log_quantiles) < 0) for g in groups):
+            raise ValueError("log_duration_s_quantiles: expected ascending values")
+        probs = tuple(float(x) for x in probs_arr / probs_arr.sum())
         if len(gaps) != points or any(len(g.log_quantiles) != points for g in groups):
             raise ValueError(f"every quantile list needs quantile_points = {points} values")
         for s in sizes:

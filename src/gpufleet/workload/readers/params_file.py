@@ -16,8 +16,12 @@ HEADER = (
 
 
 def save_params(params: SyntheticParams, path: str | Path) -> None:
+    """Write the parameters as YAML; a path that cannot be written (no such folder, a folder) is bad input."""
     text = yaml.safe_dump(params_to_dict(params), sort_keys=False, width=110, default_flow_style=None)
-    Path(path).write_text(HEADER + text, encoding="utf-8")
+    try:
+        Path(path).write_text(HEADER + text, encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot write the parameters file: {exc.strerror}", where=str(path)) from None
 
 
 def load_params(path: str | Path) -> SyntheticParams:
