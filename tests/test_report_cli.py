@@ -194,3 +194,20 @@ def test_report_default_path(
     res = run_cli("report", metas[0].run_id, "--store", str(path), capsys=capsys)
     assert res.code == 0, res.stderr
     assert (tmp_path / "reports" / f"{metas[0].run_id}.html").stat().st_size > 1_000_000
+
+
+def test_an_output_path_that_cannot_be_written_exits_2(
+    store: tuple[Path, list[RunMeta], list[RunTables]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, metas, _ = store
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    for out in (tmp_path, a_file / "r.html"):  # a folder; a "folder" that is a file
+        res = run_cli("report", metas[0].run_id, "-o", str(out), "--store", str(path), capsys=capsys)
+        assert res.code == 2 and str(out) in res.stderr and "internal error" not in res.stderr
+        res = run_cli(
+            "compare", metas[0].run_id, metas[1].run_id, "--html", "-o", str(out), "--store", str(path),
+            capsys=capsys,
+        )  # fmt: skip
+        assert res.code == 2 and str(out) in res.stderr and "internal error" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt", "runs.duckdb"]

@@ -50,8 +50,7 @@ def write_compare_html(store: Store, run_a: str, run_b: str, path: Path) -> Path
     }
     text = render_compare(runs, source=str(store.path))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path
 
 

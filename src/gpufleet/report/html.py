@@ -39,8 +39,7 @@ def write_html_report(store: Store, run_id: str, path: Path) -> Path:
     tables = store.load_run(run_id)
     text = render_report(meta, tables, source=str(store.path))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path
 
 
