@@ -148,3 +148,24 @@ def test_revenue_is_prorated_to_the_part_of_a_year_in_the_horizon() -> None:
     flat = loaded.scenario.finance.revenue_scenarios["flat"]
     assert revenue(flat, 2025, loaded.scenario, {}) == pytest.approx(10.0e6 * 184 / 365)
     assert revenue(flat, 2026, loaded.scenario, {}) == pytest.approx(15.0e6)
+
+
+def test_use_beyond_a_yearly_minimum_does_not_lower_the_next_years_minimums() -> None:
+    from test_finance_ledger import GPUS as TP_GPUS
+    from test_finance_ledger import scenario, usage_frame
+
+    from gpufleet.finance.portfolio import remaining_commitments_by_year
+
+    minimum = 10.0e6
+    loaded = scenario(
+        "2025-01-01", "2027-12-31", "2025-01-01", "2027-12-31", f"{{min_per_year_usd: {minimum}}}"
+    )
+    # 2025 used around the clock at $4 (2.5x the minimum); 2026 and 2027 not at all
+    rows = monthly("tp", dt.date(2025, 1, 1), dt.date(2025, 12, 31), TP_GPUS * 24.0, 1.0)
+    rows += monthly("tp", dt.date(2026, 1, 1), dt.date(2027, 12, 31), TP_GPUS * 24.0, 0.0)
+    ledger = build_ledger(usage_frame(rows), empty_table("series"), loaded.scenario, loaded.catalog)
+    assert ledger[ledger["month"].dt.year == 2025]["cost_due_usd"].sum() == pytest.approx(
+        TP_GPUS * 8760 * 4.0
+    )
+    left = remaining_commitments_by_year(ledger, loaded.scenario, loaded.catalog)
+    assert left == pytest.approx({2025: 2 * minimum, 2026: minimum, 2027: 0.0})

@@ -10,8 +10,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from gpufleet.catalog import Catalog
-from gpufleet.finance.ledger import commitment_from
-from gpufleet.scenario.ramp import resolve_contracts
+from gpufleet.finance.ledger import commitment_from, contract_years
+from gpufleet.scenario.ramp import ResolvedContract, resolve_contracts
 from gpufleet.scenario.schema import RevenueScenario, Scenario
 from gpufleet.tables import check_table, empty_table
 
@@ -129,27 +129,56 @@ def _ratio(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> list[float
 def remaining_commitments_by_year(
     ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog
 ) -> dict[int, float]:
-    """Per calendar year: commitments still to be paid after that year's end, to the end of every term
-    (commitment from the horizon's start, less what the ledger billed on each contract through the year)."""
+    """Per calendar year: commitments still to be paid after that year's end, to the end of every term.
+
+    What is owed counts from the horizon's start. Against a total commitment every dollar billed on the
+    contract counts. Against yearly minimums a contract year's usage counts only up to that year's
+    minimum (using more in one year does not lower the next years' minimums), and its true-up in full.
+    """
     years = range(scenario.horizon.start.year, scenario.horizon.end.year + 1)
     out = {y: 0.0 for y in years}
     by_name = {c.name: c for c in scenario.contracts}
-    led = ledger.assign(year=_year(ledger["month"])) if not ledger.empty else None
     for rc in resolve_contracts(scenario, catalog):
         commitment = by_name[rc.name].commitment
         if rc.kind != "committed" or commitment is None:
             continue
-        owed = commitment_from(rc, commitment, scenario.horizon.start)
+        rows = ledger[ledger["contract"] == rc.name].sort_values("month") if not ledger.empty else ledger
+        if commitment.total_usd is not None:
+            owed = commitment_from(rc, commitment, scenario.horizon.start)
+            credit = rows["cost_due_usd"].astype(np.float64) if len(rows) else pd.Series(dtype=np.float64)
+        else:
+            assert commitment.min_per_year_usd is not None
+            owed, credit = _yearly_minimum_credit(
+                rc, commitment.min_per_year_usd, rows, scenario.horizon.start
+            )
         paid_by_year = (
-            led[led["contract"] == rc.name].groupby("year")["cost_due_usd"].sum() if led is not None else None
+            credit.groupby(_year(rows["month"])).sum() if len(rows) else pd.Series(dtype=np.float64)
         )
         paid = 0.0
         for y in years:
-            if paid_by_year is not None and y in paid_by_year.index:
-                paid += float(paid_by_year.loc[y])
+            paid += float(paid_by_year.get(y, 0.0))
             left = owed - paid
             out[y] += left if left > 1e-9 * owed else 0.0  # float residue of a fully paid commitment
     return out
+
+
+def _yearly_minimum_credit(
+    rc: ResolvedContract, min_per_year: float, rows: pd.DataFrame, h0: dt.date
+) -> tuple[float, pd.Series]:
+    """(the minimums owed from `h0` to term end, per ledger row what it paid toward them)."""
+    owed = 0.0
+    credit = pd.Series(0.0, index=rows.index, dtype=np.float64)
+    for cy in contract_years(rc.start, rc.end):
+        if cy.end < h0:
+            continue
+        minimum = min_per_year * ((cy.end - max(cy.start, h0)).days + 1) / cy.full_days
+        owed += minimum
+        sel = (rows["contract_year"] == cy.index).to_numpy() if len(rows) else np.zeros(0, dtype=bool)
+        if not sel.any():
+            continue
+        counted = rows.loc[sel, "usage_cost_usd"].astype(np.float64).cumsum().clip(upper=minimum)
+        credit[sel] = counted.diff().fillna(counted) + rows.loc[sel, "true_up_usd"].astype(np.float64)
+    return owed, credit
 
 
 def build_portfolio(
