@@ -12,7 +12,9 @@ from gpufleet.sim.spec import PolicySpec, ServiceSpec
 from gpufleet.sim.tables import build_tables
 
 
-def _service(demand: list[float], allowed: tuple[int, ...], thr: list[float], headroom: float = 1.2) -> ServiceSpec:
+def _service(
+    demand: list[float], allowed: tuple[int, ...], thr: list[float], headroom: float = 1.2
+) -> ServiceSpec:
     return ServiceSpec(
         service="chat",
         region="us",
@@ -36,14 +38,16 @@ def test_replicas_follow_demand_and_unserved_is_recorded() -> None:
     eng, res = run(inp)
     want = [min(4, math.ceil(d * 1.2 / 100.0)) for d in demand]
     assert res.inf_replicas[0].tolist() == want
-    t, g, d = res.alloc_log.arrays()
+    _, g, _ = res.alloc_log.arrays()
     assert not ((g // NGROUP == 0) & (g % NGROUP == 0)).any()  # nothing on the cluster not allowed
     tables = build_tables(inp, res, ["serving"], ["w"])
     inf = tables.inference
     np.testing.assert_allclose(inf.demand_tokens_s, demand)
     np.testing.assert_allclose(inf.served_tokens_s, np.minimum(demand, np.array(want) * 100.0))
     assert inf.served_tokens_s.iloc[4] == 400.0  # 500 demanded, the 4 domains allowed serve 400
-    np.testing.assert_allclose(tables.series.query("cluster == 'y'").allocated_inference_gpus, np.array(want) * 8.0)
+    np.testing.assert_allclose(
+        tables.series.query("cluster == 'y'").allocated_inference_gpus, np.array(want) * 8.0
+    )
     for c in eng.clusters:
         c.check()
 
@@ -53,7 +57,9 @@ def test_replicas_preempt_lower_classes() -> None:
     svc = _service([0.0, 150.0, 150.0], (0,), [100.0], headroom=1.0)
     rows = [(0.0, 20000.0, 8, 2), (0.0, 20000.0, 8, 3)]  # research and best-effort fill both domains
     pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
-    inp = sim_input(fleet([c], days=1), jobs(rows, [workload(interval=700.0)]), pol, services=[svc], horizon_s=3 * 3600.0)
+    inp = sim_input(
+        fleet([c], days=1), jobs(rows, [workload(interval=700.0)]), pol, services=[svc], horizon_s=3 * 3600.0
+    )
     _, res = run(inp)
     assert res.inf_replicas[0].tolist() == [0, 2, 2]
     assert res.preemptions.tolist() == [1, 1]

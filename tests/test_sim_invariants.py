@@ -30,7 +30,8 @@ def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]
     for j in eng.alloc:
         if j < n:
             assert res.state[j] == RUNNING
-            assert sum(g for _, g in eng.alloc[j]) == inp.jobs.gpus[j]  # a gang holds all its GPUs
+            gpd = eng.clusters[eng.where[j]].gpus_per_domain
+            assert eng.alloc[j].gpus(gpd) == inp.jobs.gpus[j]  # a gang holds all its GPUs
     # never more GPUs allocated than a cluster has, at any instant
     t, grp, d = res.alloc_log.arrays()
     nc = len(inp.fleet.clusters)

@@ -1,17 +1,49 @@
 """Live fleet state per cluster: free GPUs per NVLink domain, whole-free domains per spine block.
 
-Compact per-cluster lists indexed by domain, never an object per GPU. Domains come online in index
+Compact per-cluster arrays indexed by domain, never an object per GPU. Domains come online in index
 order (a contract's ramp fills a cluster from domain 0 up) and leave from the top. Two indexes keep
-best-fit placement O(1): `levels[k]` holds the partly free domains with exactly k free GPUs (a bit
-mask says which levels are non-empty) and `whole[b]` holds block b's completely free domains.
-A "pooled" cluster (strict-FIFO mode) tracks only its free GPU count, with no topology.
+placement O(1) per decision: `levels[k]` holds the partly free domains with exactly k free GPUs (a bit
+mask says which levels are non-empty) and `whole[b]` is a stack of block b's completely free domains.
+A gang job holding whole domains takes them from the stacks' tails and marks them with numpy in
+bulk (`owner`), so a 5,000-domain job costs a few array operations, not 5,000 Python steps; only
+partly used domains keep a {job: GPUs} occupant map. A "pooled" cluster (strict-FIFO mode) tracks
+only its free GPU count, with no topology.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
+
+class Placement:
+    """Where one job's GPUs are: whole domains, and (domain, GPUs) parts of shared domains.
+
+    `chunks` says which tails of which blocks' whole-free stacks `whole` was cut from; it is only
+    meaningful until the placement is applied.
+    """
+
+    __slots__ = ("chunks", "parts", "whole")
+
+    def __init__(
+        self,
+        whole: list[int] | None = None,
+        parts: list[tuple[int, int]] | None = None,
+        chunks: list[tuple[int, int]] | None = None,
+    ) -> None:
+        self.whole = whole if whole is not None else []
+        self.parts = parts if parts is not None else []
+        self.chunks = chunks if chunks is not None else []
+
+    def gpus(self, gpus_per_domain: int) -> int:
+        return len(self.whole) * gpus_per_domain + sum(x for _, x in self.parts)
+
+    def domains(self) -> list[int]:
+        return self.whole + [d for d, _ in self.parts]
+
 
 class ClusterState:
-    """One cluster's domains; mutate only through take / give / add_domains / remove_domains."""
+    """One cluster's domains; mutate only through its methods."""
 
     __slots__ = (
         "accelerator",
@@ -31,11 +63,11 @@ class ClusterState:
         "name",
         "occupants",
         "online",
+        "owner",
         "pooled",
         "provider",
         "size",
         "whole",
-        "whole_count",
         "whole_total",
     )
 
@@ -62,13 +94,13 @@ class ClusterState:
         self.size = blocks * domains_per_block
         self.pooled = pooled
         n = 0 if pooled else self.size
-        self.free: list[int] = [0] * n  # free GPUs per domain (excludes failed ones)
+        self.free: npt.NDArray[np.int32] = np.zeros(n, dtype=np.int32)  # free GPUs (failed excluded)
+        self.owner: npt.NDArray[np.int64] = np.full(n, -1, dtype=np.int64)  # job holding it whole
         self.failed_in: list[int] = [0] * n  # GPUs out for repair per domain
         self.gen: list[int] = [0] * n  # bumped when a domain leaves, so stale repairs are ignored
-        self.occupants: list[dict[int, int]] = [{} for _ in range(n)]  # domain -> {job: GPUs}
+        self.occupants: list[dict[int, int]] = [{} for _ in range(n)]  # shared domains: {job: GPUs}
         self.levels: list[set[int]] = [set() for _ in range(gpus_per_domain)]
-        self.whole: list[set[int]] = [set() for _ in range(blocks)]
-        self.whole_count: list[int] = [0] * blocks
+        self.whole: list[list[int]] = [[] for _ in range(blocks)]  # stacks of whole-free domains
         self.mask = 0  # bit k: some partly free domain has k free GPUs; bit G: a whole-free domain exists
         self.whole_total = 0
         self.online = 0  # domains online: indices 0 .. online-1
@@ -77,13 +109,10 @@ class ClusterState:
         self.failed = 0
 
     # ------------------------------------------------------------------ index upkeep
-    def _unlink(self, d: int) -> None:
-        f = self.free[d]
+    def _unlink(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
         if f == g:
-            b = d // self.domains_per_block
-            self.whole[b].discard(d)
-            self.whole_count[b] -= 1
+            self.whole[d // self.domains_per_block].remove(d)
             self.whole_total -= 1
             if self.whole_total == 0:
                 self.mask &= ~(1 << g)
@@ -93,72 +122,79 @@ class ClusterState:
             if not s:
                 self.mask &= ~(1 << f)
 
-    def _link(self, d: int) -> None:
-        f = self.free[d]
+    def _link(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
         if f == g:
-            b = d // self.domains_per_block
-            self.whole[b].add(d)
-            self.whole_count[b] += 1
+            self.whole[d // self.domains_per_block].append(d)
             self.whole_total += 1
             self.mask |= 1 << g
         elif f > 0:
             self.levels[f].add(d)
             self.mask |= 1 << f
 
-    # ------------------------------------------------------------------ allocation
+    # ------------------------------------------------------------------ single domains
     def take(self, d: int, gpus: int) -> None:
         """Mark gpus of domain d busy (d = -1 in a pooled cluster)."""
         self.free_total -= gpus
         if d < 0:
             return
-        self._unlink(d)
-        self.free[d] -= gpus
-        self._link(d)
+        f = int(self.free[d])
+        self._unlink(d, f)
+        self.free[d] = f - gpus
+        self._link(d, f - gpus)
 
     def give(self, d: int, gpus: int) -> None:
         """Return gpus of domain d to the free pool."""
         self.free_total += gpus
         if d < 0:
             return
-        self._unlink(d)
-        self.free[d] += gpus
-        self._link(d)
+        f = int(self.free[d])
+        self._unlink(d, f)
+        self.free[d] = f + gpus
+        self._link(d, f + gpus)
 
-    def take_all(self, placement: list[tuple[int, int]], job: int) -> int:
-        """take() for every (domain, GPUs) of a placement and record the job as their occupant."""
+    # ------------------------------------------------------------------ placements
+    def take_all(self, p: Placement, job: int) -> int:
+        """Apply a placement: whole domains cut from the stacks' tails in bulk, parts one by one."""
         g = self.gpus_per_domain
-        free, occ, whole, count = self.free, self.occupants, self.whole, self.whole_count
-        dpb = self.domains_per_block
-        total = 0
-        for d, x in placement:
+        whole = self.whole
+        for b, k in p.chunks:
+            del whole[b][len(whole[b]) - k :]
+        if p.whole:
+            self.whole_total -= len(p.whole)
+            if self.whole_total == 0:
+                self.mask &= ~(1 << g)
+            self.free[p.whole] = 0
+            self.owner[p.whole] = job
+        p.chunks = []
+        total = len(p.whole) * g
+        occ = self.occupants
+        for d, x in p.parts:
             total += x
             if d < 0:
                 continue
-            if x == g:  # a whole-free domain, taken whole: the common case of gang jobs
-                b = d // dpb
-                whole[b].discard(d)
-                count[b] -= 1
-                self.whole_total -= 1
-                free[d] = 0
-            else:
-                self._unlink(d)
-                free[d] -= x
-                self._link(d)
+            self.take(d, x)
+            self.free_total += x  # take() counted it; the total is settled below
             o = occ[d]
             o[job] = o.get(job, 0) + x
-        if self.whole_total == 0:
-            self.mask &= ~(1 << g)
         self.free_total -= total
         return total
 
-    def give_all(self, placement: list[tuple[int, int]], job: int) -> int:
-        """give() for every (domain, GPUs) of a placement and forget the job as their occupant."""
+    def give_all(self, p: Placement, job: int) -> int:
+        """Undo a placement: its whole domains go back on their blocks' stacks, its parts back free."""
         g = self.gpus_per_domain
-        free, occ, whole, count = self.free, self.occupants, self.whole, self.whole_count
         dpb = self.domains_per_block
-        total = 0
-        for d, x in placement:
+        whole = self.whole
+        if p.whole:
+            for d in p.whole:
+                whole[d // dpb].append(d)
+            self.whole_total += len(p.whole)
+            self.mask |= 1 << g
+            self.free[p.whole] = g
+            self.owner[p.whole] = -1
+        total = len(p.whole) * g
+        occ = self.occupants
+        for d, x in p.parts:
             total += x
             if d < 0:
                 continue
@@ -168,27 +204,58 @@ class ClusterState:
                 o[job] = left
             else:
                 o.pop(job, None)
-            if x == g:  # the whole domain comes back free
-                b = d // dpb
-                whole[b].add(d)
-                count[b] += 1
-                self.whole_total += 1
-                free[d] = g
-            else:
-                self._unlink(d)
-                free[d] += x
-                self._link(d)
-        if self.whole_total:
-            self.mask |= 1 << g
+            self.give(d, x)
+            self.free_total -= x
         self.free_total += total
         return total
 
+    def jobs_on(self, d: int) -> dict[int, int]:
+        """{job: GPUs} on domain d (whole holder or sharers)."""
+        o = int(self.owner[d])
+        if o >= 0:
+            return {o: self.gpus_per_domain}
+        return self.occupants[d]
+
+    # ------------------------------------------------------------------ failures
     def fail(self, d: int, gpus: int) -> None:
         """Take free GPUs of domain d out of service for repair."""
         self.take(d, gpus)
         self.failed += gpus
         if d >= 0:
             self.failed_in[d] += gpus
+
+    def fail_held(self, p: Placement, job: int, at: int, node: int) -> tuple[int, int]:
+        """A node of a running job fails: its GPUs go from the job to repair. Returns (domain, GPUs)."""
+        g = self.gpus_per_domain
+        if p.whole and (at % (len(p.whole) + len(p.parts)) < len(p.whole) or not p.parts):
+            i = at % len(p.whole)
+            d = p.whole[i]
+            p.whole[i] = p.whole[-1]
+            p.whole.pop()
+            self.owner[d] = -1
+            bad = min(node, g)
+            self.occupants[d][job] = g - bad
+            if g > bad:
+                p.parts.append((d, g - bad))
+        else:
+            i = at % len(p.parts)
+            d, x = p.parts[i]
+            bad = min(node, x)
+            o = self.occupants[d] if d >= 0 else {}
+            if x > bad:
+                p.parts[i] = (d, x - bad)
+                if d >= 0:
+                    o[job] = o.get(job, 0) - bad
+            else:
+                p.parts[i] = p.parts[-1]
+                p.parts.pop()
+                o.pop(job, None)
+        if d >= 0 and not self.occupants[d].get(job, 1):
+            del self.occupants[d][job]
+        self.failed += bad
+        if d >= 0:
+            self.failed_in[d] += bad
+        return d, bad
 
     def repair(self, d: int, gpus: int) -> None:
         self.failed -= gpus
@@ -198,14 +265,22 @@ class ClusterState:
 
     # ------------------------------------------------------------------ capacity
     def add_domains(self, new_online: int) -> None:
-        """Bring domains online.online .. new_online-1 into service, all free."""
+        """Bring domains online .. new_online-1 into service, all free."""
         g = self.gpus_per_domain
         added = new_online - self.online
-        if not self.pooled:
+        if not self.pooled and added > 0:
+            # new domains go to the bottom of their block's stack, lowest index on top among them, so
+            # that placement prefers low domains, the last to leave when capacity shrinks
+            dpb = self.domains_per_block
+            for b in range(self.online // dpb, (new_online - 1) // dpb + 1):
+                lo, hi = max(self.online, b * dpb), min(new_online, (b + 1) * dpb)
+                self.whole[b][0:0] = range(hi - 1, lo - 1, -1)
+            self.free[self.online : new_online] = g
+            self.owner[self.online : new_online] = -1
             for d in range(self.online, new_online):
-                self.free[d] = g
                 self.failed_in[d] = 0
-                self._link(d)
+            self.whole_total += added
+            self.mask |= 1 << g
         self.capacity += added * g
         self.free_total += added * g
         self.online = new_online
@@ -219,8 +294,9 @@ class ClusterState:
             self.free_total -= removed * g
         else:
             for d in range(new_online, self.online):
-                self._unlink(d)
-                self.free_total -= self.free[d]
+                f = int(self.free[d])
+                self._unlink(d, f)
+                self.free_total -= f
                 dropped_failed += self.failed_in[d]
                 self.failed -= self.failed_in[d]
                 self.free[d] = 0
@@ -238,22 +314,27 @@ class ClusterState:
             return 0
         return gpus + ((m & -m).bit_length() - 1)
 
+    def whole_count(self, b: int) -> int:
+        return len(self.whole[b])
+
     def check(self) -> None:
-        """Recompute every index from `free` and compare (tests)."""
+        """Recompute every index from `free` and the holders and compare (tests)."""
         if self.pooled:
             assert 0 <= self.free_total <= self.capacity
             return
         g = self.gpus_per_domain
         assert self.capacity == self.online * g
-        assert self.free_total == sum(self.free[: self.online])
+        assert self.free_total == int(self.free[: self.online].sum())
         assert self.failed == sum(self.failed_in[: self.online])
+        stacked = {d for s in self.whole for d in s}
+        assert len(stacked) == sum(len(s) for s in self.whole) == self.whole_total
         for d in range(self.online):
-            f = self.free[d]
+            f = int(self.free[d])
             assert 0 <= f <= g
-            used = sum(self.occupants[d].values())
+            used = g if self.owner[d] >= 0 else sum(self.occupants[d].values())
+            if self.owner[d] >= 0:
+                assert not self.occupants[d]
             assert f + used + self.failed_in[d] == g, (d, f, used, self.failed_in[d])
-            if f == g:
-                assert d in self.whole[d // self.domains_per_block]
-            elif f > 0:
+            assert (f == g) == (d in stacked)
+            if 0 < f < g:
                 assert d in self.levels[f]
-        assert self.whole_total == sum(len(s) for s in self.whole) == sum(self.whole_count)

@@ -9,11 +9,9 @@ block. Nothing is changed here; the engine applies the returned placement.
 
 from __future__ import annotations
 
-from itertools import islice
+import numpy as np
 
-from gpufleet.fleet.state import ClusterState
-
-Placement = list[tuple[int, int]]  # (domain, GPUs); domain -1 in a pooled cluster
+from gpufleet.fleet.state import ClusterState, Placement
 
 
 def place(cs: ClusterState, gpus: int, require: str | None, policy: str = "best-fit") -> Placement | None:
@@ -21,10 +19,22 @@ def place(cs: ClusterState, gpus: int, require: str | None, policy: str = "best-
     if gpus > cs.free_total:
         return None
     if cs.pooled:
-        return [(-1, gpus)]
-    if gpus <= cs.gpus_per_domain:
-        d = first_fit_domain(cs, gpus) if policy == "first-fit" else best_fit_domain(cs, gpus)
-        return None if d < 0 else [(d, gpus)]
+        return Placement(parts=[(-1, gpus)])
+    g = cs.gpus_per_domain
+    if gpus <= g:
+        if policy == "first-fit":
+            d = first_fit_domain(cs, gpus)
+            return None if d < 0 else Placement(parts=[(d, gpus)])
+        level = cs.best_level(gpus)
+        if level == 0:
+            return None
+        if level < g:
+            return Placement(parts=[(next(iter(cs.levels[level])), gpus)])
+        b = fullest_block(cs, 1)
+        d = cs.whole[b][-1]
+        if gpus == g:
+            return Placement(whole=[d], chunks=[(b, 1)])
+        return Placement(parts=[(d, gpus)])
     if require == "domain":
         return None
     return place_whole_domains(cs, gpus, single_block=require == "block")
@@ -37,22 +47,20 @@ def best_fit_domain(cs: ClusterState, gpus: int) -> int:
         return -1
     if level < cs.gpus_per_domain:
         return next(iter(cs.levels[level]))
-    return next(iter(cs.whole[fullest_block(cs, 1)]))
+    return cs.whole[fullest_block(cs, 1)][-1]
 
 
 def first_fit_domain(cs: ClusterState, gpus: int) -> int:
     """The lowest-index domain with gpus free GPUs; -1 if none (the 'first-fit' policy)."""
-    free = cs.free
-    for d in range(cs.online):
-        if free[d] >= gpus:
-            return d
-    return -1
+    hits = np.flatnonzero(cs.free[: cs.online] >= gpus)
+    return int(hits[0]) if len(hits) else -1
 
 
 def fullest_block(cs: ClusterState, need: int) -> int:
     """The block with the fewest whole-free domains that still has `need`; -1 if none."""
     best, best_count = -1, 1 << 62
-    for b, count in enumerate(cs.whole_count):
+    for b, stack in enumerate(cs.whole):
+        count = len(stack)
         if need <= count < best_count:
             best, best_count = b, count
     return best
@@ -77,23 +85,34 @@ def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Plac
     if need > cs.whole_total:
         return None
     block = fullest_block(cs, need)
-    chosen: list[int] = []
+    chunks: list[tuple[int, int]] = []
     if block >= 0:
-        chosen.extend(islice(cs.whole[block], need))
+        chunks.append((block, need))
     elif single_block:
         return None
     else:
-        order = sorted(range(cs.blocks), key=lambda b: (-cs.whole_count[b], b))
-        for b in order:
-            take = min(need - len(chosen), cs.whole_count[b])
-            chosen.extend(islice(cs.whole[b], take))
-            if len(chosen) == need:
+        order = sorted((-len(stack), b) for b, stack in enumerate(cs.whole) if stack)
+        left = need
+        for _, b in order:
+            take = min(left, len(cs.whole[b]))
+            if take:
+                chunks.append((b, take))
+                left -= take
+            if left == 0:
                 break
-    out: Placement = [(d, g) for d in chosen[:full]]
-    if rest > 0:
-        out.append((rest_domain if rest_domain >= 0 else chosen[full], rest))
-    return out
+    domains: list[int] = []
+    for b, k in chunks:
+        stack = cs.whole[b]
+        domains.extend(stack[len(stack) - k :])
+    if rest > 0 and rest_domain < 0:
+        # the rest goes on the deepest domain of the last chunk: shared, not whole; take() lifts it
+        # off its stack by identity after the chunk tails above it are cut
+        b, k = chunks[-1]
+        rest_domain = domains.pop(len(domains) - k)
+        chunks[-1] = (b, k - 1)
+    parts = [(rest_domain, rest)] if rest > 0 else []
+    return Placement(whole=domains, parts=parts, chunks=chunks)
 
 
 def blocks_used(cs: ClusterState, placement: Placement) -> int:
-    return len({d // cs.domains_per_block for d, _ in placement if d >= 0})
+    return len({d // cs.domains_per_block for d in placement.domains() if d >= 0})

@@ -18,10 +18,10 @@ def _domain_victims(
     cs: ClusterState, d: int, need: int, eligible: Callable[[int], bool], rank: VictimRank
 ) -> list[int] | None:
     """Eligible jobs on domain d to stop, fewest by rank order, so that `need` GPUs are free there."""
-    free = cs.free[d]
+    free = int(cs.free[d])
     if free >= need:
         return []
-    occ = cs.occupants[d]
+    occ = cs.jobs_on(d)
     cands = [j for j in occ if eligible(j)]
     if free + sum(occ[j] for j in cands) < need:
         return None
@@ -55,7 +55,7 @@ def choose_victims(
         best: list[int] | None = None
         best_cost = 1 << 62
         for d in range(cs.online):
-            if cs.free[d] + (g - cs.failed_in[d] - cs.free[d]) < gpus:
+            if g - cs.failed_in[d] < gpus:
                 continue
             v = _domain_victims(cs, d, gpus, eligible, rank)
             if v is None:
@@ -73,13 +73,13 @@ def choose_victims(
     for d in range(cs.online):
         if cs.failed_in[d]:
             continue
-        occ = cs.occupants[d]
+        occ = cs.jobs_on(d)
         if all(eligible(j) for j in occ):
-            options.append((g - cs.free[d], d))
+            options.append((g - int(cs.free[d]), d))
     if len(options) < need:
         return None
     options.sort()
     chosen: set[int] = set()
     for _, d in options[:need]:
-        chosen.update(cs.occupants[d])
+        chosen.update(cs.jobs_on(d))
     return sorted(chosen, key=lambda j: rank(j), reverse=True)

@@ -259,9 +259,9 @@ def build_input(
         elif isinstance(item, Inference):
             services.extend(_services(item, scenario, catalog, accs, start, n_ticks, autoscale_s, team_idx))
     if cols["submit"]:
-        submit = np.concatenate(cols["submit"])
-        order = np.argsort(submit, kind="stable")
-        keep = order[(submit[order] < horizon_s) & (submit[order] >= 0)]
+        all_submit = np.concatenate(cols["submit"])
+        order = np.argsort(all_submit, kind="stable")
+        keep = order[(all_submit[order] < horizon_s) & (all_submit[order] >= 0)]
         pick = {k: np.concatenate(v)[keep] for k, v in cols.items()}
     else:
         pick = {k: np.zeros(0, np.float64 if k in ("submit", "work") else np.int64) for k in cols}

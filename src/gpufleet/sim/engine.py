@@ -15,14 +15,13 @@ from array import array
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Iterator
-from itertools import islice
 from dataclasses import dataclass
 
 import numpy as np
 
-from gpufleet.fleet.state import ClusterState
+from gpufleet.fleet.state import ClusterState, Placement
 from gpufleet.sched.backfill import Reservation, reserve, shadow_time
-from gpufleet.sched.placement import Placement, best_fit_domain, place
+from gpufleet.sched.placement import best_fit_domain, place
 from gpufleet.sched.preemption import choose_victims
 from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
 from gpufleet.sim.record import ChangeLog
@@ -126,6 +125,7 @@ class Engine:
         # queues per class: fresh arrivals (deque, submit order) and requeued jobs (heap by submit)
         self.fresh: list[deque[int]] = [deque() for _ in range(4)]
         self.requeued: list[list[tuple[float, int, int]]] = [[] for _ in range(4)]
+        self.stale = [0] * 4  # started jobs still listed in `fresh`, per class
         self.class_rank = [0] * 4
         for r, k in enumerate(self.pol.class_order):
             self.class_rank[k] = r
@@ -149,6 +149,7 @@ class Engine:
         self.cycles = 0
         self.dirty = False
         self.force = False  # an arrival that may preempt: run the cycle even if nothing seems to fit
+        self.quota_blocked = False
         self.gate = 1 << 62  # smallest GPU need among queued jobs seen in the last cycle
         self.version = [0] * nc  # bumped when a cluster's allocation changes
         self.preempt_memo: dict[tuple[int, int], int] = {}
@@ -158,6 +159,11 @@ class Engine:
         self.params = ChoiceParams(self.pol.max_share, self.pol.pinned_provider)
         self.max_domains = fleet.domains.max(axis=1) if fleet.days else np.zeros(nc, np.int32)
         self.quota_total = 0
+        self.restart_cache: dict[tuple[int, int], float] = {}
+        self.tau_cache: dict[tuple[int, int, int], float] = {}
+        self.freed = 0  # the most free GPUs in a cluster that gained some since the last cycle
+        self.fseq: dict[int, list[tuple[float, float, float]]] = {}
+        self.repairs: deque[tuple[float, int, int, int, int]] = deque()  # constant repair time: FIFO
 
     # ================================================================== helpers
     def push(self, t: float, kind: int, payload: tuple[int, ...]) -> None:
@@ -179,7 +185,7 @@ class Engine:
         return self.inp.services[j - self.n].cls
 
     def held(self, j: int) -> int:
-        return sum(g for _, g in self.alloc[j])
+        return self.gpus[j]
 
     def quota(self, team: int) -> float:
         teams = self.inp.teams
@@ -231,6 +237,8 @@ class Engine:
             self.team_alloc[team] -= g
             self.team_prov[team][cs.provider] -= g
         self.dirty = True
+        if cs.free_total > self.freed:
+            self.freed = cs.free_total
         return placement
 
     # ================================================================== job lifecycle
@@ -250,6 +258,7 @@ class Engine:
         self.wait[j] += now - self.queued_since[j]
         if math.isnan(self.first_start[j]):
             self.first_start[j] = now
+            self.stale[k] += 1
         self.where[j] = c
         self.begin(j, c, now, self.pending_restart[j])
 
@@ -264,18 +273,57 @@ class Engine:
         if self.use_easy:
             insort(self.ends[c], (finish, j, g))
         rate = self.rate_s[c] * g
-        wl = self.workloads[self.wl[j]]
-        tau = wl.checkpoint_interval_s
+        key = (self.wl[j], g, c)
+        tau = self.tau_cache.get(key)
         if tau is None:
-            cost = wl.checkpoint_cost_s
-            tau = 0.0 if cost <= 0 else young_daly_interval_s(cost, job_mtbf_s(g, self.rate_s[c] * 3600.0))
+            wl = self.workloads[key[0]]
+            tau = wl.checkpoint_interval_s
+            if tau is None:
+                cost = wl.checkpoint_cost_s
+                mtbf = job_mtbf_s(g, self.rate_s[c] * 3600.0)
+                tau = 0.0 if cost <= 0 else young_daly_interval_s(cost, mtbf)
+            self.tau_cache[key] = tau
         self.seg_tau[j] = tau
         if self.use_failures and rate > 0:
+            finish = self.draw_failures(j, now, r, tau, rate)
+        self.push(finish, END, (j, self.epoch[j], 0, 0))
+
+    def draw_failures(self, j: int, now: float, r: float, tau: float, rate: float) -> float:
+        """The job's failure process from now, drawn ahead: one exponential time to failure per
+        running stretch, each failure rolling back to the last checkpoint and restarting in place.
+
+        Returns the finish time; the failures become events one at a time (`fseq`), so a preemption
+        in between sees exactly the failures before it. Stops at the horizon.
+        """
+        g = self.gpus[j]
+        work = self.work[j]
+        done = self.done[j]
+        restart = self.restart_s(j)
+        horizon = self.inp.horizon_s
+        t0 = now
+        seq: list[tuple[float, float, float]] = []  # (failure time, work kept, GPU-seconds lost)
+        while True:
             ttf = self.exp() / rate
-            if now + ttf < finish:
-                self.push(now + ttf, END, (j, self.epoch[j], 1))
-                return
-        self.push(finish, END, (j, self.epoch[j], 0))
+            fin = t0 + r + (work - done)
+            if t0 + ttf >= fin or t0 >= horizon:
+                break
+            progress = ttf - r if ttf > r else 0.0
+            if tau == 0.0:
+                kept = progress
+            elif tau == math.inf:
+                kept = 0.0
+            else:
+                kept = (progress // tau) * tau
+            done += kept
+            seq.append((t0 + ttf, done, g * ((ttf if ttf < r else r) + progress - kept)))
+            t0 += ttf
+            r = restart
+        if seq:
+            self.fseq[j] = seq
+            self.push(seq[0][0], END, (j, self.epoch[j], 1, 0))
+        else:
+            self.fseq.pop(j, None)
+        return fin
 
     def team_alloc_over(self, team: int) -> bool:
         return team < len(self.team_alloc) and self.team_alloc[team] > self.quota(team)
@@ -321,15 +369,20 @@ class Engine:
         self.force = self.force or (self.pol.preemption and not self.strict)
 
     def restart_s(self, j: int) -> float:
-        wl = self.workloads[self.wl[j]]
-        return wl.restart_s if wl.restart_s is not None else restart_overhead_s(self.gpus[j])
+        key = (self.wl[j], self.gpus[j])
+        r = self.restart_cache.get(key)
+        if r is None:
+            wl = self.workloads[key[0]]
+            r = wl.restart_s if wl.restart_s is not None else restart_overhead_s(key[1])
+            self.restart_cache[key] = r
+        return r
 
     def preempt(self, j: int, now: float, graceful: bool = False) -> None:
         self.preempts[j] += 1
         self.stop(j, now, graceful)
         self.requeue(j, now, self.restart_s(j))
 
-    def on_end(self, j: int, epoch: int, failed: int, now: float) -> None:
+    def on_end(self, j: int, epoch: int, failed: int, k: int, now: float) -> None:
         if self.epoch[j] != epoch or self.state[j] != RUNNING:
             return
         if not failed:
@@ -342,43 +395,43 @@ class Engine:
             self.lost[j] += self.gpus[j] * self.seg_restart[j]  # the restart that led here
             self.state[j] = FINISHED
             self.end[j] = now
+            self.fseq.pop(j, None)
             return
-        # a failure: one node of the job goes to repair; the job restarts from its checkpoint on a
-        # healthy spare node of the same cluster if there is one (in place), else it requeues
+        # the k-th drawn failure: one node of the job goes to repair; the job restarts from its
+        # checkpoint on a healthy spare node of the same cluster (in place), else it requeues
+        seq = self.fseq[j]
+        _, kept, lost = seq[k]
         self.failures += 1
         self.restarts[j] += 1
+        self.done[j] = kept
+        self.lost[j] += lost
+        self.seg_start[j] = now
+        self.seg_restart[j] = r = self.restart_s(j)
         c = self.where[j]
         cs = self.clusters[c]
         placement = self.alloc[j]
-        d, x = placement[0]
-        bad = min(cs.gpus_per_node, x)
-        spare = -1 if cs.pooled else best_fit_domain(cs, bad)
+        node = cs.gpus_per_node
+        spare = -1 if cs.pooled else best_fit_domain(cs, min(node, self.gpus[j]))
         if spare < 0:
-            self.stop(j, now, graceful=False)
-            cs.fail(d, bad)
+            d = placement.whole[0] if placement.whole else placement.parts[0][0]
+            self.stop(j, now, graceful=False)  # nothing more lost: it just rolled back
+            bad = min(node, int(cs.free[d]) if d >= 0 else node, self.gpus[j])
+            if bad > 0:
+                cs.fail(d, bad)
+            self.requeue(j, now, r)
         else:
-            if self.use_easy:
-                e = self.ends[c]
-                del e[bisect_left(e, (self.exp_end[j], j, self.gpus[j]))]
-            self.rollback(j, now, graceful=False)
-            occ = cs.occupants[d]
-            occ[j] -= bad
-            if not occ[j]:
-                del occ[j]
-            cs.failed += bad  # allocated -> failed: the domain's free count does not change
-            cs.failed_in[d] += bad
+            # which of its nodes fails: round robin over its domains, cheap and spread out
+            d, bad = cs.fail_held(placement, j, self.failures, node)
             cs.take(spare, bad)
             occ = cs.occupants[spare]
             occ[j] = occ.get(j, 0) + bad
-            placement = ([(d, x - bad)] if x > bad else []) + placement[1:] + [(spare, bad)]
-            self.alloc[j] = placement
+            placement.parts.append((spare, bad))
             self.version[c] += 1
-        self.alloc_log.add(now, c * NGROUP + G_FAILED, bad)
-        self.push(now + self.pol.repair_s, REPAIR, (c, d, cs.gen[d] if d >= 0 else 0, bad))
-        if spare < 0:
-            self.requeue(j, now, self.restart_s(j))
-        else:
-            self.begin(j, c, now, self.restart_s(j))
+            if k + 1 < len(seq):
+                self.push(seq[k + 1][0], END, (j, epoch, 1, k + 1))
+        if bad > 0:
+            self.alloc_log.add(now, c * NGROUP + G_FAILED, bad)
+            self.repairs.append((now + self.pol.repair_s, c, d, cs.gen[d] if d >= 0 else 0, bad))
 
     def on_repair(self, c: int, d: int, gen: int, gpus: int, now: float) -> None:
         cs = self.clusters[c]
@@ -388,6 +441,8 @@ class Engine:
         self.alloc_log.add(now, c * NGROUP + G_FAILED, -gpus)
         self.version[c] += 1
         self.dirty = True
+        if cs.free_total > self.freed:
+            self.freed = cs.free_total
 
     def arrive(self, j: int, now: float) -> None:
         wl = self.workloads[self.wl[j]]
@@ -410,6 +465,8 @@ class Engine:
         if g < self.gate:
             self.gate = g
         self.dirty = True
+        if not self.force and self.max_free() >= g:
+            self.force = True  # it may fit somewhere now
         if self.pol.preemption and not self.strict and not self.force:
             rank = self.class_rank[k]
             lower = [kk for kk in range(4) if self.class_rank[kk] > rank]
@@ -434,6 +491,7 @@ class Engine:
                 self.alloc_log.add(now, c * NGROUP + G_CAPACITY, cs.capacity - before)
                 self.version[c] += 1
                 self.dirty = True
+                self.force = True  # capacity and quotas changed: look at the whole queue
             k = int(fleet.contract[c, day])
             offer = None
             if k >= 0 and want > 0:
@@ -458,7 +516,7 @@ class Engine:
             return
         victims: dict[int, None] = {}
         for d in range(want, cs.online):
-            victims.update(dict.fromkeys(cs.occupants[d]))
+            victims.update(dict.fromkeys(cs.jobs_on(d)))
         for j in victims:
             if j >= self.n:
                 self.drop_replicas(j - self.n, c, want, now)
@@ -473,8 +531,13 @@ class Engine:
         while rq and (state[rq[0][1]] != QUEUED or epoch[rq[0][1]] != rq[0][2]):
             heapq.heappop(rq)
         fr = self.fresh[k]
+        if self.stale[k] > 512 and 2 * self.stale[k] > len(fr):
+            # jobs started from the middle (backfill) leave stale entries: drop them all at once
+            fr = self.fresh[k] = deque(j for j in fr if state[j] == QUEUED and epoch[j] == 0)
+            self.stale[k] = 0
         while fr and (state[fr[0]] != QUEUED or epoch[fr[0]] != 0):
             fr.popleft()
+            self.stale[k] -= 1
         if not rq:
             for j in fr:
                 if state[j] == QUEUED and epoch[j] == 0:
@@ -512,6 +575,7 @@ class Engine:
         self.cycles += 1
         self.dirty = False
         self.force = False
+        self.quota_blocked = False
         res: Reservation | None = None
         gate = 1 << 62
         depth = self.pol.backfill_depth
@@ -530,7 +594,7 @@ class Engine:
                     self.team_alloc[team] + g <= self.quota(team) if team < len(self.team_alloc) else True
                 )
                 if not quota_ok and not self.inp.teams[team].can_borrow:
-                    gate = min(gate, g)
+                    self.quota_blocked = True  # a release anywhere may let it start
                     continue
                 # step 3: place
                 if self.try_start(j, now, res):
@@ -633,9 +697,10 @@ class Engine:
         return False
 
     # ================================================================== inference
-    def _replica_change(self, key: int, c: int, entries: list[tuple[int, int]], add: bool, now: float) -> None:
+    def _replica_change(self, key: int, c: int, entries: Placement, add: bool, now: float) -> None:
         """Apply one tick's replica change of one service-region in one cluster, in bulk."""
-        if not entries:
+        n_reps = len(entries.whole) + len(entries.parts)
+        if not n_reps:
             return
         svc = self.inp.services[key]
         cs = self.clusters[c]
@@ -649,16 +714,18 @@ class Engine:
             self.team_alloc[svc.team] += delta
             tp = self.team_prov[svc.team]
             tp[cs.provider] = tp.get(cs.provider, 0.0) + delta
-        self.key_cap[key] += (1 if add else -1) * len(entries) * float(svc.tokens_s_per_replica[c])
+        self.key_cap[key] += (1 if add else -1) * n_reps * float(svc.tokens_s_per_replica[c])
         if not add:
             self.dirty = True
+            if cs.free_total > self.freed:
+                self.freed = cs.free_total
 
     def drop_replicas(self, key: int, c: int, min_domain: int, now: float) -> None:
         """Remove the replicas of `key` on cluster c's domains from min_domain up (capacity leaving)."""
         reps = self.key_reps[key]
         gone = [(d, x) for cc, d, x in reps if cc == c and d >= min_domain]
         self.key_reps[key] = [e for e in reps if not (e[0] == c and e[1] >= min_domain)]
-        self._replica_change(key, c, gone, False, now)
+        self._replica_change(key, c, self._replica_placement(c, gone), False, now)
 
     def scale_down(self, key: int, target: float, now: float) -> None:
         svc = self.inp.services[key]
@@ -674,7 +741,13 @@ class Engine:
             reps.pop()
             removed.setdefault(c, []).append((d, x))
         for c, entries in removed.items():
-            self._replica_change(key, c, entries, False, now)
+            self._replica_change(key, c, self._replica_placement(c, entries), False, now)
+
+    def _replica_placement(self, c: int, entries: list[tuple[int, int]]) -> Placement:
+        g = self.clusters[c].gpus_per_domain
+        return Placement(
+            whole=[d for d, x in entries if x == g], parts=[(d, x) for d, x in entries if x != g]
+        )
 
     def scale_up(self, key: int, target: float, now: float) -> None:
         """Add replicas until the target is met: placed cluster by cluster in the provider order,
@@ -697,7 +770,8 @@ class Engine:
                 if want <= 0:
                     return
                 placed = self._find_replica_slots(self.clusters[c], g, want)
-                self.key_reps[key].extend((c, d, x) for d, x in placed)
+                self.key_reps[key].extend((c, d, g) for d in placed.whole)
+                self.key_reps[key].extend((c, d, x) for d, x in placed.parts)
                 self._replica_change(key, c, placed, True, now)
             if attempt == 0 and self.key_cap[key] < target:
                 if not (self.pol.preemption and not self.strict):
@@ -707,28 +781,32 @@ class Engine:
     def _find_replica_slots(self, cs: ClusterState, g: int, want: int) -> Placement:
         """Up to `want` replica slots of g GPUs: whole domains from the blocks with fewest free first
         (the big blocks stay whole for gang jobs), or best-fit domains for replicas smaller than one."""
-        out: Placement = []
         if cs.pooled:
             k = min(want, cs.free_total // g)
-            return [(-1, g)] * k
+            return Placement(parts=[(-1, g)] * k)
         if g == cs.gpus_per_domain:
-            order = sorted((n, b) for b, n in enumerate(cs.whole_count) if n > 0)
-            for _, b in order:
-                take = min(want - len(out), cs.whole_count[b])
-                out.extend((d, g) for d in islice(cs.whole[b], take))
-                if len(out) >= want:
+            order = sorted((len(stack), b) for b, stack in enumerate(cs.whole) if stack)
+            chunks: list[tuple[int, int]] = []
+            domains: list[int] = []
+            for n_free, b in order:
+                take = min(want - len(domains), n_free)
+                stack = cs.whole[b]
+                domains.extend(stack[len(stack) - take :])
+                chunks.append((b, take))
+                if len(domains) >= want:
                     break
-            return out
+            return Placement(whole=domains, chunks=chunks)
         # smaller replicas: best fit, one by one, each held while the next is sought
-        while len(out) < want:
+        parts: list[tuple[int, int]] = []
+        while len(parts) < want:
             d = best_fit_domain(cs, g)
             if d < 0:
                 break
             cs.take(d, g)
-            out.append((d, g))
-        for d, x in out:
+            parts.append((d, g))
+        for d, x in parts:
             cs.give(d, x)
-        return out
+        return Placement(parts=parts)
 
     def _preempt_for_replicas(self, key: int, target: float, now: float) -> None:
         svc = self.inp.services[key]
@@ -803,10 +881,13 @@ class Engine:
         pop = heapq.heappop
         report_every = horizon / 100.0
         next_report = 0.0
+        repairs = self.repairs
         while True:
             t_ev = heap[0][0] if heap else math.inf
             t_arr = submit[nxt] if nxt < n else math.inf
             t = t_ev if t_ev <= t_arr else t_arr
+            if repairs and repairs[0][0] < t:
+                t = repairs[0][0]
             if t >= horizon:
                 break
             if self.progress is not None and t >= next_report:
@@ -815,22 +896,26 @@ class Engine:
             while heap and heap[0][0] == t:
                 _, _, _, kind, p = pop(heap)
                 if kind == END:
-                    self.on_end(p[0], p[1], p[2], t)
-                elif kind == REPAIR:
-                    self.on_repair(p[0], p[1], p[2], p[3], t)
+                    self.on_end(p[0], p[1], p[2], p[3], t)
                 elif kind == CAPACITY:
                     self.on_capacity(p[0], t)
                 else:
                     self.on_tick(p[0], t)
                     if p[0] + 1 < n_ticks:
                         self.push((p[0] + 1) * tick, TICK, (p[0] + 1,))
+            while repairs and repairs[0][0] == t:
+                _, c, d, gen, gpus = repairs.popleft()
+                self.on_repair(c, d, gen, gpus, t)
             while nxt < n and submit[nxt] == t:
                 self.arrive(nxt, t)
                 nxt += 1
-            if self.dirty and (self.force or self.max_free() >= self.gate):
-                self.cycle(t)
-            elif self.dirty:
+            if self.dirty:
+                # a cycle can start something only if a job arrived, or GPUs came free somewhere
+                # that the smallest waiting job could use
+                if self.force or self.freed >= self.gate or self.quota_blocked:
+                    self.cycle(t)
                 self.dirty = False
+                self.freed = 0
         if self.progress is not None:
             self.progress(1.0, "simulated")
         return self.result(horizon, nxt)

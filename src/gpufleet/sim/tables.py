@@ -25,8 +25,8 @@ def _times(start_epoch_s: float, seconds: npt.ArrayLike) -> pd.DatetimeIndex:
     sec = np.asarray(seconds, dtype=np.float64)
     ok = np.isfinite(sec)
     us = np.round((start_epoch_s + np.where(ok, sec, 0.0)) * 1e6).astype("int64")
-    out = pd.to_datetime(us, unit="us", utc=True)
-    return out.where(ok, pd.NaT) if not ok.all() else out
+    us[~ok] = np.iinfo(np.int64).min  # NaT
+    return pd.to_datetime(us, unit="us", utc=True)
 
 
 def step_bounds(horizon_s: float, step_s: float) -> npt.NDArray[np.float64]:
