@@ -78,14 +78,40 @@ def read_csv_strings(
     return df.fillna("")
 
 
-def _bad(where: str, column: str, lines: npt.NDArray[np.int64], values: list[str], what: str) -> InputError:
+def _bad(
+    where: str, column: str, lines: npt.NDArray[np.int64], values: list[str] | None, what: str
+) -> InputError:
+    """One problem per bad line (the first MAX_PROBLEMS, then a count), quoting the value when given."""
+    shown = lines[:MAX_PROBLEMS]
     problems = [
-        Problem(f"{where}:{int(line)}", column, f"{what}, got {value!r}")
-        for line, value in zip(lines[:MAX_PROBLEMS], values[:MAX_PROBLEMS], strict=False)
+        Problem(f"{where}:{int(line)}", column, what if values is None else f"{what}, got {values[i]!r}")
+        for i, line in enumerate(shown)
     ]
     if len(lines) > MAX_PROBLEMS:
         problems.append(Problem(where, column, f"... and {len(lines) - MAX_PROBLEMS} more rows like these"))
     return InputError(problems)
+
+
+def bad_rows(
+    df: pd.DataFrame, mask: npt.NDArray[np.bool_], where: str, column: str, what: str, quote: bool = True
+) -> InputError:
+    """The error for the rows where `mask` is true, naming file:line and, with `quote`, the cell."""
+    values = df[column].astype(str)[mask].tolist() if quote else None
+    return _bad(where, column, line_numbers(df, mask), values, what)
+
+
+def skip_rows(
+    n: int, reasons: Iterable[tuple[str, npt.NDArray[np.bool_]]]
+) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
+    """(rows kept, rows skipped by reason): a row is counted once, under the first reason that hits it."""
+    keep = np.ones(n, dtype=bool)
+    skipped: dict[str, int] = {}
+    for reason, mask in reasons:
+        hit = mask & keep
+        if hit.any():
+            skipped[reason] = int(hit.sum())
+            keep &= ~hit
+    return keep, skipped
 
 
 def line_numbers(df: pd.DataFrame, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:

@@ -13,19 +13,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-from gpufleet.errors import InputError, Problem
 from gpufleet.tables import PRIORITY_CLASSES
 from gpufleet.workload.jobs import JobBatch
-from gpufleet.workload.readers._csv import integers, line_numbers, numbers, read_csv_strings, strings
+from gpufleet.workload.readers._csv import bad_rows, integers, numbers, read_csv_strings, skip_rows, strings
 
 REQUIRED = ("submit_s", "duration_s", "gpus")
 OPTIONAL = ("team", "class")
 
 
-def _column_or(df_col: np.ndarray, mapping: dict[str, str], default: str) -> np.ndarray:
-    out = np.array([mapping.get(v, v) if v else default for v in df_col.tolist()], dtype=object)
-    return out
+def _column_or(
+    values: npt.NDArray[np.object_], mapping: dict[str, str], default: str
+) -> npt.NDArray[np.object_]:
+    """Cells mapped through `mapping`; a cell it lacks stays as written (the file names teams and classes
+    itself, unlike philly and openb), an empty one takes the default."""
+    return np.array([mapping.get(v, v) if v else default for v in values.tolist()], dtype=object)
 
 
 def read_generic(
@@ -36,6 +39,7 @@ def read_generic(
     default_class: str,
     workload: str = "",
 ) -> JobBatch:
+    """Jobs of a generic CSV (columns above); 0 GPUs or 0 seconds skipped and counted."""
     where = str(path)
     df = read_csv_strings(path, REQUIRED, OPTIONAL, fmt="generic")
     submit = numbers(df, "submit_s", where)
@@ -54,22 +58,9 @@ def read_generic(
     )
     bad = ~np.isin(klass.astype(str), PRIORITY_CLASSES)
     if bad.any():
-        lines = line_numbers(df, bad)
-        raise InputError(
-            [
-                Problem(
-                    f"{where}:{int(ln)}", "class", f"expected one of {', '.join(PRIORITY_CLASSES)}, got {v!r}"
-                )
-                for ln, v in zip(lines[:10], klass[bad][:10].tolist(), strict=False)
-            ]
-        )
-    skipped: dict[str, int] = {}
-    keep = np.ones(n, dtype=bool)
-    for reason, mask in (("zero_gpus", gpus == 0), ("zero_duration", duration == 0)):
-        hit = mask & keep
-        if hit.any():
-            skipped[reason] = int(hit.sum())
-            keep &= ~hit
+        expected = f"expected one of {', '.join(PRIORITY_CLASSES)}"
+        raise bad_rows(df, bad, where, "class", expected)  # the cell: class_map values were checked
+    keep, skipped = skip_rows(n, (("zero_gpus", gpus == 0), ("zero_duration", duration == 0)))
     sub = submit[keep]
     first = float(sub.min()) if len(sub) else 0.0
     return JobBatch.build(

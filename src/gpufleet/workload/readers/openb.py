@@ -6,9 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from gpufleet.errors import InputError, Problem
 from gpufleet.workload.jobs import JobBatch
-from gpufleet.workload.readers._csv import integers, line_numbers, mapped, numbers, read_csv_strings, strings
+from gpufleet.workload.readers._csv import (
+    bad_rows,
+    integers,
+    mapped,
+    numbers,
+    read_csv_strings,
+    skip_rows,
+    strings,
+)  # fmt: skip
 
 REQUIRED = (
     "name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec", "qos", "pod_phase",
@@ -39,26 +46,14 @@ def read_openb(
     deleted = numbers(df, "deletion_time", where)
     scheduled = numbers(df, "scheduled_time", where, allow_empty=True)
     qos = strings(df, "qos", where)
-    skipped: dict[str, int] = {}
-    keep = np.ones(len(df), dtype=bool)
-    for reason, mask in (("zero_gpu", gpus == 0), ("never_scheduled", np.isnan(scheduled))):
-        hit = mask & keep
-        if hit.any():
-            skipped[reason] = int(hit.sum())
-            keep &= ~hit
+    keep, skipped = skip_rows(len(df), (("zero_gpu", gpus == 0), ("never_scheduled", np.isnan(scheduled))))
     run = deleted - scheduled
     backwards = keep & (run < 0)
     if backwards.any():
-        lines = line_numbers(df, backwards)
-        raise InputError(
-            [Problem(f"{where}:{int(n)}", "deletion_time", "before scheduled_time") for n in lines[:10]]
-        )
+        raise bad_rows(df, backwards, where, "deletion_time", "before scheduled_time", quote=False)
     early = keep & (scheduled < created)
     if early.any():
-        lines = line_numbers(df, early)
-        raise InputError(
-            [Problem(f"{where}:{int(n)}", "scheduled_time", "before creation_time") for n in lines[:10]]
-        )
+        raise bad_rows(df, early, where, "scheduled_time", "before creation_time", quote=False)
     hit = keep & (run == 0)
     if hit.any():
         skipped["zero_duration"] = int(hit.sum())

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from gpufleet.errors import InputError, Problem
 from gpufleet.workload.jobs import JobBatch
-from gpufleet.workload.readers._csv import integers, line_numbers, mapped, numbers, read_csv_strings, strings
+from gpufleet.workload.readers._csv import (
+    bad_rows,
+    integers,
+    mapped,
+    numbers,
+    read_csv_strings,
+    skip_rows,
+    strings,
+)  # fmt: skip
 
 REQUIRED = ("timestamp", "duration", "num_gpus", "cluster")
 OPTIONAL = ("gpu_time",)
@@ -37,25 +44,13 @@ def read_philly(
     stamps = pd.to_datetime(text, format=TIME_FORMAT, errors="coerce")
     bad = stamps.isna().to_numpy()
     if bad.any():
-        lines = line_numbers(df, bad)
-        raise InputError(
-            [
-                Problem(f"{where}:{int(n)}", "timestamp", f"expected YYYY-MM-DD HH:MM:SS, got {v!r}")
-                for n, v in zip(lines[:10], text[bad].tolist()[:10], strict=False)
-            ]
-        )
+        raise bad_rows(df, bad, where, "timestamp", "expected YYYY-MM-DD HH:MM:SS")
     duration = numbers(df, "duration", where)
     gpus = integers(df, "num_gpus", where)
     if "gpu_time" in df.columns:
         numbers(df, "gpu_time", where)
     cluster = strings(df, "cluster", where)
-    skipped: dict[str, int] = {}
-    keep = np.ones(len(df), dtype=bool)
-    for reason, mask in (("zero_gpus", gpus == 0), ("zero_duration", duration == 0)):
-        hit = mask & keep
-        if hit.any():
-            skipped[reason] = int(hit.sum())
-            keep &= ~hit
+    keep, skipped = skip_rows(len(df), (("zero_gpus", gpus == 0), ("zero_duration", duration == 0)))
     seconds = stamps.to_numpy(dtype="datetime64[s]").astype(np.int64).astype(np.float64)[keep]
     if len(seconds) == 0:
         return JobBatch.build([], [], [], [], [], workload=workload, skipped=skipped)
