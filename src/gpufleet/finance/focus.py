@@ -178,23 +178,14 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
             rows.append(
                 base
                 | _commitment_cols(commit_id, rc.name, "Used", cost)
+                | _gpu_hours_charge(used, price, list_price, cost)
                 | {
                     "x_ChargeKind": "usage",
-                    "ChargeCategory": "Usage",
-                    "ChargeFrequency": "Usage-Based",
                     "ChargeDescription": f"{used:,.0f} GPU-hours of {rc.product.id} at ${price:g} per "
                     f"GPU-hour under contract {rc.name}",
                     "CapacityReservationId": reservation_id,
                     "CapacityReservationStatus": "Used",
                     "PricingCategory": "Committed" if commitment is not None else "Standard",
-                    "PricingQuantity": used,
-                    "ConsumedQuantity": used,
-                    "ConsumedUnit": GPU_HOURS,
-                    "ListUnitPrice": list_price,
-                    "ListCost": used * list_price,
-                    "ContractedCost": used * price,
-                    "EffectiveCost": cost,
-                    "BilledCost": cost,
                 }
             )
         true_up = float(m["true_up_usd"])
@@ -227,26 +218,33 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
             rows.append(
                 base
                 | _commitment_cols(None, rc.name, None, None)
+                | _gpu_hours_charge(used, price, list_price, cost)
                 | {
                     "x_ChargeKind": "overflow",
-                    "ChargeCategory": "Usage",
-                    "ChargeFrequency": "Usage-Based",
                     "ChargeDescription": f"{used:,.0f} GPU-hours of {rc.product.id} overflow on {rc.kind} "
                     f"contract {rc.name} at ${price:g} per GPU-hour",
                     "CapacityReservationId": None,
                     "CapacityReservationStatus": None,
                     "PricingCategory": "Standard",
-                    "PricingQuantity": used,
-                    "ConsumedQuantity": used,
-                    "ConsumedUnit": GPU_HOURS,
-                    "ListUnitPrice": list_price,
-                    "ListCost": used * list_price,
-                    "ContractedCost": used * price,
-                    "EffectiveCost": cost,
-                    "BilledCost": cost,
                 }
             )
     return _typed(pd.DataFrame(rows, columns=list(FOCUS_COLUMNS)))
+
+
+def _gpu_hours_charge(used: float, price: float, list_price: float, cost: float) -> dict[str, object]:
+    """The columns of a charge for GPU-hours used (committed usage and overflow alike)."""
+    return {
+        "ChargeCategory": "Usage",
+        "ChargeFrequency": "Usage-Based",
+        "PricingQuantity": used,
+        "ConsumedQuantity": used,
+        "ConsumedUnit": GPU_HOURS,
+        "ListUnitPrice": list_price,
+        "ListCost": used * list_price,
+        "ContractedCost": used * price,
+        "EffectiveCost": cost,
+        "BilledCost": cost,
+    }
 
 
 def _commitment_cols(
