@@ -413,23 +413,33 @@ def commitment_burn_down(t: RunTables) -> Plot:
     )
 
 
-def spend_vs_revenue(t: RunTables, colors: dict[str, str]) -> Plot:
-    go = plotly_go()
-    fig = go.Figure()
-    sp, port = t.spend, t.portfolio
-    years = sorted(set(sp["year"]) | set(port["year"]))
-    for p in sorted(sp["provider"].dropna().unique()):
-        y = sp[sp["provider"] == p].groupby("year")["spend_usd"].sum().reindex(years, fill_value=0.0)
-        fig.add_trace(
+def _provider_bars(
+    go: Any, spend: pd.DataFrame, years: list[Any], column: str, colors: dict[str, str], hover: str
+) -> list[Any]:
+    """One bar trace per provider of a `spend` column by year (0 where a provider has no row)."""
+    bars = []
+    for p in sorted(spend["provider"].dropna().unique()):
+        y = spend[spend["provider"] == p].groupby("year")[column].sum().reindex(years, fill_value=0.0)
+        bars.append(
             go.Bar(
                 x=years,
                 y=y.to_numpy(),
                 name=p,
                 marker_color=colors.get(p, "#999"),
                 meta={"provider": p},
-                hovertemplate="$%{y:,.3s}",
+                hovertemplate=hover,
             )
         )
+    return bars
+
+
+def spend_vs_revenue(t: RunTables, colors: dict[str, str]) -> Plot:
+    go = plotly_go()
+    fig = go.Figure()
+    sp, port = t.spend, t.portfolio
+    years = sorted(set(sp["year"]) | set(port["year"]))
+    for bar in _provider_bars(go, sp, years, "spend_usd", colors, "$%{y:,.3s}"):
+        fig.add_trace(bar)
     dashes = ("solid", "dash", "dot", "dashdot")
     for i, (scen, g) in enumerate(port.groupby("scenario", sort=True)):
         y = g.groupby("year")["revenue_usd"].sum().reindex(years)
@@ -465,19 +475,8 @@ def provider_concentration(t: RunTables, colors: dict[str, str]) -> Plot:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     sp = t.spend
     years = sorted(set(sp["year"]))
-    for p in sorted(sp["provider"].dropna().unique()):
-        y = sp[sp["provider"] == p].groupby("year")["share_pct"].sum().reindex(years, fill_value=0.0)
-        fig.add_trace(
-            go.Bar(
-                x=years,
-                y=y.to_numpy(),
-                name=p,
-                marker_color=colors.get(p, "#999"),
-                meta={"provider": p},
-                hovertemplate="%{y:.1f}%",
-            ),
-            secondary_y=False,
-        )
+    for bar in _provider_bars(go, sp, years, "share_pct", colors, "%{y:.1f}%"):
+        fig.add_trace(bar, secondary_y=False)
     port = t.portfolio
     if len(port):
         hhi = port.groupby("year")["hhi"].mean().reindex(years)
