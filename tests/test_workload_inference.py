@@ -99,3 +99,14 @@ def test_replicas_by_hand() -> None:
     r = inf.replicas_needed(tok, per_replica, 1.0)
     assert r.tolist() == [0, 1, 1, 2, int(np.ceil(1e6 / per_replica))]
     assert inf.replicas_needed(np.array([100.0]), 100.0, 1.2).tolist() == [2]
+
+
+def test_s_curve_past_its_midpoint_closes_the_gap_at_rate_k() -> None:
+    # long after the midpoint 1 - L(t) ~ exp(-k (t - mid)): the gap to saturation shrinks as exp(-k t),
+    # and a midpoint decades back must not round 1 - L(0) to zero (NaN users)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    sc = _demand(s_curve={"midpoint": "1990-01-01", "saturation_weekly_users": 2e9, "steepness_per_year": 2})
+    years = np.array([0.0, 0.25, 1.0, 3.0])
+    u = inf.users(sc, start, years * 365.25 * 86400)
+    assert np.all(np.isfinite(u))
+    assert u == pytest.approx(800e6 + (2e9 - 800e6) * (1 - np.exp(-2 * years)), rel=1e-9)

@@ -136,13 +136,11 @@ def users(demand: InferenceDemand, start: dt.datetime, times_s: F64) -> F64:
     mid = dt.datetime.combine(sc.midpoint, dt.time(), tzinfo=dt.UTC)
     mid_y = (mid - _utc(start)).total_seconds() / YEAR_S
     k = float(sc.steepness_per_year)
-
-    def logistic(years: F64 | float) -> F64:
-        return np.asarray(1.0 / (1.0 + np.exp(-k * (np.asarray(years) - mid_y))), dtype=np.float64)
-
-    l0 = float(logistic(0.0))
-    lt = logistic(t / YEAR_S)
-    return np.asarray(u0 + (sc.saturation_weekly_users - u0) * (lt - l0) / (1.0 - l0), dtype=np.float64)
+    # (L(t) - L(0)) / (1 - L(0)) = 1 - (1 - L(t)) / (1 - L(0)), with 1 - L(x) = 1 / (1 + exp(k (x - mid))),
+    # in logs: a midpoint far in the past makes 1 - L(0) round to 0 (NaN users) in the direct form.
+    log_ratio = np.logaddexp(0.0, -k * mid_y) - np.logaddexp(0.0, k * (t / YEAR_S - mid_y))
+    closed = 1.0 - np.exp(log_ratio)
+    return np.asarray(u0 + (sc.saturation_weekly_users - u0) * closed, dtype=np.float64)
 
 
 def _utc(start: dt.datetime) -> dt.datetime:
