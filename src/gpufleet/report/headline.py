@@ -47,7 +47,7 @@ FIGURES: dict[str, Figure] = {
     "inference_unserved_tokens": Figure("inference tokens unserved", "tokens", -1),
     "spend_usd": Figure("spend", "usd", -1),
     "usage_cost_usd": Figure("spend on GPU-hours used", "usd", 0),
-    "unused_commitment_usd": Figure("unused commitment (paid, not used)", "usd", -1),
+    "unused_commitment_usd": Figure("unused commitment (minimum not reached by use)", "usd", -1),
     "true_up_usd": Figure("commitment shortfalls paid (true-ups)", "usd", -1),
     "overflow_cost_usd": Figure("overflow (on-demand) cost", "usd", -1),
     "usd_per_used_gpu_hour": Figure("cost per used GPU-hour", "usd_rate", -1),
