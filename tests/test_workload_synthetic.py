@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,29 @@ def test_saving_parameters_where_no_file_can_be_written_is_bad_input(tmp_path: P
         save_params(params, tmp_path / "no-such-folder" / "p.yaml")
     with pytest.raises(InputError, match="cannot write"):
         save_params(params, tmp_path)
+
+
+def test_a_trace_stream_starts_at_its_date_and_counts_jobs_after_the_horizon(tmp_path: Path) -> None:
+    from gpufleet.workload.streams import place_trace
+
+    small = (Path(__file__).parent / "scenarios" / "small.yaml").read_text()  # horizon 2026-01-01..03-31
+    text = small.replace(
+        "      synthetic: {source: philly, jobs_per_day: 200, size_scale: 8}",
+        "      synthetic: {source: philly, jobs_per_day: 200, size_scale: 8}\n"
+        "  - stream:\n      name: traced\n      team: research\n"
+        "      trace: {path: tr.csv, format: generic, start: 2026-03-01}",
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    # trace days 0, 10, 31 and 40: from 1 March only days 0 and 10 fall in the horizon (to 31 March)
+    (tmp_path / "tr.csv").write_text(
+        "submit_s,duration_s,gpus\n0,60,1\n864000,60,1\n2678400,60,1\n3456000,60,1\n"
+    )
+    loaded = load_scenario(tmp_path / "s.yaml")
+    stream = next(w.stream for w in loaded.scenario.workloads if w.stream and w.stream.name == "traced")
+    b = stream_jobs(stream, loaded.scenario, loaded.catalog, np.random.default_rng(0), None, loaded.base_dir)
+    march = (dt.date(2026, 3, 1) - dt.date(2026, 1, 1)).days * 86400
+    assert b.submit_s.tolist() == [march, march + 864000]
+    assert b.skipped == {"after_horizon": 2}
+    assert (
+        place_trace(read_trace(tmp_path / "tr.csv", "generic"), stream, loaded.scenario).skipped == b.skipped
+    )

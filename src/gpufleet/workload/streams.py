@@ -173,11 +173,31 @@ def synthesize(
 # ----------------------------------------------------------------------------------- scenario edge
 
 
-def _stream_class(stream: Stream, scenario: Scenario) -> str:
+def stream_class(stream: Stream, scenario: Scenario) -> str:
+    """A stream's priority class: its own, else its team's, else research."""
     if stream.priority_class is not None:
         return stream.priority_class
     team = next((t for t in scenario.teams if t.name == stream.team), None)
     return team.priority_class if team is not None else "research"
+
+
+def place_trace(batch: JobBatch, stream: Stream, scenario: Scenario) -> JobBatch:
+    """A trace stream's jobs (as read) in seconds from the horizon start: trace time 0 moved to the
+    trace's `start` (default the horizon start); jobs submitted after the horizon are dropped and
+    counted as `after_horizon`, so a trace longer than the run is never cut silently."""
+    assert stream.trace is not None
+    h0 = scenario.horizon.start
+    horizon_s = ((scenario.horizon.end - h0).days + 1) * DAY_S
+    batch = batch.shifted(((stream.trace.start or h0) - h0).days * DAY_S)
+    inside = batch.submit_s < horizon_s
+    if inside.all():
+        return batch
+    kept = batch.take(inside)
+    skipped = dict(batch.skipped) | {"after_horizon": int((~inside).sum())}
+    return JobBatch(
+        kept.submit_s, kept.duration_s, kept.gpus, kept.team, kept.priority_class,
+        kept.workload, skipped, kept.adjusted, kept.origin,
+    )  # fmt: skip
 
 
 def load_stream_params(source: str, base_dir: Path | None) -> SyntheticParams:
@@ -214,8 +234,7 @@ def stream_jobs(
     del catalog
     h0 = scenario.horizon.start
     horizon_days = (scenario.horizon.end - h0).days + 1
-    horizon_s = horizon_days * DAY_S
-    klass = _stream_class(stream, scenario)
+    klass = stream_class(stream, scenario)
     if stream.trace is not None:
         from gpufleet.workload.readers import read_trace
 
@@ -226,18 +245,7 @@ def stream_jobs(
         batch = read_trace(
             path, tr.format, tr.team_map, dict(tr.class_map), stream.team, klass, workload=stream.name
         )
-        shift = ((tr.start or h0) - h0).days * DAY_S
-        batch = batch.shifted(shift)
-        inside = batch.submit_s < horizon_s
-        if not inside.all():
-            skipped = dict(batch.skipped)
-            skipped["after_horizon"] = int((~inside).sum())
-            kept = batch.take(inside)
-            batch = JobBatch(
-                kept.submit_s, kept.duration_s, kept.gpus, kept.team, kept.priority_class,
-                kept.workload, skipped, kept.adjusted, kept.origin,
-            )  # fmt: skip
-        return batch
+        return place_trace(batch, stream, scenario)
     syn = stream.synthetic
     assert syn is not None
     params = load_stream_params(syn.source, base_dir)
