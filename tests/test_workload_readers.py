@@ -162,3 +162,15 @@ def test_malformed_rows_are_errors_at_their_own_line(tmp_path: Path) -> None:
     p = _write(tmp_path, head + "1,2,1e30\n")
     with pytest.raises(InputError, match=r":2.*gpus.*whole number"):
         read_trace(p, "generic")
+
+
+def test_a_request_trace_without_a_shape_is_bad_input(tmp_path: Path) -> None:
+    head = "arrived_at,num_prefill_tokens,num_decode_tokens\n"
+    for body in ("", "0.5,10,0\n70,10,0\n130,5,0\n", "1,10,5\n30,10,5\n"):  # empty; no output; < 1 minute
+        p = _write(tmp_path, head + body)
+        with pytest.raises(InputError, match="no within-hour shape"):
+            within_hour(read_requests(p))
+    p = _write(tmp_path, head + "0,10,5\n30,20,15\n61,30,30\n125,1,1\n")  # minutes 0 and 1 complete
+    w = within_hour(read_requests(p))
+    assert w.minute_peak_to_mean == pytest.approx(30 / ((20 + 30) / 2))
+    assert w.prompt_tokens_per_output_token == pytest.approx(61 / 51)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from gpufleet.errors import InputError
 from gpufleet.workload.inference import WithinHour
 
 
@@ -30,19 +31,29 @@ def per_minute_output_tokens(trace: RequestTrace) -> npt.NDArray[np.float64]:
     minute = np.floor(trace.arrived_s / 60.0).astype(np.int64)
     full = int(np.floor(float(trace.arrived_s[-1]) / 60.0))  # the last minute is incomplete
     sums = np.bincount(minute, weights=trace.output_tokens.astype(np.float64), minlength=full + 1)
-    return np.asarray(sums[: max(full, 1)], dtype=np.float64)
+    return np.asarray(sums[:full], dtype=np.float64)
 
 
 def within_hour(trace: RequestTrace) -> WithinHour:
-    """Peak-minute / mean output-token rate and prompt tokens per output token of a request trace."""
+    """Peak-minute / mean output-token rate and prompt tokens per output token of a request trace.
+
+    A trace without output tokens in a complete minute has no shape to measure: that is bad input,
+    not a flat shape (a peak of x1 and no prompt tokens would quietly replace the catalog's figures).
+    """
     per_min = per_minute_output_tokens(trace)
     mean = float(per_min.mean()) if len(per_min) else 0.0
+    if mean <= 0:
+        raise InputError(
+            f"no output tokens arrive in a complete minute ({len(trace):,} requests): no within-hour "
+            "shape to measure",
+            where=trace.name or "request trace",
+        )
     out_total = float(trace.output_tokens.sum())
     return WithinHour(
         name=trace.name,
         requests=len(trace),
-        minute_peak_to_mean=float(per_min.max() / mean) if mean > 0 else 1.0,
-        prompt_tokens_per_output_token=float(trace.prompt_tokens.sum()) / out_total if out_total else 0.0,
-        mean_output_tokens=out_total / len(trace) if len(trace) else 0.0,
+        minute_peak_to_mean=float(per_min.max() / mean),
+        prompt_tokens_per_output_token=float(trace.prompt_tokens.sum()) / out_total,
+        mean_output_tokens=out_total / len(trace),
         source=trace.name,
     )
