@@ -1,0 +1,59 @@
+"""`python -m bench [a] [b] [c]`: run the benchmarks, each in its own process, and print a table.
+
+Prints the machine (cores, CPU, memory, load) beside the results: the 2-core machine these targets
+are set for is shared, so the load average says how much of it the benchmark had.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+TARGETS = {
+    "a": "under 3 s",
+    "b": "under 120 s and 4 GiB",
+    "c": "growth no worse than n log n",
+}
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+
+
+def run_case(*args: str) -> dict[str, object]:
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cases", *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        return {"case": " ".join(args), "error": out.stderr.strip().splitlines()[-1:], "wall_s": time.perf_counter() - t0}
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str]) -> None:
+    which = argv or ["a", "c", "b"]
+    print(f"machine: {machine()}", flush=True)
+    if "a" in which:
+        r = run_case("a")
+        print(f"(a) target {TARGETS['a']}: {json.dumps(r)}", flush=True)
+    if "c" in which:
+        for n in (50_000, 500_000):
+            r = run_case("fleet", str(n))
+            print(f"(c) {n:>9,} jobs: {json.dumps(r)}", flush=True)
+    if "b" in which or "c" in which:
+        r = run_case("fleet", "5000000")
+        print(f"(b)/(c) 5,000,000 jobs, target {TARGETS['b']}: {json.dumps(r)}", flush=True)
+    print(f"machine after: {machine()}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
