@@ -22,8 +22,9 @@ TARGETS = {
 
 def machine() -> str:
     load = os.getloadavg()
+    cpu = platform.processor() or platform.machine()
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"{cpu}, {os.cpu_count()} cores, python {platform.python_version()}, "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
 
@@ -34,7 +35,11 @@ def run_case(*args: str) -> dict[str, object]:
         [sys.executable, "-m", "bench.cases", *args], capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
-        return {"case": " ".join(args), "error": out.stderr.strip().splitlines()[-1:], "wall_s": time.perf_counter() - t0}
+        return {
+            "case": " ".join(args),
+            "error": out.stderr.strip().splitlines()[-1:],
+            "wall_s": time.perf_counter() - t0,
+        }
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

@@ -45,7 +45,9 @@ def philly(path: Path = PHILLY) -> dict[str, object]:
     t_read = time.perf_counter() - t0
     n = len(batch)
     days = int((batch.submit_s.max() + batch.duration_s.max()) // 86400) + 2
-    cluster = ClusterSpec("philly", "on-prem", "h100", "us", 4, 4, 25, 25, 5.0, 1.2, failure_rate_per_gpu_hour("h100"))
+    cluster = ClusterSpec(
+        "philly", "on-prem", "h100", "us", 4, 4, 25, 25, 5.0, 1.2, failure_rate_per_gpu_hour("h100")
+    )
     fleet = FleetSpec(
         start_epoch_s=1.5e9 - 1.5e9 % 86400,
         days=days,
@@ -63,7 +65,9 @@ def philly(path: Path = PHILLY) -> dict[str, object]:
         workload=np.zeros(n, np.int64),
         workloads=(WorkloadSpec("philly", None, (0,), 30.0, None, None),),
     )
-    inp = SimInput(fleet, jobs, (TeamSpec("philly", None, True),), (), PolicySpec(fair_share=False), days * 86400.0)
+    inp = SimInput(
+        fleet, jobs, (TeamSpec("philly", None, True),), (), PolicySpec(fair_share=False), days * 86400.0
+    )
     t1 = time.perf_counter()
     res = Engine(inp, np.random.default_rng(1)).run()
     t2 = time.perf_counter()
@@ -123,17 +127,18 @@ def fleet(jobs: int) -> dict[str, object]:
         "cycles": res.cycles,
         "utilization_pct": round(100 * alloc / s.capacity_gpus.sum(), 1),
         "unserved_pct": round(
-            100 * (1 - tables.inference.served_tokens_s.sum() / max(tables.inference.demand_tokens_s.sum(), 1e-9)), 2
+            100
+            * (
+                1 - tables.inference.served_tokens_s.sum() / max(tables.inference.demand_tokens_s.sum(), 1e-9)
+            ),
+            2,
         ),
     }
 
 
 def main(argv: list[str]) -> None:
     name = argv[0]
-    if name == "a":
-        out = philly()
-    else:
-        out = fleet(int(argv[1]))
+    out = philly() if name == "a" else fleet(int(argv[1]))
     print(json.dumps(out))
 
 

@@ -46,7 +46,7 @@ def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]
         assert np.all(used[last] <= cap[last] + 1e-9)
         assert np.all(used[last] >= -1e-9)
     # conservation in the tables: allocated + idle + failed = capacity, per cluster and step
-    tables = build_tables(inp, res, ["t"], [w.name for w in inp.jobs.workloads])
+    tables = build_tables(inp, res, [t.name for t in inp.teams], [w.name for w in inp.jobs.workloads])
     s = tables.series
     alloc = s[[c for c in s.columns if c.startswith("allocated_")]].sum(axis=1)
     np.testing.assert_allclose(alloc + s.idle_gpus + s.failed_gpus, s.capacity_gpus, atol=1e-6)

@@ -241,15 +241,18 @@ class ClusterState:
             i = at % len(p.parts)
             d, x = p.parts[i]
             bad = min(node, x)
-            o = self.occupants[d] if d >= 0 else {}
             if x > bad:
                 p.parts[i] = (d, x - bad)
-                if d >= 0:
-                    o[job] = o.get(job, 0) - bad
             else:
                 p.parts[i] = p.parts[-1]
                 p.parts.pop()
-                o.pop(job, None)
+            if d >= 0:  # the job may hold other parts of the same domain: count down, not forget
+                o = self.occupants[d]
+                left = o.get(job, 0) - bad
+                if left > 0:
+                    o[job] = left
+                else:
+                    o.pop(job, None)
         if d >= 0 and not self.occupants[d].get(job, 1):
             del self.occupants[d][job]
         self.failed += bad

@@ -1,0 +1,80 @@
+"""The engine on real inputs: the default scenario (its first 14 months, full fleet) and a Philly replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_sim_invariants import check_run
+
+from gpufleet.scenario import load_scenario
+from gpufleet.sim.engine import Engine
+from gpufleet.sim.run import prepare, simulate
+from gpufleet.sim.spec import JobSpec, PolicySpec, SimInput, TeamSpec, WorkloadSpec
+from gpufleet.tables import SCHEMAS, check_table
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _default_short():  # type: ignore[no-untyped-def]
+    loaded = load_scenario(None)
+    sc = loaded.scenario.model_copy(deep=True)
+    sc.horizon.end = dt.date(2026, 12, 31)  # the whole fleet as contracted, a shorter window
+    return sc, loaded.catalog
+
+
+def test_default_scenario_invariants() -> None:
+    sc, catalog = _default_short()
+    inp, _, _, rng = prepare(sc, catalog, sc.seed, {})
+    eng = Engine(inp, rng)
+    res = eng.run()
+    check_run(inp, eng, res)
+    assert res.failures > 100  # job-level failure processes ran
+    assert res.inf_replicas.sum() > 0
+
+
+def test_simulate_tables_follow_the_schemas_and_repeat_per_seed() -> None:
+    sc, catalog = _default_short()
+    sc.horizon.end = dt.date(2026, 3, 31)
+    seen: list[float] = []
+    a = simulate(sc, catalog, 11, {}, lambda f, label: seen.append(f))
+    b = simulate(sc, catalog, 11, {})
+    for (name, x), (_, y) in zip(a.items(), b.items(), strict=True):
+        assert list(x.columns) == list(SCHEMAS[name])
+        check_table(name, x)
+        assert x.equals(y), name
+    assert seen and seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
+    assert len(a.jobs) > 0 and len(a.series) > 0 and len(a.usage) > 0 and len(a.inference) > 0
+    assert set(a.jobs.state) <= {"finished", "failed", "queued", "running"}
+    c = simulate(sc, catalog, 12, {})
+    assert not c.jobs.equals(a.jobs)  # another seed, other draws
+
+
+def test_philly_replay_invariants_with_failures() -> None:
+    path = DATA / "traces" / "philly" / "philly.csv"
+    if not path.exists():
+        pytest.skip(f"Philly trace not found at {path}")
+    from test_sim_support import cluster, fleet
+
+    from gpufleet.workload.readers import read_trace
+
+    batch = read_trace(path, "philly", workload="philly").take(np.arange(20000))
+    n = len(batch)
+    days = int((batch.submit_s.max() + batch.duration_s.max()) // 86400) + 2
+    f = fleet([cluster("philly", 4, 4, 10, 25, rate=2e-4)], days=days)  # 1,000 GPUs: it queues
+    jobs = JobSpec(
+        submit_s=batch.submit_s,
+        work_s=batch.duration_s,
+        gpus=batch.gpus,
+        team=np.zeros(n, np.int64),
+        cls=np.full(n, 2, np.int64),
+        workload=np.zeros(n, np.int64),
+        workloads=(WorkloadSpec("philly", None, (0,), 30.0, None, None),),
+    )
+    inp = SimInput(f, jobs, (TeamSpec("t", None, True),), (), PolicySpec(fair_share=False), days * 86400.0)
+    eng = Engine(inp, np.random.default_rng(5))
+    res = eng.run()
+    check_run(inp, eng, res)
+    assert res.failures > 0 and (res.wait_s > 0).sum() > 100
