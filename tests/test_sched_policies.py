@@ -105,3 +105,19 @@ def test_strict_fifo_matches_a_reference_on_a_philly_slice() -> None:
     _, res = run(sim_input(fleet([c], days=days), jobs(rows, [workload()]), pol))
     np.testing.assert_array_equal(res.first_start, expected)
     assert (expected > submit).sum() > 100  # the slice does queue: the comparison is not trivial
+
+
+def test_stranded_gpus_count_free_gpus_no_waiting_job_fits() -> None:
+    from gpufleet.fleet.state import ClusterState
+    from gpufleet.sched.placement import place, stranded_gpus
+
+    cs = ClusterState(0, "c", "p", "h100", 8, 8, 1, 3)
+    cs.add_domains(3)
+    for gpus in (5, 7):  # domains left with 3 and 1 free GPUs; one domain whole
+        p = place(cs, gpus, None)
+        assert p is not None
+        cs.take_all(p, gpus)
+    assert stranded_gpus(cs, 4) == 3 + 1  # a 4-GPU job fits in neither partly used domain
+    assert stranded_gpus(cs, 2) == 1
+    assert stranded_gpus(cs, 16) == 4  # a 2-domain job needs whole domains
+    assert stranded_gpus(cs, 1 << 62) == 0  # nothing waits

@@ -116,3 +116,14 @@ def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Plac
 
 def blocks_used(cs: ClusterState, placement: Placement) -> int:
     return len({d // cs.domains_per_block for d in placement.domains() if d >= 0})
+
+
+def stranded_gpus(cs: ClusterState, smallest_need: int) -> int:
+    """Free GPUs no waiting job can use: those in domains with fewer free GPUs than the smallest
+    waiting job needs (capped at a domain: a bigger job needs whole domains, so partly free ones
+    strand their GPUs too). 0 when nothing waits."""
+    if cs.pooled or smallest_need <= 0 or smallest_need >= 1 << 62:
+        return 0
+    free = cs.free[: cs.online]
+    threshold = min(smallest_need, cs.gpus_per_domain)
+    return int(free[free < threshold].sum())

@@ -15,13 +15,14 @@ from array import array
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from dataclasses import dataclass
 
 import numpy as np
 
 from gpufleet.fleet.state import ClusterState, Placement
 from gpufleet.sched.backfill import Reservation, reserve, shadow_time
-from gpufleet.sched.placement import best_fit_domain, place
+from gpufleet.sched.placement import best_fit_domain, place, stranded_gpus
 from gpufleet.sched.preemption import choose_victims
 from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
 from gpufleet.sim.record import ChangeLog
@@ -60,6 +61,7 @@ class EngineResult:
     tick_s: np.ndarray
     failures: int
     cycles: int
+    stranded_gpus: np.ndarray  # (clusters, steps): free GPUs no waiting job could use, at each step's start
 
 
 class Engine:
@@ -882,6 +884,10 @@ class Engine:
         report_every = horizon / 100.0
         next_report = 0.0
         repairs = self.repairs
+        step = self.pol.step_s
+        n_steps = math.ceil(horizon / step)
+        self.stranded = np.zeros((len(self.clusters), n_steps))
+        next_step = 0
         while True:
             t_ev = heap[0][0] if heap else math.inf
             t_arr = submit[nxt] if nxt < n else math.inf
@@ -890,6 +896,9 @@ class Engine:
                 t = repairs[0][0]
             if t >= horizon:
                 break
+            while next_step < n_steps and t >= next_step * step:
+                self.sample_stranded(next_step)
+                next_step += 1
             if self.progress is not None and t >= next_report:
                 self.progress(t / horizon, "simulating")
                 next_report = t + report_every
@@ -920,6 +929,17 @@ class Engine:
             self.progress(1.0, "simulated")
         return self.result(horizon, nxt)
 
+    def sample_stranded(self, i: int) -> None:
+        """Fragmentation at a step's start: free GPUs that the smallest waiting job could not use."""
+        smallest = 1 << 62
+        for k in range(4):
+            for j in islice(self.scan(k), self.pol.backfill_depth):
+                g = self.gpus[j]
+                if g < smallest:
+                    smallest = g
+        for c, cs in enumerate(self.clusters):
+            self.stranded[c, i] = stranded_gpus(cs, smallest)
+
     def result(self, horizon: float, arrived: int) -> EngineResult:
         n = self.n
         state = np.frombuffer(self.state, dtype=np.int8).copy()
@@ -949,6 +969,7 @@ class Engine:
             tick_s=self.tick_s,
             failures=self.failures,
             cycles=self.cycles,
+            stranded_gpus=self.stranded,
         )
 
     def work_done(self, horizon: float) -> np.ndarray:
