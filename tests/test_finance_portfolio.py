@@ -148,6 +148,14 @@ def test_revenue_is_prorated_to_the_part_of_a_year_in_the_horizon() -> None:
     flat = loaded.scenario.finance.revenue_scenarios["flat"]
     assert revenue(flat, 2025, loaded.scenario, {}) == pytest.approx(10.0e6 * 184 / 365)
     assert revenue(flat, 2026, loaded.scenario, {}) == pytest.approx(15.0e6)
+    # years of revenue: the commitments left over the year's revenue at its annual rate ($10M), not over
+    # the $5.04M that half a year brings in
+    p = build_portfolio(empty_table("ledger"), empty_table("inference"), loaded.scenario, loaded.catalog)
+    row = p[(p["scenario"] == "flat") & (p["year"] == 2025)].iloc[0]
+    # nothing billed; owed from the horizon's start (1 July 2025, day 182 of a 730-day term at flat
+    # capacity): that part of the $20M total, and of the 2025 minimum, and the whole 2026 minimum
+    owed = 20.0e6 * 549 / 730 + 5.0e6 * 184 / 365 + 5.0e6
+    assert row["years_of_revenue_to_cover"] == pytest.approx(owed / 10.0e6)
 
 
 def test_use_beyond_a_yearly_minimum_does_not_lower_the_next_years_minimums() -> None:

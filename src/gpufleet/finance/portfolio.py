@@ -205,6 +205,7 @@ def build_portfolio(
         NO_REVENUE: None
     }
     share = scenario.finance.inference_revenue_share
+    fraction = {y: _year_fraction(scenario, y) for y in years}
     rows = []
     for name, rs in scenarios.items():
         cumulative = 0.0
@@ -232,7 +233,9 @@ def build_portfolio(
                     else float("nan"),
                     "cash_gap_usd": gap,
                     "cumulative_funding_need_usd": need,
-                    "years_of_revenue_to_cover": remaining[y] / r if r > 0 else float("nan"),
+                    # a year's revenue at its annual rate: a horizon that covers two months of a year
+                    # must not make the commitments look six times as many years of revenue
+                    "years_of_revenue_to_cover": remaining[y] / (r / fraction[y]) if r > 0 else float("nan"),
                 }
             )
     if not rows:
