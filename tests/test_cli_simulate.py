@@ -97,3 +97,30 @@ def test_stored_run_keeps_its_scenario_for_later_accounting(
         assert st.run_ids() == []
         n = st._con.execute("SELECT count(*) FROM scenarios").fetchone()
     assert n == (0,), "a scenario no run refers to is removed with its last run"
+
+
+def test_trace_stream_jobs_past_the_horizon_are_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generic trace of 15 daily jobs on a 10-day horizon: 10 simulated, 5 reported as after the horizon."""
+    monkeypatch.chdir(tmp_path)
+    rows = ["submit_s,duration_s,gpus,team"] + [f"{d * 86400 + 60},3600,72,research" for d in range(15)]
+    (tmp_path / "jobs.csv").write_text("\n".join(rows) + "\n")
+    text = SMALL.read_text().replace("end: 2026-03-31", "end: 2026-01-10")
+    text = text.replace(
+        "      synthetic: {source: philly, jobs_per_day: 200, size_scale: 8}",
+        "      trace: {path: jobs.csv, format: generic}",
+    )
+    scenario = tmp_path / "traced.yaml"
+    scenario.write_text(text)
+    store = str(tmp_path / "s.duckdb")
+    res = run_cli("simulate", str(scenario), "--store", store, "--no-report", "--json", capsys=capsys)
+    assert res.code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["trace_jobs_skipped"] == {"research-jobs": {"after_horizon": 5}}
+    with open_store(store, read_only=True) as st:
+        jobs = st.load_run(doc["run"]["run_id"]).jobs
+    traced = jobs[jobs["workload"] == "research-jobs"]
+    assert len(traced) == 10 and set(traced["gpus"]) == {72}
+    res = run_cli("simulate", str(scenario), "--store", store, "--no-report", capsys=capsys)
+    assert "trace stream 'research-jobs': jobs not simulated: 5 after horizon" in res.stdout

@@ -8,11 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gpufleet import __version__
 from gpufleet.scenario import LoadedScenario
-from gpufleet.scenario.schema import Stream
 from gpufleet.store.meta import RunMeta, new_run_id
 from gpufleet.tables import RunTables
 from gpufleet.workload.jobs import JobBatch
@@ -24,21 +23,15 @@ Progress = Callable[[float, str], None]
 class RunResult:
     meta: RunMeta
     tables: RunTables
-
-
-def _stream_class(stream: Stream, loaded: LoadedScenario) -> str:
-    if stream.priority_class:
-        return stream.priority_class
-    team = next((t for t in loaded.scenario.teams if t.name == stream.team), None)
-    return team.priority_class if team else "research"
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # trace stream -> reason -> jobs
 
 
 def read_traces(loaded: LoadedScenario) -> dict[str, JobBatch]:
-    """Every trace-based stream's jobs, read from disk and shifted to seconds from the horizon start."""
+    """Every trace-based stream's jobs, read from disk and placed in seconds from the horizon start."""
     from gpufleet.workload.readers import read_trace
+    from gpufleet.workload.streams import place_trace, stream_class
 
     s = loaded.scenario
-    origin = dt.datetime.combine(s.horizon.start, dt.time(), dt.UTC)
     out: dict[str, JobBatch] = {}
     for w in s.workloads:
         stream = w.stream
@@ -51,15 +44,16 @@ def read_traces(loaded: LoadedScenario) -> dict[str, JobBatch]:
             team_map=tr.team_map,
             class_map=tr.class_map,
             default_team=stream.team,
-            default_class=_stream_class(stream, loaded),
+            default_class=stream_class(stream, s),
             workload=stream.name,
         )
-        start = dt.datetime.combine(tr.start or s.horizon.start, dt.time(), dt.UTC)
-        out[stream.name] = batch.shifted((start - origin).total_seconds())
+        out[stream.name] = place_trace(batch, stream, s)
     return out
 
 
-def run_scenario(loaded: LoadedScenario, seed: int | None = None, progress: Progress | None = None) -> RunResult:
+def run_scenario(
+    loaded: LoadedScenario, seed: int | None = None, progress: Progress | None = None
+) -> RunResult:
     """Simulate a loaded scenario and compute its finance; every run table filled."""
     from gpufleet.finance import compute_finance
     from gpufleet.sim.run import simulate
@@ -81,4 +75,5 @@ def run_scenario(loaded: LoadedScenario, seed: int | None = None, progress: Prog
         status="finished",
         wall_s=time.perf_counter() - clock,
     )
-    return RunResult(meta, tables)
+    skipped = {name: dict(b.skipped) for name, b in traces.items() if b.skipped}
+    return RunResult(meta, tables, skipped)

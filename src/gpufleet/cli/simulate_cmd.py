@@ -78,11 +78,14 @@ def simulate(
     if as_json:
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
                     "report": str(report_path) if report_path else None,
-                    "headline": headline(result.tables),
+                    "headline": headline(result.tables), "trace_jobs_skipped": result.skipped,
                     "capacity_by_quarter": [asdict(r) for r in capacity]})  # fmt: skip
         return
     s = loaded.scenario
     typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
     _capacity_table(capacity)
+    for stream, reasons in result.skipped.items():
+        counts = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in reasons.items())
+        typer.echo(f"trace stream '{stream}': jobs not simulated: {counts}")
     terminal_summary(result.meta, result.tables, console(), report_path)
     typer.echo(f"stored as run {run_id} in {store_path}")
