@@ -109,7 +109,7 @@ def test_finance_export_bad_input_exits_2_and_writes_nothing(
     r = run_cli(
         "finance", "export", str(scenario_file), "-o", str(tmp_path / "none" / "b.csv"), capsys=capsys
     )
-    assert r.code == 2 and "does not exist" in r.stderr
+    assert r.code == 2 and "none/b.csv: cannot write here: No such file or directory" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml"]
 
 

@@ -126,3 +126,13 @@ def test_trace_synth_and_fit(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     res = run_cli("trace", "synth", "--from", str(OPENB), "--format", "openb", "--jobs", "10",
                   "--gpus", "100", "-o", str(tmp_path / "c.csv"), capsys=capsys)  # fmt: skip
     assert res.code == 2 and "--source-gpus" in res.stderr
+
+
+def test_trace_synth_to_a_folder_or_missing_folder_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for out in (tmp_path, tmp_path / "missing" / "jobs.csv"):
+        r = run_cli("trace", "synth", "--params", "philly", "--jobs", "100", "--gpus", "1000", "-o", str(out),
+                    capsys=capsys)  # fmt: skip
+        assert r.code == 2 and str(out) in r.stderr and "internal error" not in r.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -293,20 +292,13 @@ def _format_of(fmt: str | None, output: Path) -> str:
 
 
 def write_focus(frame: pd.DataFrame, output: Path, fmt: str) -> None:
-    """Write to a temporary file beside `output` and rename it: nothing half-written is ever left."""
-    if not output.parent.exists():
-        raise InputError([Problem("-o", "", f"folder {output.parent} does not exist")])
-    if output.is_dir():
-        raise InputError([Problem("-o", "", f"{output} is a folder")])
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        if fmt == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write the cost rows whole (temp file, then rename): nothing half-written is ever left."""
+    from gpufleet.files import atomic_write
+
+    if fmt == "parquet":
+        atomic_write(output, lambda p: frame.to_parquet(p, index=False))
+    else:
+        atomic_write(output, lambda p: frame.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%SZ"))
 
 
 @finance_app.command("export")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -176,14 +175,19 @@ def _gaps_over_mean(submit_s: Any) -> Any:
 
 
 def _write_jobs_csv(batch: Any, out: Path) -> None:
+    """The jobs as a generic-format CSV, written whole."""
     import numpy as np
 
-    tmp = out.with_name(out.name + ".tmp")
+    from gpufleet.files import atomic_write
+
     data = np.column_stack([batch.submit_s, batch.duration_s, batch.gpus.astype(np.float64)])
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write("submit_s,duration_s,gpus\n")
-        np.savetxt(f, data, fmt=("%.3f", "%.3f", "%d"), delimiter=",")
-    os.replace(tmp, out)
+
+    def write(path: Path) -> None:
+        with path.open("w", encoding="utf-8") as f:
+            f.write("submit_s,duration_s,gpus\n")
+            np.savetxt(f, data, fmt=("%.3f", "%.3f", "%d"), delimiter=",")
+
+    atomic_write(out, write)
 
 
 @trace_app.command("synth")

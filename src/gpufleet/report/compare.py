@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gpufleet.files import atomic_write
 from gpufleet.report.figures import (
     CLASS_COLORS,
     WAIT_FLOOR_H,
@@ -22,7 +23,6 @@ from gpufleet.report.figures import (
 )
 from gpufleet.report.headline import JOB_CLASSES, Value, headline
 from gpufleet.report.html import details_html, meta_line, page, section_html
-from gpufleet.store.export import atomic_write
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import CLASS_COLUMN, PRIORITY_CLASSES, RunTables
 

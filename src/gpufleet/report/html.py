@@ -9,9 +9,9 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from gpufleet import __version__
+from gpufleet.files import atomic_write
 from gpufleet.report.figures import Plot, build_plots
 from gpufleet.report.headline import Value, describe, fmt_value, headline, label, ordered_keys
-from gpufleet.store.export import atomic_write
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
 
