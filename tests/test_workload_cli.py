@@ -136,3 +136,21 @@ def test_trace_synth_to_a_folder_or_missing_folder_is_bad_input(
                     capsys=capsys)  # fmt: skip
         assert r.code == 2 and str(out) in r.stderr and "internal error" not in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--region", "us:0.5:1"], "error: --region: region shares add up to 0.5, not 1"),
+        (["--tokens-per-s-per-gpu", "0"], "error: --tokens-per-s-per-gpu: expected a positive number, got 0"),
+        (["--weekly-users", "inf"], "error: --weekly-users: Input should be a finite number"),
+    ],
+)
+def test_estimate_inference_bad_options_name_the_option(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["estimate", "inference", "--accelerator", "gb200"]
+    if "--weekly-users" not in args:
+        base += ["--weekly-users", "1e6"]
+    r = run_cli(*base, *args, capsys=capsys)
+    assert r.code == 2 and message in r.stderr, r.stderr

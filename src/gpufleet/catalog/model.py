@@ -16,7 +16,7 @@ PRODUCT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9_.-]*$"
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     sources: list[str] = Field(min_length=1, description="Source keys (catalog) or free text (scenario).")
     confidence: Confidence = "assumption"
@@ -24,7 +24,7 @@ class _Entry(BaseModel):
 
 
 class PeakTflops(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     bf16: float = Field(gt=0)
     fp8: float | None = Field(default=None, gt=0)

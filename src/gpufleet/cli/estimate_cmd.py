@@ -36,12 +36,15 @@ _TRAINING_OPTIONS = {
 }
 
 
-def _validation_problems(exc: Any, options: dict[str, str]) -> InputError:
+def _validation_problems(exc: Any, options: dict[str, str], whole: str) -> InputError:
+    """Pydantic errors named by the CLI option they came from; `whole` names a check across options."""
+    from gpufleet.scenario.load import error_message
+
     problems = []
     for err in exc.errors():
         loc = [str(x) for x in err["loc"]]
-        key = next((options[p] for p in reversed(loc) if p in options), ".".join(loc))
-        problems.append(Problem(key, "", err["msg"]))
+        key = next((options[p] for p in reversed(loc) if p in options), ".".join(loc) or whole)
+        problems.append(Problem(key, "", error_message(err)))
     return InputError(problems)
 
 
@@ -102,7 +105,7 @@ def training(
             }
         )
     except ValidationError as exc:
-        raise _validation_problems(exc, _TRAINING_OPTIONS) from None
+        raise _validation_problems(exc, _TRAINING_OPTIONS, whole="arguments") from None
     plan = plan_training(run, load_builtin_catalog(), failure_rate_override=failure_rate)
     cost = None if price is None or math.isinf(plan.expected_gpu_hours) else plan.expected_gpu_hours * price
     if as_json:
@@ -230,9 +233,15 @@ def inference(
             | ({"regions": {n: {"share": s, "utc_offset_h": o} for n, s, o in regions}} if regions else {})
         )
     except ValidationError as exc:
-        raise _validation_problems(exc, _INFERENCE_OPTIONS) from None
+        raise _validation_problems(exc, _INFERENCE_OPTIONS, whole="--region") from None
     catalog = load_builtin_catalog()
-    overrides = {accelerator: tokens_per_s_per_gpu} if tokens_per_s_per_gpu else None
+    if tokens_per_s_per_gpu is not None and not (
+        math.isfinite(tokens_per_s_per_gpu) and tokens_per_s_per_gpu > 0
+    ):
+        raise InputError(
+            f"expected a positive number, got {tokens_per_s_per_gpu:g}", where="--tokens-per-s-per-gpu"
+        )
+    overrides = {accelerator: tokens_per_s_per_gpu} if tokens_per_s_per_gpu is not None else None
     per_gpu = inf.tokens_per_s_per_gpu(model_class, accelerator, catalog, overrides)
     how = "given" if overrides else inf.throughput_entry(model_class, accelerator)[1]
     if trace is not None:

@@ -69,7 +69,8 @@ def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     )
 
 
-def _message(err: Any) -> str:
+def error_message(err: Any) -> str:
+    """A pydantic error as a person reads it: no 'Value error,' prefix, the bad input, typo hints."""
     kind = err["type"]
     loc = tuple(err["loc"])
     if kind == "extra_forbidden":
@@ -98,7 +99,7 @@ def _pydantic_problems(exc: ValidationError, smap: SourceMap) -> list[Problem]:
         loc: Path = tuple(
             p for p in err["loc"] if isinstance(p, int) or ("[" not in p and p not in UNION_TAGS)
         )
-        problems.append(Problem(smap.where(loc), format_path(loc), _message(err)))
+        problems.append(Problem(smap.where(loc), format_path(loc), error_message(err)))
     return in_file_order(problems)
 
 

@@ -58,7 +58,7 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 class Strict(BaseModel):
     """Base of every scenario model: a key we do not know is an error, never ignored."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------------------- fleet
