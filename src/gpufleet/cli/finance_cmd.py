@@ -232,13 +232,16 @@ def summary(
         "util",
         "committed",
         "used",
-        "unused (paid)",
+        "unused",
         "behind plan",
         "cost due",
         "overflow",
         "power",
     ]
     print_table("Ledger by contract and contract year", cols, rows, right=cols[3:])
+    typer.echo(
+        "unused: committed but not used, paid at true-ups under take-or-pay (booked, not billed, otherwise)"
+    )
     if not tables.spend.empty:
         pivot = tables.spend.pivot_table(index="year", columns="provider", values="spend_usd", aggfunc="sum")
         providers = [str(p) for p in pivot.columns]
