@@ -2,7 +2,7 @@
 
 A job that fits in one NVLink domain goes to one domain: best fit (the fullest domain that still
 fits, so whole domains stay whole for big jobs) or first fit (lowest index). A larger job takes
-whole nodes in whole domains: inside one spine block where possible (the block with the fewest
+whole domains (the remainder on one shared domain): inside one spine block where possible (the block with the fewest
 whole-free domains that is big enough), else the fewest blocks, or not at all when it requires a
 block. Nothing is changed here; the engine applies the returned placement.
 """
@@ -67,13 +67,11 @@ def fullest_block(cs: ClusterState, need: int) -> int:
 
 
 def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Placement | None:
-    """Whole nodes in whole domains for a job larger than a domain, in as few blocks as possible."""
+    """Whole domains for a job larger than a domain, in as few blocks as possible; the remainder
+    (fewer GPUs than a domain) on one best-fit shared domain."""
     g = cs.gpus_per_domain
-    node = cs.gpus_per_node
-    nodes = -(-gpus // node)
-    per_domain_nodes = g // node
-    full = nodes // per_domain_nodes
-    rest = gpus - full * g  # GPUs on the last, partly used domain (whole nodes of it)
+    full = gpus // g
+    rest = gpus - full * g  # GPUs on one shared domain (a job gets exactly the GPUs it asks for)
     rest_domain = -1
     need = full
     if rest > 0:

@@ -66,9 +66,7 @@ def choose_victims(
                 if cost == 0:
                     break
         return best
-    node = cs.gpus_per_node
-    nodes = -(-gpus // node)
-    need = -(-nodes // (g // node))
+    need = -(-gpus // g)
     options: list[tuple[int, int]] = []
     for d in range(cs.online):
         if cs.failed_in[d]:

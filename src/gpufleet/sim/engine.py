@@ -161,6 +161,17 @@ class Engine:
         self.params = ChoiceParams(self.pol.max_share, self.pol.pinned_provider)
         self.max_domains = fleet.domains.max(axis=1) if fleet.days else np.zeros(nc, np.int32)
         self.quota_total = 0
+        self.shares = [
+            t.quota_share if (self.pol.fair_share and t.quota_share is not None) else math.inf
+            for t in inp.teams
+        ]
+        self.biggest = [
+            max(
+                (int(self.max_domains[c]) * self.clusters[c].gpus_per_domain for c in w.allowed_clusters),
+                default=0,
+            )
+            for w in jobs.workloads
+        ]
         self.restart_cache: dict[tuple[int, int], float] = {}
         self.tau_cache: dict[tuple[int, int, int], float] = {}
         self.freed = 0  # the most free GPUs in a cluster that gained some since the last cycle
@@ -190,12 +201,8 @@ class Engine:
         return self.gpus[j]
 
     def quota(self, team: int) -> float:
-        teams = self.inp.teams
-        if not self.pol.fair_share or team >= len(teams) or teams[team].quota_share is None:
-            return math.inf
-        share = teams[team].quota_share
-        assert share is not None
-        return share * self.quota_total
+        share = self.shares[team] if team < len(self.shares) else math.inf
+        return share * self.quota_total if share != math.inf else math.inf
 
     def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
         """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
@@ -249,8 +256,7 @@ class Engine:
         g = self.gpus[j]
         team = self.team[j]
         self._apply(j, c, placement, k, team, now)
-        self.queue_log.add(now, k, -1)
-        self.queue_log.add(now, 4 + k, -g)
+        self.queue_log.add2(now, k, -1, 4 + k, -g)
         if self.team_alloc_over(team):
             self.borrowed[j] = 1
             self.borrowed_gpus += g
@@ -364,8 +370,7 @@ class Engine:
         self.pending_restart[j] = restart_s
         self.queued_since[j] = now
         heapq.heappush(self.requeued[k], (self.submit[j], j, self.epoch[j]))
-        self.queue_log.add(now, k, 1)
-        self.queue_log.add(now, 4 + k, self.gpus[j])
+        self.queue_log.add2(now, k, 1, 4 + k, self.gpus[j])
         self.gate = min(self.gate, self.gpus[j])
         self.dirty = True
         self.force = self.force or (self.pol.preemption and not self.strict)
@@ -447,12 +452,8 @@ class Engine:
             self.freed = cs.free_total
 
     def arrive(self, j: int, now: float) -> None:
-        wl = self.workloads[self.wl[j]]
         g = self.gpus[j]
-        biggest = max(
-            (int(self.max_domains[c]) * self.clusters[c].gpus_per_domain for c in wl.allowed_clusters),
-            default=0,
-        )
+        biggest = self.biggest[self.wl[j]]
         if g > biggest:
             self.state[j] = FAILED
             self.end[j] = now
@@ -462,8 +463,7 @@ class Engine:
         self.state[j] = QUEUED
         self.queued_since[j] = now
         self.fresh[k].append(j)
-        self.queue_log.add(now, k, 1)
-        self.queue_log.add(now, 4 + k, g)
+        self.queue_log.add2(now, k, 1, 4 + k, g)
         if g < self.gate:
             self.gate = g
         self.dirty = True
@@ -561,7 +561,7 @@ class Engine:
             nxt = next(it, None)
 
     def max_free(self) -> int:
-        return max((cs.free_total for cs in self.clusters), default=0)
+        return max([cs.free_total for cs in self.clusters], default=0)
 
     def cycle(self, now: float) -> None:
         """One scheduling cycle (Kueue-style numbered steps).
@@ -582,6 +582,8 @@ class Engine:
         gate = 1 << 62
         depth = self.pol.backfill_depth
         for k in self.pol.class_order:
+            if not self.fresh[k] and not self.requeued[k]:
+                continue
             seen = 0
             for j in list(self.scan(k)) if self.requeued[k] else self.scan(k):
                 if seen >= depth:
@@ -592,9 +594,7 @@ class Engine:
                 g = self.gpus[j]
                 team = self.team[j]
                 # step 2: quota
-                quota_ok = (
-                    self.team_alloc[team] + g <= self.quota(team) if team < len(self.team_alloc) else True
-                )
+                quota_ok = team >= len(self.team_alloc) or self.team_alloc[team] + g <= self.quota(team)
                 if not quota_ok and not self.inp.teams[team].can_borrow:
                     self.quota_blocked = True  # a release anywhere may let it start
                     continue
