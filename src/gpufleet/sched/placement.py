@@ -1,10 +1,10 @@
-"""Gang placement inside one cluster: pure functions that read a ClusterState and return GPUs per domain.
+"""Gang placement inside one cluster: pure functions that read a ClusterState and return a Placement.
 
 A job that fits in one NVLink domain goes to one domain: best fit (the fullest domain that still
-fits, so whole domains stay whole for big jobs) or first fit (lowest index). A larger job takes
-whole domains (the remainder on one shared domain): inside one spine block where possible (the block with the fewest
-whole-free domains that is big enough), else the fewest blocks, or not at all when it requires a
-block. Nothing is changed here; the engine applies the returned placement.
+fits, so whole domains stay whole for big jobs) or first fit (lowest index). A larger job takes whole
+domains, its remainder on one shared domain: inside one spine block where possible (the block with
+the fewest whole-free domains that is big enough), else the fewest blocks, or not at all when it
+requires a block. Nothing is changed here; the engine applies the returned placement.
 """
 
 from __future__ import annotations
