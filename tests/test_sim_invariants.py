@@ -114,12 +114,15 @@ job_rows = st.lists(
     placement=st.sampled_from(["best-fit", "first-fit"]),
     backfill=st.sampled_from(["easy", "none"]),
     mode=st.sampled_from(["normal", "normal", "strict-fifo"]),
+    require=st.sampled_from([None, "block", "domain"]),
     seed=st.integers(0, 2**16),
 )
-def test_invariants_hold_on_random_runs(rows, ramp, failures, placement, backfill, mode, seed) -> None:  # type: ignore[no-untyped-def]
+def test_invariants_hold_on_random_runs(
+    rows, ramp, failures, placement, backfill, mode, require, seed
+) -> None:  # type: ignore[no-untyped-def]
     clusters = [cluster("a", 8, 4, 2, 3, "p0", rate=2e-3), cluster("b", 8, 8, 1, 6, "p1", rate=1e-3)]
     f = fleet(clusters, days=4, domains=[ramp, [6, 3, 6, 2]])
-    wl = workload(clusters=(0, 1), cost=30.0, restart=None)
+    wl = workload(clusters=(0, 1), require=require, cost=30.0, restart=None)
     inp = sim_input(
         f,
         jobs(rows, [wl]),
