@@ -65,3 +65,20 @@ def test_replicas_preempt_lower_classes() -> None:
     assert res.preemptions.tolist() == [1, 1]
     # preempted at 3600 s with checkpoints every 700 s: each lost 3600 - 3500 = 100 s on 8 GPUs
     np.testing.assert_allclose(res.lost_gpu_hours, [8 * 100 / 3600.0] * 2)
+
+
+def test_replicas_on_leaving_capacity_are_dropped_and_rescaled() -> None:
+    from test_sim_invariants import check_run
+
+    # 4 domains on day 0, 2 from day 1: replicas on the top two go; the next tick places what fits
+    c = cluster("y", 8, 8, 1, 4, "p0")
+    hours = 48
+    svc = _service([350.0] * hours, (0,), [100.0], headroom=1.0)
+    pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
+    f = fleet([c], days=2, domains=[[4, 2]])
+    inp = sim_input(f, jobs([], [workload()]), pol, services=[svc], horizon_s=hours * 3600.0)
+    eng, res = run(inp)
+    assert res.inf_replicas[0, :24].tolist() == [4] * 24
+    assert res.inf_replicas[0, 24:].tolist() == [2] * 24
+    np.testing.assert_allclose(res.inf_capacity[0, 24:], 200.0)
+    check_run(inp, eng, res)
