@@ -176,3 +176,18 @@ def test_a_trace_stream_starts_at_its_date_and_counts_jobs_after_the_horizon(tmp
     assert (
         place_trace(read_trace(tmp_path / "tr.csv", "generic"), stream, loaded.scenario).skipped == b.skipped
     )
+
+
+def test_max_gpus_caps_large_jobs_and_keeps_their_gpu_hours() -> None:
+    params = builtin_params("philly")
+    kw = {"horizon_s": 30 * 86400.0, "jobs_per_day": 2000.0, "size_scale": 64}
+    free = synthesize(params, np.random.default_rng(5), **kw)  # type: ignore[arg-type]
+    capped = synthesize(params, np.random.default_rng(5), max_gpus=256, **kw)  # type: ignore[arg-type]
+    over = free.gpus > 256
+    assert over.sum() > 0, "the trace's 8+-GPU jobs exceed 256 GPUs at x64"
+    assert capped.gpus.max() == 256 and capped.adjusted == {"capped_at_max_gpus": int(over.sum())}
+    np.testing.assert_array_equal(capped.gpus[~over], free.gpus[~over])
+    np.testing.assert_allclose(capped.gpus * capped.duration_s, free.gpus * free.duration_s)
+    np.testing.assert_allclose(capped.duration_s[over], free.duration_s[over] * free.gpus[over] / 256)
+    with pytest.raises(ValueError, match="max_gpus"):
+        synthesize(params, np.random.default_rng(5), max_gpus=32, **kw)  # type: ignore[arg-type]

@@ -301,6 +301,9 @@ class SyntheticSource(Strict):
         None, description="Or: offered load as this share of the GPUs online, arrivals following the ramp."
     )
     size_scale: PositiveInt = Field(1, description="Each job's GPUs multiplied (coarser research jobs).")
+    max_gpus: PositiveInt | None = Field(
+        None, description="Largest job; bigger ones run on this many GPUs for longer (same GPU-hours)."
+    )
     start: dt.date | None = None
     end: dt.date | None = None
 
@@ -308,6 +311,8 @@ class SyntheticSource(Strict):
     def _one_rate(self) -> SyntheticSource:
         if (self.jobs_per_day is None) == (self.fleet_share is None):
             raise ValueError("give exactly one of jobs_per_day or fleet_share")
+        if self.max_gpus is not None and self.max_gpus < self.size_scale:
+            raise ValueError(f"max_gpus {self.max_gpus} is below size_scale {self.size_scale}")
         return self
 
 

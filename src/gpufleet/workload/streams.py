@@ -122,6 +122,7 @@ def synthesize(
     capacity_gpus_per_day: npt.ArrayLike | None = None,
     target_gpus: float | None = None,
     size_scale: int = 1,
+    max_gpus: int | None = None,
     team: str = "default",
     priority_class: str = "research",
     workload: str = "",
@@ -133,12 +134,17 @@ def synthesize(
     `target_gpus` (the source's offered load per GPU, kept on that many GPUs). The length is
     `horizon_s` (arrivals in [0, horizon_s)), `n_jobs` (exactly that many when the horizon allows),
     or both. Each job's GPUs are multiplied by `size_scale`; the rate is divided by it, so offered
-    GPU load stays the same. Time 0 is 00:00 on the stream's clock (hour-of-day shares apply to it).
+    GPU load stays the same. A job above `max_gpus` runs on `max_gpus` for proportionally longer (same
+    GPU-seconds; counted in `adjusted`), so coarse scaling does not turn the trace's rare large jobs
+    into jobs of hundreds of thousands of GPUs. Time 0 is 00:00 on the stream's clock (hour-of-day
+    shares apply to it).
     """
     if horizon_s is None and n_jobs is None:
         raise ValueError("give horizon_s, n_jobs or both")
     if size_scale < 1:
         raise ValueError("size_scale must be >= 1")
+    if max_gpus is not None and max_gpus < size_scale:
+        raise ValueError("max_gpus must be at least size_scale")
     if horizon_s is not None:
         days = max(1, math.ceil(horizon_s / DAY_S))
     elif capacity_gpus_per_day is not None and fleet_share is not None:
@@ -160,13 +166,22 @@ def synthesize(
     submit = _arrivals(params, rng, rates, float(horizon_s), n_jobs)
     n = len(submit)
     gpus, duration = _sizes_and_durations(params, rng, n)
+    gpus = gpus * int(size_scale)
+    adjusted: dict[str, int] = {}
+    if max_gpus is not None:
+        over = gpus > max_gpus
+        if over.any():
+            duration = np.where(over, duration * gpus / max_gpus, duration)
+            gpus = np.minimum(gpus, max_gpus)
+            adjusted["capped_at_max_gpus"] = int(over.sum())
     return JobBatch(
         submit_s=submit,
         duration_s=duration,
-        gpus=gpus * int(size_scale),
+        gpus=gpus,
         team=np.full(n, team, dtype=object),
         priority_class=np.full(n, priority_class, dtype=object),
         workload=workload,
+        adjusted=adjusted,
     )
 
 
@@ -266,6 +281,7 @@ def stream_jobs(
         fleet_share=syn.fleet_share,
         capacity_gpus_per_day=cap,
         size_scale=syn.size_scale,
+        max_gpus=syn.max_gpus,
         team=stream.team,
         priority_class=klass,
         workload=stream.name,
