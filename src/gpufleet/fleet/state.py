@@ -47,8 +47,8 @@ class ClusterState:
 
     __slots__ = (
         "accelerator",
-        "blocks",
         "bcount",
+        "blocks",
         "bmask",
         "buckets",
         "capacity",
