@@ -47,10 +47,7 @@ class ClusterState:
 
     __slots__ = (
         "accelerator",
-        "bcount",
         "blocks",
-        "bmask",
-        "buckets",
         "capacity",
         "domains_per_block",
         "failed",
@@ -104,11 +101,6 @@ class ClusterState:
         self.occupants: list[dict[int, int]] = [{} for _ in range(n)]  # shared domains: {job: GPUs}
         self.levels: list[set[int]] = [set() for _ in range(gpus_per_domain)]
         self.whole: list[list[int]] = [[] for _ in range(blocks)]  # stacks of whole-free domains
-        # blocks by their number of whole-free domains, so the fullest block that fits is O(1)
-        self.bcount: list[int] = [0] * blocks
-        self.buckets: list[set[int]] = [set() for _ in range(domains_per_block + 1)]
-        self.buckets[0].update(range(blocks))
-        self.bmask = 0  # bit n: some block has exactly n >= 1 whole-free domains
         self.mask = 0  # bit k: some partly free domain has k free GPUs; bit G: a whole-free domain exists
         self.whole_total = 0
         self.online = 0  # domains online: indices 0 .. online-1
@@ -117,36 +109,10 @@ class ClusterState:
         self.failed = 0
 
     # ------------------------------------------------------------------ index upkeep
-    def _recount(self, b: int) -> None:
-        """Move block b to the bucket of its current whole-free count."""
-        old, new = self.bcount[b], len(self.whole[b])
-        if old == new:
-            return
-        bucket = self.buckets[old]
-        bucket.discard(b)
-        if old and not bucket:
-            self.bmask &= ~(1 << old)
-        self.buckets[new].add(b)
-        if new:
-            self.bmask |= 1 << new
-        self.bcount[b] = new
-
-    def blocks_by_fullness(self) -> list[int]:
-        """Blocks with whole-free domains, the fewest first (ties: as stored)."""
-        out: list[int] = []
-        m = self.bmask
-        while m:
-            low = m & -m
-            out.extend(self.buckets[low.bit_length() - 1])
-            m ^= low
-        return out
-
     def _unlink(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
         if f == g:
-            b = d // self.domains_per_block
-            self.whole[b].remove(d)
-            self._recount(b)
+            self.whole[d // self.domains_per_block].remove(d)
             self.whole_total -= 1
             if self.whole_total == 0:
                 self.mask &= ~(1 << g)
@@ -159,9 +125,7 @@ class ClusterState:
     def _link(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
         if f == g:
-            b = d // self.domains_per_block
-            self.whole[b].append(d)
-            self._recount(b)
+            self.whole[d // self.domains_per_block].append(d)
             self.whole_total += 1
             self.mask |= 1 << g
         elif f > 0:
@@ -196,7 +160,6 @@ class ClusterState:
         whole = self.whole
         for b, k in p.chunks:
             del whole[b][len(whole[b]) - k :]
-            self._recount(b)
         if p.whole:
             self.whole_total -= len(p.whole)
             if self.whole_total == 0:
@@ -225,8 +188,6 @@ class ClusterState:
         if p.whole:
             for d in p.whole:
                 whole[d // dpb].append(d)
-            for b in {d // dpb for d in p.whole}:
-                self._recount(b)
             self.whole_total += len(p.whole)
             self.mask |= 1 << g
             self.free[p.whole] = g
@@ -317,7 +278,6 @@ class ClusterState:
             for b in range(self.online // dpb, (new_online - 1) // dpb + 1):
                 lo, hi = max(self.online, b * dpb), min(new_online, (b + 1) * dpb)
                 self.whole[b][0:0] = range(hi - 1, lo - 1, -1)
-                self._recount(b)
             self.free[self.online : new_online] = g
             self.owner[self.online : new_online] = -1
             for d in range(self.online, new_online):
@@ -370,9 +330,6 @@ class ClusterState:
         assert self.free_total == int(self.free[: self.online].sum())
         assert self.failed == sum(self.failed_in[: self.online])
         stacked = {d for s in self.whole for d in s}
-        for b, stack in enumerate(self.whole):
-            assert self.bcount[b] == len(stack) and b in self.buckets[len(stack)]
-            assert bool(self.bmask >> len(stack) & 1) == (len(stack) > 0)
         assert len(stacked) == sum(len(s) for s in self.whole) == self.whole_total
         for d in range(self.online):
             f = int(self.free[d])

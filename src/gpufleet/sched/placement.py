@@ -57,11 +57,15 @@ def first_fit_domain(cs: ClusterState, gpus: int) -> int:
 
 
 def fullest_block(cs: ClusterState, need: int) -> int:
-    """A block with the fewest whole-free domains that still has `need`; -1 if none."""
-    m = cs.bmask >> need
-    if m == 0:
-        return -1
-    return next(iter(cs.buckets[need + (m & -m).bit_length() - 1]))
+    """The block with the fewest whole-free domains that still has `need`; -1 if none."""
+    best, best_count = -1, 1 << 62
+    for b, stack in enumerate(cs.whole):
+        count = len(stack)
+        if need <= count < best_count:
+            best, best_count = b, count
+            if count == need:
+                break  # none can be fuller
+    return best
 
 
 def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Placement | None:

@@ -787,11 +787,12 @@ class Engine:
             k = min(want, cs.free_total // g)
             return Placement(parts=[(-1, g)] * k)
         if g == cs.gpus_per_domain:
+            order = sorted((len(stack), b) for b, stack in enumerate(cs.whole) if stack)
             chunks: list[tuple[int, int]] = []
             domains: list[int] = []
-            for b in cs.blocks_by_fullness():
+            for n_free, b in order:
+                take = min(want - len(domains), n_free)
                 stack = cs.whole[b]
-                take = min(want - len(domains), len(stack))
                 domains.extend(stack[len(stack) - take :])
                 chunks.append((b, take))
                 if len(domains) >= want:
