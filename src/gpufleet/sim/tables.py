@@ -65,8 +65,8 @@ def jobs_table(
         k = np.where((res.cluster >= 0) & (k >= 0), k, len(fleet.contracts))
     else:
         k = np.full(n, len(fleet.contracts), dtype=np.int64)
-    names = np.array([STATE_NAMES.get(code, "queued") for code in range(5)], dtype=object)
-    state = names[res.state.astype(np.int64)]
+    state_names = np.array([STATE_NAMES.get(code, "queued") for code in range(5)], dtype=object)
+    state = state_names[res.state.astype(np.int64)]
     ids = inp.job_ids if len(inp.job_ids) == n else np.arange(n, dtype=np.int64)
     df = pd.DataFrame(
         {
