@@ -33,6 +33,8 @@ def test_capacity_and_utilization(tables: RunTables) -> None:
     # conservation in the builder: the shares add up to 100 %
     parts = [h[f"utilization_class_pct.{c}"] for c in ("inference", "training", "research", "best-effort")]
     assert sum(parts) + h["idle_pct"] + h["failed_pct"] == pytest.approx(100.0)
+    assert 0 < h["stranded_pct"] < h["idle_pct"]
+    assert h["stranded_pct"] == pytest.approx(100 * s["stranded_gpus"].sum() / s["capacity_gpus"].sum())
 
 
 def test_jobs_waits_and_goodput(tables: RunTables) -> None:

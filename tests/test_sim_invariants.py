@@ -51,6 +51,8 @@ def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]
     alloc = s[[c for c in s.columns if c.startswith("allocated_")]].sum(axis=1)
     np.testing.assert_allclose(alloc + s.idle_gpus + s.failed_gpus, s.capacity_gpus, atol=1e-6)
     assert (s.idle_gpus >= -1e-6).all()
+    # fragmentation: stranded GPUs are free GPUs, so never more than the capacity
+    assert ((s.stranded_gpus >= 0) & (s.stranded_gpus <= s.capacity_gpus + 1e-6)).all()
     # usage adds up to the series' GPU-hours
     series_hours = (alloc * inp.policy.step_s / 3600.0).sum()
     np.testing.assert_allclose(tables.usage.gpu_hours_used.sum(), series_hours, rtol=1e-9, atol=1e-6)

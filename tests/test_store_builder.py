@@ -64,6 +64,7 @@ def make_tables(seed: int = 0, days: int = 90, n_jobs: int = 300) -> RunTables:
                     "allocated_best_effort_gpus": alloc[i, 3],
                     "failed_gpus": failed[i],
                     "idle_gpus": idle[i],
+                    "stranded_gpus": float(int(idle[i]) // 3),  # part of the idle GPUs
                     "power_mw": cap[i] * 1.4 * 1.2 / 1000,
                 }
             )

@@ -52,6 +52,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "allocated_best_effort_gpus": "float64",
         "failed_gpus": "float64",
         "idle_gpus": "float64",
+        "stranded_gpus": "float64",  # fragmentation: free GPUs no waiting job could use, at the step's start
         "power_mw": "float64",  # facility power drawn (IT power x PUE)
     },
     # one row per contract and calendar month (UTC)

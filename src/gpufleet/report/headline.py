@@ -32,6 +32,7 @@ FIGURES: dict[str, Figure] = {
     "utilization_class_pct": Figure("utilization", "pct", 0),
     "idle_pct": Figure("idle", "pct", -1),
     "failed_pct": Figure("failed (GPUs down)", "pct", -1),
+    "stranded_pct": Figure("stranded (free, but no waiting job fits)", "pct", -1),
     "jobs_submitted": Figure("jobs submitted", "count", 0),
     "jobs_finished": Figure("jobs finished", "count", 1),
     "jobs_failed": Figure("jobs failed", "count", -1),
@@ -59,7 +60,7 @@ FIGURES: dict[str, Figure] = {
 # How the figures are grouped for people, in order.
 GROUPS: dict[str, tuple[str, ...]] = {
     "Capacity": ("gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "utilization_pct",
-                 "utilization_class_pct", "idle_pct", "failed_pct"),
+                 "utilization_class_pct", "idle_pct", "failed_pct", "stranded_pct"),
     "Work": ("jobs_submitted", "jobs_finished", "jobs_failed", "jobs_queued_at_end", "jobs_running_at_end",
              "wait_p50_h", "wait_p95_h"),
     "Reliability and demand": ("lost_gpu_hours", "goodput_pct", "shortfall_gpu_hours", "peak_queued_gpus",
@@ -113,6 +114,7 @@ def headline(tables: RunTables) -> dict[str, Value]:
         out[f"utilization_class_pct.{c}"] = _ratio(alloc_h[c], cap_h)
     out["idle_pct"] = _ratio(float((s["idle_gpus"].to_numpy() * h).sum()), cap_h)
     out["failed_pct"] = _ratio(float((s["failed_gpus"].to_numpy() * h).sum()), cap_h)
+    out["stranded_pct"] = _ratio(float((s["stranded_gpus"].to_numpy() * h).sum()), cap_h)
 
     j = tables.jobs
     out["jobs_submitted"] = len(j)

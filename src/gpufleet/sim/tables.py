@@ -130,6 +130,7 @@ def series_table(inp: SimInput, res: EngineResult, bounds: npt.NDArray[np.float6
         data[f"allocated_{CLASS_COLUMN[c]}_gpus"] = alloc[:, i].ravel()
     data["failed_gpus"] = failed.ravel()
     data["idle_gpus"] = (cap - alloc.sum(axis=1) - failed).ravel()
+    data["stranded_gpus"] = res.stranded_gpus[:, :m].astype(np.float64).ravel()
     data["power_mw"] = (cap * mw_per_gpu[:, None]).ravel()  # racks online drawn at their rated IT power
     return check_table("series", pd.DataFrame(data))
 
