@@ -247,6 +247,7 @@ def series_frame(loaded: LoadedScenario, alloc: dict[dt.date, float], power_mw: 
                 "allocated_best_effort_gpus": 0.0,
                 "failed_gpus": 0.0,
                 "idle_gpus": GPUS - a,
+                "stranded_gpus": 0.0,
                 "power_mw": np.full(n, power_mw),
             }
         ),
