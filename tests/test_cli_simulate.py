@@ -124,3 +124,19 @@ def test_trace_stream_jobs_past_the_horizon_are_counted(
     assert len(traced) == 10 and set(traced["gpus"]) == {72}
     res = run_cli("simulate", str(scenario), "--store", store, "--no-report", capsys=capsys)
     assert "trace stream 'research-jobs': jobs not simulated: 5 after horizon" in res.stdout
+
+
+def test_wrong_store_or_report_folder_fails_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    calls: list[object] = []
+    monkeypatch.setattr("gpufleet.pipeline.run_scenario", lambda *a, **k: calls.append(a))
+    not_a_store = tmp_path / "notes.duckdb"
+    not_a_store.write_text("plain text, not DuckDB")
+    res = run_cli("simulate", str(SMALL), "--store", str(not_a_store), capsys=capsys)
+    assert res.code == 2 and str(not_a_store) in res.stderr
+    res = run_cli("simulate", str(SMALL), "--store", str(tmp_path / "s.duckdb"), "--report", str(tmp_path),
+                  capsys=capsys)  # fmt: skip
+    assert res.code == 2 and "is a folder" in res.stderr
+    assert calls == [], "nothing was simulated"

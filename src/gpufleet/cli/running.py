@@ -44,9 +44,15 @@ def run_with_progress(loaded: LoadedScenario, seed: int | None, quiet: bool) -> 
 
 
 def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool) -> RunResult:
-    """Run a scenario and keep the run, with the scenario's text, in the store."""
+    """Run a scenario and keep the run, with the scenario's text, in the store.
+
+    The store is opened (and its schema version checked) before the run, so a wrong store fails in
+    a second, not after the simulation.
+    """
     from gpufleet.store import open_store
 
+    with open_store(store_path):
+        pass
     result = run_with_progress(loaded, seed, quiet)
     with open_store(store_path) as store:
         store.save_run(result.meta, result.tables, scenario_text=loaded.text)

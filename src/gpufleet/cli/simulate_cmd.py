@@ -20,6 +20,7 @@ from gpufleet.cli.common import (
     print_table,
 )
 from gpufleet.cli.running import simulate_and_store
+from gpufleet.errors import InputError
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.scenario import load_scenario
@@ -66,13 +67,14 @@ def simulate(
     from gpufleet.report import headline, terminal_summary, write_html_report
     from gpufleet.store import open_store
 
+    if report is not None and report.is_dir():
+        raise InputError("is a folder; expected the report's file path", where=str(report))
     loaded = load_scenario(file)
     capacity = quarterly_capacity(build_capacity(loaded.scenario, loaded.catalog), loaded.catalog)
     result = simulate_and_store(loaded, store_path, seed, quiet or as_json)
     run_id = result.meta.run_id
     report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
     if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
         with open_store(store_path, read_only=True) as store:
             write_html_report(store, run_id, report_path)
     if as_json:
