@@ -33,15 +33,6 @@ class ResolvedContract:
     def term_hours(self) -> float:
         return ((self.end - self.start).days + 1) * 24.0
 
-    def domains_on(self, day: dt.date) -> int:
-        if day < self.start or day > self.end:
-            return 0
-        online = 0
-        for date, domains in self.ramp:
-            if date <= day:
-                online = domains
-        return online
-
 
 def contract_product_id(contract: Contract, scenario: Scenario) -> str | None:
     if contract.product:
