@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
-from gpufleet.sim.engine import FINISHED, G_CAPACITY, NGROUP, QUEUED, RUNNING
+from gpufleet.sim.engine import FAILED, FINISHED, G_CAPACITY, NGROUP, QUEUED, RUNNING
 from gpufleet.sim.spec import PolicySpec
 from gpufleet.sim.tables import build_tables
 
@@ -94,6 +94,28 @@ def test_capacity_leaving_requeues_with_a_checkpoint() -> None:
     # the evicted job resumes when the other finishes and keeps its progress (1 day - 1 s done)
     assert res.state[1] == FINISHED
     assert abs(res.end[1] - (1.5 * DAY + (1.5 * DAY - (DAY - 1)))) < 1e-6
+
+
+def test_a_job_bigger_than_its_required_level_fails_and_blocks_nothing() -> None:
+    # 8-GPU domains; a 16-GPU training job that requires one domain can never be placed. It must
+    # fail at arrival, not sit at the head of the queue preempting the best-effort job below it and
+    # reserving the cluster for the whole run (the best-effort job would then never restart).
+    wls = [workload(), workload(require="domain", name="dom")]
+    j = jobs([(0, 5000, 32, 3), (100, 100, 16, 1), (200, 100, 8, 3)], workloads=wls, wl_index=[0, 1, 0])
+    inp = sim_input(fleet([cluster()], days=1), j, PolicySpec(failures=False, fair_share=False))
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    assert res.state[1] == FAILED and "domain" in res.reason[1] and np.isnan(res.first_start[1])
+    assert res.preemptions[0] == 0 and res.state[0] == FINISHED and res.end[0] == 5000.0
+    # the later 8-GPU best-effort job waits for the first to end (it fills the cluster)
+    assert res.first_start[2] == 5000.0
+    # a job of one workload that requires a block gets at most one block's GPUs (2 domains here)
+    wls = [workload(require="block", name="blk")]
+    j = jobs([(0, 100, 24, 2), (0, 100, 16, 2)], workloads=wls)
+    inp = sim_input(fleet([cluster(blocks=2, domains_per_block=2)], days=1), j)
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    assert res.state[0] == FAILED and res.state[1] == FINISHED and res.first_start[1] == 0.0
 
 
 job_rows = st.lists(

@@ -165,11 +165,10 @@ class Engine:
             t.quota_share if (self.pol.fair_share and t.quota_share is not None) else math.inf
             for t in inp.teams
         ]
+        # the most GPUs one job of a workload can ever get, at the level it requires: a job that
+        # needs more can never be placed, and queued it would only hold a reservation and preempt
         self.biggest = [
-            max(
-                (int(self.max_domains[c]) * self.clusters[c].gpus_per_domain for c in w.allowed_clusters),
-                default=0,
-            )
+            max((self.level_gpus(c, w.require) for c in w.allowed_clusters), default=0)
             for w in jobs.workloads
         ]
         self.restart_cache: dict[tuple[int, int], float] = {}
@@ -179,6 +178,18 @@ class Engine:
         self.repairs: deque[tuple[float, int, int, int, int]] = deque()  # constant repair time: FIFO
 
     # ================================================================== helpers
+    def level_gpus(self, c: int, require: str | None) -> int:
+        """The most GPUs cluster c ever offers one job at a required level (domain, block, cluster)."""
+        cs = self.clusters[c]
+        domains = int(self.max_domains[c])
+        if cs.pooled:
+            return domains * cs.gpus_per_domain  # strict-FIFO mode: no topology
+        if require == "domain":
+            domains = min(domains, 1)
+        elif require == "block":
+            domains = min(domains, cs.domains_per_block)
+        return domains * cs.gpus_per_domain
+
     def push(self, t: float, kind: int, payload: tuple[int, ...]) -> None:
         self.counter += 1
         heapq.heappush(self.heap, (t, kind, self.counter, kind, payload))
@@ -457,7 +468,8 @@ class Engine:
         if g > biggest:
             self.state[j] = FAILED
             self.end[j] = now
-            self.reason[j] = f"needs {g} GPUs; the largest cluster it may use never has more than {biggest}"
+            level = self.workloads[self.wl[j]].require or "cluster"
+            self.reason[j] = f"needs {g} GPUs; the largest {level} it may use never has more than {biggest}"
             return
         k = self.cls[j]
         self.state[j] = QUEUED
