@@ -121,3 +121,22 @@ def test_stranded_gpus_count_free_gpus_no_waiting_job_fits() -> None:
     assert stranded_gpus(cs, 2) == 1
     assert stranded_gpus(cs, 16) == 4  # a 2-domain job needs whole domains
     assert stranded_gpus(cs, 1 << 62) == 0  # nothing waits
+
+
+def test_preemption_for_a_block_job_clears_domains_in_one_block() -> None:
+    # two blocks of three 8-GPU domains; five best-effort jobs hold one domain each, so one domain is
+    # free. A training job requiring one block (24 GPUs) arrives: the victims must all sit in the block
+    # of the free domain (two jobs), else the job still cannot start and the victims lose work for nothing.
+    c = cluster("c", 8, 8, blocks=2, domains_per_block=3)
+    wls = [workload(interval=1000.0), workload(require="block", name="blk")]
+    rows = [(0.0, 5000.0, 8, 3)] * 5 + [(1500.0, 100.0, 24, 1)]
+    inp = sim_input(fleet([c], days=1), jobs(rows, wls, wl_index=[0] * 5 + [1]))
+    eng, res = run(inp)
+    assert res.first_start[5] == 1500.0 and res.end[5] == 1600.0
+    assert res.preemptions.sum() == 2
+    # each victim loses the 500 s since its checkpoint at 1000 s on its 8 GPUs, then finishes later
+    hit = res.preemptions == 1
+    np.testing.assert_allclose(res.lost_gpu_hours[hit], 8 * 500 / 3600)
+    np.testing.assert_allclose(res.end[hit], 1600.0 + 5000.0 - 1000.0)
+    for cs in eng.clusters:
+        cs.check()

@@ -41,11 +41,13 @@ def choose_victims(
     eligible: Callable[[int], bool],
     rank: VictimRank,
     held: Callable[[int], int],
+    single_block: bool = False,
 ) -> list[int] | None:
     """Jobs to preempt in this cluster so that a job of `gpus` GPUs can be placed; None if impossible.
 
     A job that fits in one domain: the domain needing the fewest preempted GPUs. A larger job: the
-    whole domains (free or held only by eligible jobs, none under repair) that are cheapest to clear.
+    whole domains (free or held only by eligible jobs, none under repair) that are cheapest to clear,
+    all in one spine block when the job requires a block (else it still could not start).
     held(job) = GPUs the job holds in all; it is what preempting it costs.
     """
     if cs.pooled:
@@ -77,6 +79,14 @@ def choose_victims(
     if len(options) < need:
         return None
     options.sort()
+    if single_block:
+        per_block: dict[int, list[tuple[int, int]]] = {}
+        for o in options:
+            per_block.setdefault(o[1] // cs.domains_per_block, []).append(o)
+        fits = [(sum(x for x, _ in opts[:need]), b) for b, opts in per_block.items() if len(opts) >= need]
+        if not fits:
+            return None
+        options = per_block[min(fits)[1]]
     chosen: set[int] = set()
     for _, d in options[:need]:
         chosen.update(cs.jobs_on(d))

@@ -696,7 +696,7 @@ class Engine:
             memo = (j, c)
             if self.preempt_memo.get(memo) == self.version[c]:
                 continue
-            victims = choose_victims(cs, g, eligible, self.victim_rank, self.held)
+            victims = choose_victims(cs, g, eligible, self.victim_rank, self.held, require == "block")
             if victims is None:
                 self.preempt_memo[memo] = self.version[c]
                 continue
