@@ -85,3 +85,22 @@ def test_only_allowed_clusters_are_used() -> None:
     _, g, d = res.alloc_log.arrays()
     assert not ((g // NGROUP == 0) & (g % NGROUP < 4) & (d != 0)).any()
     assert res.first_start[2] == 500.0 and DAY > 0
+
+
+def test_a_team_back_within_its_quota_is_not_reclaimed() -> None:
+    # 32 GPUs; a and b are entitled to 16 each, c has no quota. a's 16-GPU job starts borrowing (a's
+    # 8-GPU job still runs); once that ends at 100, a holds exactly its share: nothing is borrowed.
+    # b's 16-GPU job at 200 finds 8 free GPUs and must wait, not preempt a's job.
+    c = cluster("c", 8, 8, blocks=1, domains_per_block=4)
+    teams = (TeamSpec("a", 0.5, True), TeamSpec("b", 0.5, True), TeamSpec("c", None, True))
+    rows = [(0.0, 100.0, 8, 2), (0.0, 10000.0, 16, 2), (0.0, 10000.0, 8, 2), (200.0, 100.0, 16, 2)]
+    pol = PolicySpec(failures=False, fair_share=True, preemption=True)
+    inp = sim_input(fleet([c], days=1), jobs(rows, [workload()], teams=[0, 0, 2, 1]), pol, teams=teams)
+    _, res = run(inp)
+    assert res.preemptions.sum() == 0
+    assert res.end[1] == 10000.0 and res.first_start[3] == 10000.0
+    # while a is still above its share (before 100) the same job is reclaimable: b arrives at 50
+    rows[3] = (50.0, 100.0, 16, 2)
+    inp = sim_input(fleet([c], days=1), jobs(rows, [workload()], teams=[0, 0, 2, 1]), pol, teams=teams)
+    _, res = run(inp)
+    assert res.preemptions[1] == 1 and res.first_start[3] == 50.0

@@ -666,7 +666,11 @@ class Engine:
                 return False  # inference replicas
             if ranks[self.cls[v]] > rank:
                 return True
-            return bool(reclaim and v < self.n and self.borrowed[v] and self.team[v] != team)
+            # a borrowed job is reclaimable only while its team is still above its quota: once the
+            # team's other jobs end, the GPUs it holds are its own share
+            return bool(
+                reclaim and self.borrowed[v] and self.team[v] != team and self.team_alloc_over(self.team[v])
+            )
 
         return eligible
 
