@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_sim_support import cluster, fleet, jobs, run, sim_input, workload
+from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sim.spec import PolicySpec
 
@@ -140,3 +140,18 @@ def test_preemption_for_a_block_job_clears_domains_in_one_block() -> None:
     np.testing.assert_allclose(res.end[hit], 1600.0 + 5000.0 - 1000.0)
     for cs in eng.clusters:
         cs.check()
+
+
+def test_stranded_gpus_are_sampled_after_a_step_starts_and_to_the_horizon() -> None:
+    # two 8-GPU domains; a 4-GPU job leaves 4 GPUs of its domain that the waiting 16-GPU gang cannot
+    # use. Nothing happens after t = 0, yet every daily step shows the 4 stranded GPUs.
+    c = cluster("c", 8, 8, blocks=1, domains_per_block=2)
+    pol = PolicySpec(failures=False, fair_share=False, preemption=False)
+    rows = [(0.0, 3 * DAY, 4, 2), (0.0, DAY, 16, 2)]
+    _, res = run(sim_input(fleet([c], days=3), jobs(rows), pol))
+    assert res.stranded_gpus.tolist() == [[4.0, 4.0, 4.0]]
+    # the capacity leaves on day 1 (both jobs wait) and returns on day 2 (the gang, first in FIFO order,
+    # takes both domains): day 1 starts with no capacity, so nothing can be stranded then
+    _, res = run(sim_input(fleet([c], days=3, domains=[[2, 0, 2]]), jobs(rows), pol))
+    assert res.stranded_gpus.tolist() == [[4.0, 0.0, 0.0]]
+    assert res.first_start[1] == 2 * DAY

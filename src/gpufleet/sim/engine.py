@@ -912,7 +912,7 @@ class Engine:
                 t = repairs[0][0]
             if t >= horizon:
                 break
-            while next_step < n_steps and t >= next_step * step:
+            while next_step < n_steps and t > next_step * step:  # steps that began before t
                 self.sample_stranded(next_step)
                 next_step += 1
             if self.progress is not None and t >= next_report:
@@ -941,6 +941,12 @@ class Engine:
                     self.cycle(t)
                 self.dirty = False
                 self.freed = 0
+            while next_step < n_steps and t >= next_step * step:  # a step that begins now: after its events
+                self.sample_stranded(next_step)
+                next_step += 1
+        while next_step < n_steps:  # steps after the last event: the state holds to the horizon
+            self.sample_stranded(next_step)
+            next_step += 1
         if self.progress is not None:
             self.progress(1.0, "simulated")
         return self.result(horizon, nxt)
