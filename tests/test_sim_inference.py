@@ -82,3 +82,24 @@ def test_replicas_on_leaving_capacity_are_dropped_and_rescaled() -> None:
     assert res.inf_replicas[0, 24:].tolist() == [2] * 24
     np.testing.assert_allclose(res.inf_capacity[0, 24:], 200.0)
     check_run(inp, eng, res)
+
+
+def test_strict_fifo_replicas_scale_down_and_leave_with_capacity() -> None:
+    from test_sim_invariants import check_run
+
+    # strict-FIFO mode tracks a pooled GPU count per cluster (no domains). A replica the size of a
+    # domain must still scale down, and replicas must go when the capacity under them leaves.
+    c = cluster("y", 8, 8, 1, 4, "p0")  # 32 GPUs: four 8-GPU replicas at most
+    pol = PolicySpec(mode="strict-fifo", failures=False, fair_share=False, autoscale_s=3600.0)
+    svc = _service([400.0] * 3 + [100.0] * 21, (0,), [100.0], headroom=1.0)
+    inp = sim_input(fleet([c], days=1), jobs([], [workload()]), pol, services=[svc])
+    eng, res = run(inp)
+    assert res.inf_replicas[0, :5].tolist() == [4, 4, 4, 1, 1]
+    check_run(inp, eng, res)
+    # 16 GPUs leave on day 1: two of the four replicas go with them, and the rest stay
+    svc = _service([1000.0] * 48, (0,), [100.0], headroom=1.0)
+    inp = sim_input(fleet([c], days=2, domains=[[4, 2]]), jobs([], [workload()]), pol, services=[svc])
+    eng, res = run(inp)
+    assert res.inf_replicas[0, :24].tolist() == [4] * 24 and res.inf_replicas[0, 24:].tolist() == [2] * 24
+    assert eng.clusters[0].free_total == 0
+    check_run(inp, eng, res)

@@ -527,6 +527,10 @@ class Engine:
                 if cs.free_total >= leaving:
                     break
                 self.preempt(j, now, graceful=True)
+            for key in range(len(self.key_reps)):  # replicas (not in `running`) go last, newest first
+                if cs.free_total >= leaving:
+                    break
+                self.drop_pooled_replicas(key, c, leaving - cs.free_total, now)
             return
         victims: dict[int, None] = {}
         for d in range(want, cs.online):
@@ -745,6 +749,20 @@ class Engine:
         self.key_reps[key] = [e for e in reps if not (e[0] == c and e[1] >= min_domain)]
         self._replica_change(key, c, self._replica_placement(c, gone), False, now)
 
+    def drop_pooled_replicas(self, key: int, c: int, gpus: int, now: float) -> None:
+        """Remove the newest replicas of `key` on pooled cluster c until `gpus` GPUs are released."""
+        keep: list[tuple[int, int, int]] = []
+        gone: list[tuple[int, int]] = []
+        for e in reversed(self.key_reps[key]):
+            if e[0] == c and gpus > 0:
+                gone.append((e[1], e[2]))
+                gpus -= e[2]
+            else:
+                keep.append(e)
+        keep.reverse()
+        self.key_reps[key] = keep
+        self._replica_change(key, c, self._replica_placement(c, gone), False, now)
+
     def scale_down(self, key: int, target: float, now: float) -> None:
         svc = self.inp.services[key]
         reps = self.key_reps[key]
@@ -762,7 +780,10 @@ class Engine:
             self._replica_change(key, c, self._replica_placement(c, entries), False, now)
 
     def _replica_placement(self, c: int, entries: list[tuple[int, int]]) -> Placement:
-        g = self.clusters[c].gpus_per_domain
+        cs = self.clusters[c]
+        if cs.pooled:
+            return Placement(parts=list(entries))  # no domains (d = -1): never "whole" domains
+        g = cs.gpus_per_domain
         return Placement(
             whole=[d for d, x in entries if x == g], parts=[(d, x) for d, x in entries if x != g]
         )
