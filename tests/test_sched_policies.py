@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sim.spec import PolicySpec
@@ -155,3 +157,42 @@ def test_stranded_gpus_are_sampled_after_a_step_starts_and_to_the_horizon() -> N
     _, res = run(sim_input(fleet([c], days=3, domains=[[2, 0, 2]]), jobs(rows), pol))
     assert res.stranded_gpus.tolist() == [[4.0, 0.0, 0.0]]
     assert res.first_start[1] == 2 * DAY
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 20), max_size=10),
+    gpus=st.integers(9, 24),
+    policy=st.sampled_from(["best-fit", "first-fit"]),
+)
+def test_a_job_that_requires_a_block_gets_all_its_gpus_in_one_block(
+    sizes: list[int], gpus: int, policy: str
+) -> None:
+    from gpufleet.fleet.state import ClusterState
+    from gpufleet.sched.placement import blocks_used, place
+
+    cs = ClusterState(0, "c", "p", "h100", 8, 8, 3, 3)  # three blocks of three 8-GPU domains
+    cs.add_domains(9)
+    for i, n in enumerate(sizes):  # earlier jobs, placed anywhere
+        p = place(cs, n, None, policy)
+        if p is not None:
+            cs.take_all(p, i)
+    p = place(cs, gpus, "block", policy)
+    if p is None:
+        return
+    assert blocks_used(cs, p) == 1
+    assert p.gpus(8) == gpus
+    cs.take_all(p, 99)
+    cs.check()
+
+
+def test_block_job_with_a_remainder_stays_in_its_block() -> None:
+    # two blocks of two 8-GPU domains: 4 GPUs on domain 0, 8 on domain 1 (block 0 has no whole domain
+    # left); a 12-GPU job that requires a block must take both GPUs sets in block 1, not 4 on domain 0
+    c = cluster("c", 8, 8, blocks=2, domains_per_block=2)
+    wls = [workload(), workload(require="block", name="blk")]
+    rows = [(0.0, 1e6, 4, 2), (1.0, 1e6, 8, 2), (2.0, 1e6, 12, 2)]
+    pol = PolicySpec(failures=False, fair_share=False, preemption=False)
+    eng, res = run(sim_input(fleet([c], days=1), jobs(rows, wls, wl_index=[0, 0, 1]), pol))
+    assert res.first_start[2] == 2.0
+    assert {d // 2 for d in eng.alloc[2].domains()} == {1}

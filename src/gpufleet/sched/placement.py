@@ -74,6 +74,8 @@ def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Plac
     g = cs.gpus_per_domain
     full = gpus // g
     rest = gpus - full * g  # GPUs on one shared domain (a job gets exactly the GPUs it asks for)
+    if single_block and rest > 0:
+        return _place_in_one_block(cs, full, rest)
     rest_domain = -1
     need = full
     if rest > 0:
@@ -112,6 +114,35 @@ def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Plac
         chunks[-1] = (b, k - 1)
     parts = [(rest_domain, rest)] if rest > 0 else []
     return Placement(whole=domains, parts=parts, chunks=chunks)
+
+
+def _place_in_one_block(cs: ClusterState, full: int, rest: int) -> Placement | None:
+    """A job that requires one block and has a remainder: its whole domains and its shared domain
+    (best fit, else one more whole domain) in the same block, the fullest block that has room."""
+    g = cs.gpus_per_domain
+    dpb = cs.domains_per_block
+    best: tuple[int, int, int] | None = None  # (whole-free domains, block, shared domain or -1)
+    for b, stack in enumerate(cs.whole):
+        n = len(stack)
+        if n < full or (best is not None and n >= best[0]):
+            continue
+        free = cs.free[b * dpb : min((b + 1) * dpb, cs.online)]
+        fits = np.flatnonzero((free >= rest) & (free < g))
+        if len(fits):
+            best = (n, b, b * dpb + int(fits[np.argmin(free[fits])]))
+        elif n > full:
+            best = (n, b, -1)
+    if best is None:
+        return None
+    _, b, rest_domain = best
+    need = full if rest_domain >= 0 else full + 1
+    stack = cs.whole[b]
+    domains = stack[len(stack) - need :]
+    if rest_domain < 0:
+        # the deepest of them is shared, not whole: take() lifts it off its stack by identity
+        rest_domain = domains.pop(0)
+        need -= 1
+    return Placement(whole=domains, parts=[(rest_domain, rest)], chunks=[(b, need)])
 
 
 def blocks_used(cs: ClusterState, placement: Placement) -> int:
