@@ -429,7 +429,7 @@ class Engine:
         cs = self.clusters[c]
         placement = self.alloc[j]
         node = cs.gpus_per_node
-        spare = -1 if cs.pooled else best_fit_domain(cs, min(node, self.gpus[j]))
+        spare = self.spare_domain(cs, j, placement, min(node, self.gpus[j]))
         if spare < 0:
             d = placement.whole[0] if placement.whole else placement.parts[0][0]
             self.stop(j, now, graceful=False)  # nothing more lost: it just rolled back
@@ -450,6 +450,23 @@ class Engine:
         if bad > 0:
             self.alloc_log.add(now, c * NGROUP + G_FAILED, bad)
             self.repairs.append((now + self.pol.repair_s, c, d, cs.gen[d] if d >= 0 else 0, bad))
+
+    def spare_domain(self, cs: ClusterState, j: int, placement: Placement, need: int) -> int:
+        """A domain with `need` free GPUs to replace j's failed node, at the level j requires
+        (its own domain, or its block); -1 when there is none and j must requeue."""
+        if cs.pooled:
+            return -1
+        require = self.workloads[self.wl[j]].require
+        if require != "domain" and require != "block":
+            return best_fit_domain(cs, need)
+        d = placement.whole[0] if placement.whole else placement.parts[0][0]
+        if require == "domain":
+            return d if cs.free[d] >= need else -1
+        dpb = cs.domains_per_block
+        lo = d // dpb * dpb
+        free = cs.free[lo : min(lo + dpb, cs.online)]
+        hits = np.flatnonzero(free >= need)
+        return lo + int(hits[np.argmin(free[hits])]) if len(hits) else -1
 
     def on_repair(self, c: int, d: int, gen: int, gpus: int, now: float) -> None:
         cs = self.clusters[c]
