@@ -177,3 +177,15 @@ def test_same_seed_same_tables() -> None:
     for (name, x), (_, y) in zip(a.items(), b.items(), strict=True):
         assert x.equals(y), name
     assert run(inp, 7)[1].failures > 0
+
+
+def test_a_job_ending_as_its_capacity_leaves_finishes() -> None:
+    # two domains, then one from day 1: the job on the top domain ends exactly at day 1. It finished;
+    # it must not be evicted at that same instant, requeued and counted as preempted.
+    f = fleet([cluster(domains_per_block=2, blocks=1)], days=3, domains=[[2, 1, 1]])
+    inp = sim_input(f, jobs([(0.0, 2 * DAY, 8, 2), (0.0, DAY, 8, 2)]))
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    assert res.state.tolist() == [FINISHED, FINISHED]
+    assert res.end.tolist() == [2 * DAY, DAY]
+    assert res.preemptions.sum() == 0

@@ -29,8 +29,9 @@ from gpufleet.sim.record import ChangeLog
 from gpufleet.sim.spec import SimInput
 from gpufleet.workload.reliability import job_mtbf_s, restart_overhead_s, young_daly_interval_s
 
-# event kinds, with their priority at equal times: capacity first, then job ends, repairs, ticks
-CAPACITY, END, REPAIR, TICK = 0, 1, 2, 3
+# event kinds, with their priority at equal times: job ends (and failures) first, so that a job
+# finishing as its capacity leaves finishes rather than being evicted; then capacity, repairs, ticks
+END, CAPACITY, REPAIR, TICK = 0, 1, 2, 3
 # job states
 PENDING, QUEUED, RUNNING, FINISHED, FAILED = 0, 1, 2, 3, 4
 # change-log groups per cluster: classes 0..3, failed, capacity
