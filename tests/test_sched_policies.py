@@ -196,3 +196,19 @@ def test_block_job_with_a_remainder_stays_in_its_block() -> None:
     eng, res = run(sim_input(fleet([c], days=1), jobs(rows, wls, wl_index=[0, 0, 1]), pol))
     assert res.first_start[2] == 2.0
     assert {d // 2 for d in eng.alloc[2].domains()} == {1}
+
+
+def test_easy_never_lets_a_backfill_take_the_domains_the_head_needs() -> None:
+    """Spare GPUs counted at the shadow time may sit where the head cannot use them (topology)."""
+    c = cluster("c", 8, 8, blocks=1, domains_per_block=4)  # four 8-GPU domains
+    rows = [
+        (0.0, 100.0, 8, 2),  # A: a whole domain until 100
+        (0.1, 5000.0, 6, 2),  # X1 and X2 leave 2 GPUs free in two domains each
+        (0.2, 5000.0, 6, 2),
+        (1.0, 50.0, 16, 2),  # H, the head: two whole domains; by count it could start at 100
+        (2.0, 5000.0, 4, 2),  # L fits now in the last whole domain, and would take it until 5002
+    ]
+    pol = PolicySpec(failures=False, fair_share=False, preemption=False, backfill="easy")
+    res = run(sim_input(fleet([c], days=1), jobs(rows, [workload()]), pol))[1]
+    assert res.first_start[3] == 100.0, "the head starts when A ends, not after the backfilled job"
+    assert res.first_start[4] >= 150.0  # L waits for the head to finish

@@ -4,6 +4,8 @@ The head job of the queue is the first that cannot start; it gets a reservation 
 it could start soonest, counting the GPUs that running jobs free at their expected ends. A later job
 may start now only if it ends before the shadow time or fits in the spare GPUs ("extra"), so it
 never delays the head job (Mu'alem and Feitelson, 2001; Slurm's and Kueue's backfill follow it).
+On topology-aware clusters the engine sets "extra" to 0: spare GPUs by count may sit in domains the
+head cannot use.
 """
 
 from __future__ import annotations

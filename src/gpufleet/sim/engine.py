@@ -676,6 +676,13 @@ class Engine:
             if cs.capacity < g:
                 continue
             s, extra = shadow_time(now, g, cs.free_total, self.ends[c])
+            if not cs.pooled:
+                # GPU counts do not say which domains free up: spare GPUs at the shadow time may sit
+                # where the head cannot use them. Only jobs that end by the shadow time backfill
+                # here, so none can delay the head (EASY's guarantee, kept under topology).
+                extra = 0
+                if s <= now:  # enough GPUs free now, but not placeable: wait for the next end
+                    s = next((e for e, _job, _g in self.ends[c] if e > now), math.inf)
             cands.append((c, s, extra))
         return reserve(cands)
 
