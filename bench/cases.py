@@ -56,15 +56,7 @@ def philly(path: Path = PHILLY) -> dict[str, object]:
         domains=np.full((1, days), 625, dtype=np.int32),
         contract=np.zeros((1, days), dtype=np.int16),
     )
-    jobs = JobSpec(
-        submit_s=batch.submit_s,
-        work_s=batch.duration_s,
-        gpus=batch.gpus,
-        team=np.zeros(n, np.int64),
-        cls=np.full(n, 2, np.int64),
-        workload=np.zeros(n, np.int64),
-        workloads=(WorkloadSpec("philly", None, (0,), 30.0, None, None),),
-    )
+    jobs = JobSpec.replay(batch, WorkloadSpec("philly", None, (0,), 30.0, None, None))
     inp = SimInput(
         fleet, jobs, (TeamSpec("philly", None, True),), (), PolicySpec(fair_share=False), days * 86400.0
     )

@@ -61,18 +61,9 @@ def test_philly_replay_invariants_with_failures() -> None:
     from gpufleet.workload.readers import read_trace
 
     batch = read_trace(path, "philly", workload="philly").take(np.arange(20000))
-    n = len(batch)
     days = int((batch.submit_s.max() + batch.duration_s.max()) // 86400) + 2
     f = fleet([cluster("philly", 4, 4, 10, 25, rate=2e-4)], days=days)  # 1,000 GPUs: it queues
-    jobs = JobSpec(
-        submit_s=batch.submit_s,
-        work_s=batch.duration_s,
-        gpus=batch.gpus,
-        team=np.zeros(n, np.int64),
-        cls=np.full(n, 2, np.int64),
-        workload=np.zeros(n, np.int64),
-        workloads=(WorkloadSpec("philly", None, (0,), 30.0, None, None),),
-    )
+    jobs = JobSpec.replay(batch, WorkloadSpec("philly", None, (0,), 30.0, None, None))
     inp = SimInput(f, jobs, (TeamSpec("t", None, True),), (), PolicySpec(fair_share=False), days * 86400.0)
     eng = Engine(inp, np.random.default_rng(5))
     res = eng.run()

@@ -6,11 +6,15 @@ Built from a scenario by sim/build.py, or by hand in tests. Arrays, not objects 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from gpufleet.tables import PRIORITY_CLASSES
+
+if TYPE_CHECKING:
+    from gpufleet.workload.jobs import JobBatch
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -80,6 +84,20 @@ class JobSpec:
 
     def __len__(self) -> int:
         return len(self.submit_s)
+
+    @classmethod
+    def replay(cls, batch: JobBatch, workload: WorkloadSpec, klass: int = 2) -> JobSpec:
+        """One trace's jobs as a single workload of team 0 (a replay outside any scenario)."""
+        n = len(batch)
+        return cls(
+            submit_s=batch.submit_s,
+            work_s=batch.duration_s,
+            gpus=batch.gpus,
+            team=np.zeros(n, np.int64),
+            cls=np.full(n, klass, np.int64),
+            workload=np.zeros(n, np.int64),
+            workloads=(workload,),
+        )
 
 
 @dataclass(frozen=True, slots=True)
