@@ -63,3 +63,21 @@ def reserve(candidates: Sequence[tuple[int, float, int]]) -> Reservation:
     if best is None or math.isinf(best[1]):
         return Reservation(NO_RESERVATION_CLUSTER, math.inf, 0)
     return Reservation(best[0], best[1], best[2])
+
+
+def cluster_shadow(
+    now: float, need: int, free: int, ends: Sequence[tuple[float, int, int]], topology: bool
+) -> tuple[float, int]:
+    """(shadow time, extra GPUs) of a head job needing `need` GPUs on one cluster.
+
+    On a topology-aware cluster GPU counts do not say which domains free up: spare GPUs at the
+    shadow time may sit where the head cannot use them. So only jobs that end by the shadow time
+    backfill there (extra = 0), which can never delay the head (EASY's guarantee, kept under
+    topology); a head with enough GPUs free now but not placeable waits for the next end.
+    """
+    s, extra = shadow_time(now, need, free, ends)
+    if not topology:
+        return s, extra
+    if s <= now:
+        s = next((e for e, _job, _g in ends if e > now), math.inf)
+    return s, 0

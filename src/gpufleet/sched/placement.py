@@ -158,3 +158,53 @@ def stranded_gpus(cs: ClusterState, smallest_need: int) -> int:
     free = cs.free[: cs.online]
     threshold = min(smallest_need, cs.gpus_per_domain)
     return int(free[free < threshold].sum())
+
+
+def spare_domain(cs: ClusterState, require: str | None, placement: Placement, need: int) -> int:
+    """A domain with `need` free GPUs to replace a failed node of the job at `placement`, at the level
+    the job requires (its own domain, or its block; else best fit anywhere in the cluster); -1 when
+    there is none and the job must requeue."""
+    if cs.pooled:
+        return -1
+    if require != "domain" and require != "block":
+        return best_fit_domain(cs, need)
+    d = placement.whole[0] if placement.whole else placement.parts[0][0]
+    if require == "domain":
+        return d if cs.free[d] >= need else -1
+    dpb = cs.domains_per_block
+    lo = d // dpb * dpb
+    free = cs.free[lo : min(lo + dpb, cs.online)]
+    hits = np.flatnonzero(free >= need)
+    return lo + int(hits[np.argmin(free[hits])]) if len(hits) else -1
+
+
+def replica_slots(cs: ClusterState, g: int, want: int) -> Placement:
+    """Up to `want` inference replica slots of g GPUs: whole domains from the blocks with the fewest
+    free first (the big blocks stay whole for gang jobs), or best-fit domains for replicas smaller
+    than one. Leaves the cluster as it found it."""
+    if cs.pooled:
+        k = min(want, cs.free_total // g)
+        return Placement(parts=[(-1, g)] * k)
+    if g == cs.gpus_per_domain:
+        order = sorted((len(stack), b) for b, stack in enumerate(cs.whole) if stack)
+        chunks: list[tuple[int, int]] = []
+        domains: list[int] = []
+        for n_free, b in order:
+            take = min(want - len(domains), n_free)
+            stack = cs.whole[b]
+            domains.extend(stack[len(stack) - take :])
+            chunks.append((b, take))
+            if len(domains) >= want:
+                break
+        return Placement(whole=domains, chunks=chunks)
+    # smaller replicas: best fit, one by one, each held while the next is sought
+    parts: list[tuple[int, int]] = []
+    while len(parts) < want:
+        d = best_fit_domain(cs, g)
+        if d < 0:
+            break
+        cs.take(d, g)
+        parts.append((d, g))
+    for d, x in parts:
+        cs.give(d, x)
+    return Placement(parts=parts)

@@ -1,0 +1,292 @@
+"""One run's mutable state: per-job arrays, the clusters, the event heap and the allocation bookkeeping.
+
+Every mechanism (lifecycle, cycle, failures, capacity, autoscale) reads and changes this one object;
+the bookkeeping that must stay consistent (a cluster's GPUs, the change log, team and class totals)
+changes only through apply() and release().
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from gpufleet.fleet.state import ClusterState, Placement
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
+from gpufleet.sim.record import ChangeLog
+from gpufleet.sim.spec import SimInput
+from gpufleet.units import NCLASS, SECONDS_PER_HOUR
+from gpufleet.workload.reliability import job_mtbf_s, restart_overhead_s, young_daly_interval_s
+
+# event kinds (the kernel's dispatch table is indexed by them) and their order at equal times: job
+# ends and failures first, so that a job finishing as its capacity leaves finishes rather than being
+# evicted; then capacity changes, autoscale ticks, repairs
+END, FAIL, CAPACITY, TICK, REPAIR = 0, 1, 2, 3, 4
+PRIORITY = (0, 0, 1, 3, 4)
+# job states
+QUEUED, RUNNING, FINISHED, FAILED = 1, 2, 3, 4
+# change-log groups per cluster: classes 0..3, failed, capacity
+NGROUP = NCLASS + 2
+G_FAILED, G_CAPACITY = NCLASS, NCLASS + 1
+
+Event = tuple[float, int, int, int, tuple[int, ...]]  # (time, priority, counter, kind, payload)
+FailureDraw = Callable[[int, float, float, float, float], float]
+
+
+def _f64(a: np.ndarray) -> array[float]:
+    return array("d", a.astype(np.float64).tobytes())
+
+
+def _i64(a: np.ndarray) -> array[int]:
+    return array("q", a.astype(np.int64).tobytes())
+
+
+class SimState:
+    """The arrays and bookkeeping of one run (see the module docstring)."""
+
+    def __init__(self, inp: SimInput, rng: np.random.Generator) -> None:
+        self.inp = inp
+        self.pol = inp.policy
+        self.rng = rng
+        fleet = inp.fleet
+        self.strict = inp.policy.strict
+        self.use_failures = inp.policy.failures and not self.strict
+        self.use_easy = inp.policy.backfill == "easy" and not self.strict
+        self.use_preemption = inp.policy.preemption and not self.strict
+        self.clusters = [
+            ClusterState(
+                i,
+                c.name,
+                c.provider,
+                c.accelerator,
+                c.gpus_per_domain,
+                c.gpus_per_node,
+                c.blocks,
+                c.domains_per_block,
+                pooled=self.strict,
+            )
+            for i, c in enumerate(fleet.clusters)
+        ]
+        nc = len(self.clusters)
+        self.rate_s = [c.failure_rate_per_gpu_hour / SECONDS_PER_HOUR for c in fleet.clusters]
+        jobs = inp.jobs
+        n = len(jobs)
+        self.n = n
+        self.submit = _f64(jobs.submit_s)
+        self.work = _f64(jobs.work_s)
+        self.gpus = _i64(jobs.gpus)
+        self.team = _i64(jobs.team)
+        self.cls = _i64(jobs.cls)
+        self.wl = _i64(jobs.workload)
+        self.workloads = jobs.workloads
+        self.state = array("b", bytes(n))
+        self.done = array("d", bytes(8 * n))  # work position at the last checkpoint
+        self.seg_start = array("d", bytes(8 * n))
+        self.seg_restart = array("d", bytes(8 * n))  # restart overhead of the current segment
+        self.seg_tau = array("d", bytes(8 * n))  # checkpoint interval of the current segment
+        self.pending_restart = array("d", bytes(8 * n))
+        self.first_start = array("d", [math.nan]) * n
+        self.end = array("d", [math.nan]) * n
+        self.where = array("h", [-1]) * n
+        self.epoch = array("l", bytes(8 * n))
+        self.restarts = array("l", bytes(8 * n))
+        self.preempts = array("l", bytes(8 * n))
+        self.lost = array("d", bytes(8 * n))  # GPU-seconds lost
+        self.wait = array("d", bytes(8 * n))
+        self.queued_since = array("d", bytes(8 * n))
+        self.borrowed = array("b", bytes(n))
+        self.borrowed_gpus = 0
+        self.reason: dict[int, str] = {}
+        self.alloc: dict[int, Placement] = {}  # running job or replica -> placement
+        self.running: list[dict[int, None]] = [{} for _ in range(nc)]  # per cluster, by start order
+        self.ends: list[list[tuple[float, int, int]]] = [[] for _ in range(nc)]  # EASY: (end, job, gpus)
+        self.exp_end = array("d", bytes(8 * n))
+        # queues per class: fresh arrivals (deque, submit order) and requeued jobs (heap by submit)
+        self.fresh: list[deque[int]] = [deque() for _ in range(NCLASS)]
+        self.requeued: list[list[tuple[float, int, int]]] = [[] for _ in range(NCLASS)]
+        self.stale = [0] * NCLASS  # started jobs still listed in `fresh`, per class
+        self.class_rank = [0] * NCLASS
+        for r, k in enumerate(self.pol.class_order):
+            self.class_rank[k] = r
+        nt = max(1, len(inp.teams))
+        self.team_alloc = [0] * nt
+        self.team_prov: list[dict[str, float]] = [{} for _ in range(nt)]
+        self.cl_alloc = [[0] * NCLASS for _ in range(nc)]
+        # inference: the replicas of service-region `key` are one occupant, id n + key, holding a
+        # stack of (cluster, domain, GPUs) entries; they are never preempted (the top class)
+        self.key_reps: list[list[tuple[int, int, int]]] = [[] for _ in inp.services]
+        self.key_cap = [0.0] * len(inp.services)
+        self.heap: list[Event] = []
+        self.counter = 0
+        self.alloc_log = ChangeLog()
+        self.queue_log = ChangeLog()
+        self.exp_buf = np.zeros(0)
+        self.exp_pos = 0
+        self.failures = 0
+        self.cycles = 0
+        self.dirty = False
+        self.force = False  # an arrival that may preempt: run the cycle even if nothing seems to fit
+        self.quota_blocked = False
+        self.gate = 1 << 62  # smallest GPU need among queued jobs seen in the last cycle
+        self.version = [0] * nc  # bumped when a cluster's allocation changes
+        self.preempt_memo: dict[tuple[int, int], int] = {}
+        self.offers_cache: dict[tuple[int, ...], list[int]] = {}
+        self.offers: list[ClusterOffer | None] = [None] * nc
+        self.choice = provider_policy(self.pol.provider_choice)
+        self.params = ChoiceParams(self.pol.max_share, self.pol.pinned_provider)
+        self.max_domains = fleet.domains.max(axis=1) if fleet.days else np.zeros(nc, np.int32)
+        self.quota_total = 0
+        self.shares = [
+            t.quota_share if (self.pol.fair_share and t.quota_share is not None) else math.inf
+            for t in inp.teams
+        ]
+        # the most GPUs one job of a workload can ever get, at the level it requires: a job that
+        # needs more can never be placed, and queued it would only hold a reservation and preempt
+        self.biggest = [
+            max((self.level_gpus(c, w.require) for c in w.allowed_clusters), default=0)
+            for w in jobs.workloads
+        ]
+        self.restart_cache: dict[tuple[int, int], float] = {}
+        self.tau_cache: dict[tuple[int, int, int], float] = {}
+        self.freed = 0  # the most free GPUs in a cluster that gained some since the last cycle
+        self.fseq: dict[int, list[tuple[float, float, float]]] = {}  # drawn failures per running job
+        self.draw_failures: FailureDraw | None = None  # set by the kernel when failures are on
+
+    # ------------------------------------------------------------------ events and draws
+    def push(self, t: float, kind: int, payload: tuple[int, ...]) -> None:
+        self.counter += 1
+        heapq.heappush(self.heap, (t, PRIORITY[kind], self.counter, kind, payload))
+
+    def exp(self) -> float:
+        """A standard exponential draw from the run's generator, in batches (one call per 64k)."""
+        if self.exp_pos >= len(self.exp_buf):
+            self.exp_buf = self.rng.standard_exponential(65536)
+            self.exp_pos = 0
+        v = float(self.exp_buf[self.exp_pos])
+        self.exp_pos += 1
+        return v
+
+    # ------------------------------------------------------------------ lookups
+    def level_gpus(self, c: int, require: str | None) -> int:
+        """The most GPUs cluster c ever offers one job at a required level (domain, block, cluster)."""
+        cs = self.clusters[c]
+        domains = int(self.max_domains[c])
+        if cs.pooled:
+            return domains * cs.gpus_per_domain  # strict-FIFO mode: no topology
+        if require == "domain":
+            domains = min(domains, 1)
+        elif require == "block":
+            domains = min(domains, cs.domains_per_block)
+        return domains * cs.gpus_per_domain
+
+    def held(self, j: int) -> int:
+        return self.gpus[j]
+
+    def quota(self, team: int) -> float:
+        share = self.shares[team] if team < len(self.shares) else math.inf
+        return share * self.quota_total if share != math.inf else math.inf
+
+    def team_alloc_over(self, team: int) -> bool:
+        return team < len(self.team_alloc) and self.team_alloc[team] > self.quota(team)
+
+    def max_free(self) -> int:
+        return max([cs.free_total for cs in self.clusters], default=0)
+
+    def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
+        """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
+        if self.pol.provider_choice != "diversify":
+            hit = self.offers_cache.get(allowed)
+            if hit is not None:
+                return hit
+        offers = [o for c in allowed if (o := self.offers[c]) is not None]
+        team_use = self.team_prov[team] if team < len(self.team_prov) else {}
+        order = self.choice(offers, team_use, self.params)
+        if self.pol.provider_choice != "diversify":
+            self.offers_cache[allowed] = order
+        return order
+
+    def restart_s(self, j: int) -> float:
+        key = (self.wl[j], self.gpus[j])
+        r = self.restart_cache.get(key)
+        if r is None:
+            wl = self.workloads[key[0]]
+            r = wl.restart_s if wl.restart_s is not None else restart_overhead_s(key[1])
+            self.restart_cache[key] = r
+        return r
+
+    def checkpoint_interval(self, j: int, c: int) -> float:
+        """j's checkpoint interval on cluster c: the workload's, else Young/Daly from its cost and MTBF."""
+        g = self.gpus[j]
+        key = (self.wl[j], g, c)
+        tau = self.tau_cache.get(key)
+        if tau is None:
+            wl = self.workloads[key[0]]
+            tau = wl.checkpoint_interval_s
+            if tau is None:
+                cost = wl.checkpoint_cost_s
+                mtbf = job_mtbf_s(g, self.rate_s[c] * SECONDS_PER_HOUR)
+                tau = 0.0 if cost <= 0 else young_daly_interval_s(cost, mtbf)
+            self.tau_cache[key] = tau
+        return tau
+
+    # ------------------------------------------------------------------ allocation bookkeeping
+    def apply(self, j: int, c: int, placement: Placement, k: int, team: int, now: float) -> None:
+        cs = self.clusters[c]
+        g = cs.take_all(placement, j)
+        self.alloc[j] = placement
+        self.running[c][j] = None
+        self.cl_alloc[c][k] += g
+        self.version[c] += 1
+        self.alloc_log.add(now, c * NGROUP + k, g)
+        if team < len(self.team_alloc):
+            self.team_alloc[team] += g
+            tp = self.team_prov[team]
+            tp[cs.provider] = tp.get(cs.provider, 0.0) + g
+
+    def release(self, j: int, c: int, k: int, team: int, now: float) -> Placement:
+        cs = self.clusters[c]
+        placement = self.alloc.pop(j)
+        g = cs.give_all(placement, j)
+        del self.running[c][j]
+        if j < self.n and self.borrowed[j]:
+            self.borrowed[j] = 0
+            self.borrowed_gpus -= g
+        self.cl_alloc[c][k] -= g
+        self.version[c] += 1
+        self.alloc_log.add(now, c * NGROUP + k, -g)
+        if team < len(self.team_alloc):
+            self.team_alloc[team] -= g
+            self.team_prov[team][cs.provider] -= g
+        self.freed_on(cs)
+        return placement
+
+    def freed_on(self, cs: ClusterState) -> None:
+        """GPUs came free on cs: the next cycle may start something."""
+        self.dirty = True
+        if cs.free_total > self.freed:
+            self.freed = cs.free_total
+
+    # ------------------------------------------------------------------ preemption eligibility
+    def eligible_for(self, j_cls: int, team: int, reclaim: bool) -> Callable[[int], bool]:
+        rank = self.class_rank[j_cls]
+        ranks = self.class_rank
+
+        def eligible(v: int) -> bool:
+            if v >= self.n:
+                return False  # inference replicas
+            if ranks[self.cls[v]] > rank:
+                return True
+            # a borrowed job is reclaimable only while its team is still above its quota: once the
+            # team's other jobs end, the GPUs it holds are its own share
+            return bool(
+                reclaim and self.borrowed[v] and self.team[v] != team and self.team_alloc_over(self.team[v])
+            )
+
+        return eligible
+
+    def victim_rank(self, v: int) -> tuple[int, float]:
+        return self.class_rank[self.cls[v]], self.seg_start[v]
