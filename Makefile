@@ -6,9 +6,20 @@ STAMP := $(VENV)/.installed
 
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: install browser run test lint typecheck pytest bench clean
+.PHONY: install native browser run test lint typecheck pytest bench clean
 
-install: $(STAMP)
+# the engine's hot modules, compiled with mypyc at install (pure Python if that fails; see gpufleet/native.py)
+NATIVE_SOURCES := $(wildcard src/gpufleet/sim/*.py src/gpufleet/sched/*.py src/gpufleet/fleet/state.py src/gpufleet/native.py)
+NATIVE_STAMP := $(VENV)/.native
+
+install: $(STAMP) $(NATIVE_STAMP)
+
+native: $(NATIVE_STAMP)
+
+$(NATIVE_STAMP): $(STAMP) $(NATIVE_SOURCES)
+	@echo "compiling the engine with mypyc (about a minute; GPUFLEET_PURE_PYTHON=1 runs the sources)"
+	@$(BIN)/python -c "from gpufleet.native import build; raise SystemExit(build())"
+	@touch $(NATIVE_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,4 +53,5 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
+	$(BIN)/python -c "from gpufleet.native import clean; clean()" 2>/dev/null || true
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -2,21 +2,35 @@
 
 (a) the whole Philly trace on a 2,500-GPU cluster; (b) a year of a 500k-GPU fleet with 5M research
 jobs (bench/fleet-500k.yaml); (c) the same fleet and offered load at 50k, 500k and 5M jobs (the
-jobs' sizes scaled inversely to their number).
+jobs' sizes scaled inversely to their number); (d) the default scenario as of 2026-11-30
+(bench/default-2026-11-30.yaml) through `gpufleet simulate --no-report`. Each prints the engine's
+events per second and whether the engine ran compiled (mypyc) or as pure Python.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PHILLY = HERE.parents[1] / "shared" / "data" / "traces" / "philly" / "philly.csv"
+SHARED_DATA = Path(os.environ.get("GPUFLEET_SHARED_DATA", HERE.parents[1] / "shared" / "data"))
+PHILLY = SHARED_DATA / "traces" / "philly" / "philly.csv"
+DEFAULT = HERE / "default-2026-11-30.yaml"
+
+
+def _compiled() -> bool:
+    import gpufleet.sim.engine
+    from gpufleet.native import is_compiled
+
+    return is_compiled(gpufleet.sim.engine)
 
 
 def _peak_mib() -> float:
@@ -73,6 +87,8 @@ def philly(path: Path = PHILLY) -> dict[str, object]:
         "simulated_days": days,
         "read_s": round(t_read, 2),
         "engine_s": round(t2 - t1, 2),
+        "events_per_s": round(res.events / (t2 - t1)),
+        "compiled": _compiled(),
         "tables_s": round(t3 - t2, 2),
         "total_s": round(t3 - t0, 2),
         "peak_mib": round(_peak_mib()),
@@ -111,6 +127,8 @@ def fleet(jobs: int) -> dict[str, object]:
         "size_scale": round(8 * 5_000_000 / jobs),
         "prepare_s": round(t1 - t0, 2),
         "engine_s": round(t2 - t1, 2),
+        "events_per_s": round(res.events / (t2 - t1)),
+        "compiled": _compiled(),
         "tables_s": round(t3 - t2, 2),
         "total_s": round(t3 - t0, 2),
         "peak_mib": round(_peak_mib()),
@@ -128,9 +146,42 @@ def fleet(jobs: int) -> dict[str, object]:
     }
 
 
+def default(path: Path = DEFAULT) -> dict[str, object]:
+    """(d): `gpufleet simulate FILE --no-report` end to end (a fresh process, a scratch store), then
+    the engine alone in this process for its events per second."""
+    from gpufleet.scenario import load_scenario
+    from gpufleet.sim.run import prepare, run_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = str(Path(sys.executable).parent / "gpufleet")
+        cmd = [exe, "simulate", str(path), "--no-report", "--quiet"]
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [*cmd, "--store", f"{tmp}/s.duckdb"], capture_output=True, text=True, check=False
+        )
+        wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1:])
+    loaded = load_scenario(path)
+    sc = loaded.scenario
+    inp, _teams, _wls, rng = prepare(sc, loaded.catalog, sc.seed, {})
+    t1 = time.perf_counter()
+    res = run_engine(inp, rng)
+    t2 = time.perf_counter()
+    return {
+        "case": f"d: gpufleet simulate {path.name} --no-report",
+        "jobs": len(inp.jobs),
+        "simulate_s": round(wall, 2),
+        "engine_s": round(t2 - t1, 2),
+        "events": res.events,
+        "events_per_s": round(res.events / (t2 - t1)),
+        "compiled": _compiled(),
+    }
+
+
 def main(argv: list[str]) -> None:
     name = argv[0]
-    out = philly() if name == "a" else fleet(int(argv[1]))
+    out = philly() if name == "a" else default() if name == "d" else fleet(int(argv[1]))
     print(json.dumps(out))
 
 

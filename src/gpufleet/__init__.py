@@ -2,6 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from gpufleet import native
+
+native.choose()  # compiled engine modules, or pure Python (GPUFLEET_PURE_PYTHON=1, or a stale build)
+
 try:
     __version__ = version("gpufleet")
 except PackageNotFoundError:  # running from a source tree without an install
