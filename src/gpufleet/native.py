@@ -26,6 +26,7 @@ COMPILED = (
     "gpufleet.sched.placement",
     "gpufleet.sched.preemption",
     "gpufleet.sched.providers",
+    "gpufleet.sched.policies",
     "gpufleet.sim.record",
     "gpufleet.sim.state",
     "gpufleet.sim.lifecycle",
@@ -109,5 +110,3 @@ def build() -> int:
         return 0
     print(f"compiled {len(COMPILED)} engine modules with mypyc")
     return 0
-
-

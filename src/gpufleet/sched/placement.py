@@ -2,9 +2,11 @@
 
 A job that fits in one NVLink domain goes to one domain: best fit (the fullest domain that still
 fits, so whole domains stay whole for big jobs) or first fit (lowest index). A larger job takes whole
-domains, its remainder on one shared domain: inside one spine block where possible (the block with
-the fewest whole-free domains that is big enough), else the fewest blocks, or not at all when it
-requires a block. Nothing is changed here; the engine applies the returned placement.
+domains, its remainder on one shared domain: when it prefers a block (or a domain), inside one spine
+block where possible (the block with the fewest whole-free domains that is big enough), else the
+fewest blocks; when it prefers nothing finer than the cluster, the most fragmented blocks first; not
+at all when it requires a block it cannot get. Also the topology rules of failures (a spare domain)
+and inference (replica slots). Nothing is changed here; the engine applies the returned placement.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import numpy as np
 from gpufleet.fleet.state import ClusterState, Placement
 
 
-def place(cs: ClusterState, gpus: int, require: str | None, policy: str = "best-fit") -> Placement | None:
-    """Where gpus GPUs would go in this cluster now, or None when they do not fit as required."""
+def best_fit(
+    cs: ClusterState, gpus: int, require: str | None, prefer: str | None = "block"
+) -> Placement | None:
+    """Best fit: a small job on the fullest domain that still fits; a large one in as few blocks as
+    possible when it prefers (or requires) a block or a domain, else filling the fullest blocks first
+    (see place_whole_domains). None when it does not fit as required."""
     if gpus > cs.free_total:
         return None
     if cs.pooled:
         return Placement(parts=[(-1, gpus)])
     g = cs.gpus_per_domain
     if gpus <= g:
-        if policy == "first-fit":
-            d = first_fit_domain(cs, gpus)
-            return None if d < 0 else Placement(parts=[(d, gpus)])
         level = cs.best_level(gpus)
         if level == 0:
             return None
@@ -35,9 +38,37 @@ def place(cs: ClusterState, gpus: int, require: str | None, policy: str = "best-
         if gpus == g:
             return Placement(whole=[d], chunks=[(b, 1)])
         return Placement(parts=[(d, gpus)])
+    return _large(cs, gpus, require, prefer)
+
+
+def first_fit(
+    cs: ClusterState, gpus: int, require: str | None, prefer: str | None = "block"
+) -> Placement | None:
+    """First fit: a small job on the lowest-index domain with room; a large one as best fit does."""
+    if gpus > cs.free_total:
+        return None
+    if cs.pooled:
+        return Placement(parts=[(-1, gpus)])
+    if gpus <= cs.gpus_per_domain:
+        d = first_fit_domain(cs, gpus)
+        return None if d < 0 else Placement(parts=[(d, gpus)])
+    return _large(cs, gpus, require, prefer)
+
+
+def _large(cs: ClusterState, gpus: int, require: str | None, prefer: str | None) -> Placement | None:
     if require == "domain":
         return None
-    return place_whole_domains(cs, gpus, single_block=require == "block")
+    local = require == "block" or prefer in ("block", "domain")
+    return place_whole_domains(cs, gpus, single_block=require == "block", local=local)
+
+
+def place(
+    cs: ClusterState, gpus: int, require: str | None, policy: str = "best-fit", prefer: str | None = "block"
+) -> Placement | None:
+    """Where gpus GPUs would go in this cluster now under the named placement policy, or None."""
+    return (
+        best_fit(cs, gpus, require, prefer) if policy == "best-fit" else first_fit(cs, gpus, require, prefer)
+    )
 
 
 def best_fit_domain(cs: ClusterState, gpus: int) -> int:
@@ -68,9 +99,14 @@ def fullest_block(cs: ClusterState, need: int) -> int:
     return best
 
 
-def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Placement | None:
-    """Whole domains for a job larger than a domain, in as few blocks as possible; the remainder
-    (fewer GPUs than a domain) on one best-fit shared domain."""
+def place_whole_domains(
+    cs: ClusterState, gpus: int, single_block: bool, local: bool = True
+) -> Placement | None:
+    """Whole domains for a job larger than a domain; the remainder (fewer GPUs than a domain) on one
+    best-fit shared domain. `local` (the job prefers a block or a domain): in one block where
+    possible, else in as few blocks as possible, the biggest first. Not local (topology.prefer is
+    cluster or none): the blocks with the fewest whole-free domains first, filling fragments and
+    keeping whole blocks for the jobs that want them."""
     g = cs.gpus_per_domain
     full = gpus // g
     rest = gpus - full * g  # GPUs on one shared domain (a job gets exactly the GPUs it asks for)
@@ -86,14 +122,15 @@ def place_whole_domains(cs: ClusterState, gpus: int, single_block: bool) -> Plac
             need += 1
     if need > cs.whole_total:
         return None
-    block = fullest_block(cs, need)
+    block = fullest_block(cs, need) if local or single_block else -1
     chunks: list[tuple[int, int]] = []
     if block >= 0:
         chunks.append((block, need))
     elif single_block:
         return None
     else:
-        order = sorted((-len(stack), b) for b, stack in enumerate(cs.whole) if stack)
+        sign = -1 if local else 1
+        order = sorted((sign * len(stack), b) for b, stack in enumerate(cs.whole) if stack)
         left = need
         for _, b in order:
             take = min(left, len(cs.whole[b]))

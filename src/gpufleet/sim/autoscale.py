@@ -11,7 +11,6 @@ import math
 
 from gpufleet.fleet.state import Placement
 from gpufleet.sched.placement import replica_slots
-from gpufleet.sched.preemption import choose_victims
 from gpufleet.sim import lifecycle
 from gpufleet.sim.state import NGROUP, TICK, SimState
 from gpufleet.units import NCLASS
@@ -137,7 +136,7 @@ def _preempt_for_replicas(st: SimState, key: int, target: float, now: float) -> 
         if st.preempt_memo.get(memo) == st.version[c]:
             continue
         need = min(want * g, lower + cs.free_total)
-        victims = choose_victims(cs, max(need, g), eligible, st.victim_rank, st.held)
+        victims = st.victims(cs, max(need, g), eligible, st.victim_rank, st.held)
         if not victims:
             st.preempt_memo[memo] = st.version[c]
             continue

@@ -219,6 +219,7 @@ def build_input(
                     checkpoint_cost_s=c,
                     checkpoint_interval_s=item.checkpoint.interval_s,
                     restart_s=item.checkpoint.restart_s,
+                    prefer=item.topology.prefer,
                 )
             )
             k = CLASS_INDEX[item.priority_class or team_class(scenario, item.team)]
@@ -239,6 +240,7 @@ def build_input(
                     checkpoint_cost_s=STREAM_CHECKPOINT_COST_S,
                     checkpoint_interval_s=None,
                     restart_s=None,
+                    prefer=item.topology.prefer,
                 )
             )
             n = len(batch)

@@ -14,6 +14,7 @@ def on_capacity(st: SimState, payload: tuple[int, ...], now: float) -> None:
     fleet = st.inp.fleet
     contracts = fleet.contracts
     total = 0
+    changed = False
     for c, cs in enumerate(st.clusters):
         want = int(fleet.domains[c, day])
         before = cs.capacity
@@ -37,9 +38,12 @@ def on_capacity(st: SimState, payload: tuple[int, ...], now: float) -> None:
                 offer = ClusterOffer(c, cs.provider, ct.kind, ct.take_or_pay, ct.price_per_gpu_hour_usd)
         if offer != st.offers[c]:
             st.offers[c] = offer
-            st.offers_cache.clear()
+            changed = True
         total += cs.capacity
     st.quota_total = total
+    if changed:  # the provider ranking's trigger: recompute it, forget the cached orders
+        st.providers.refresh(now, st.offers)
+        st.offers_cache.clear()
 
 
 def evict_top(st: SimState, c: int, want: int, now: float) -> None:

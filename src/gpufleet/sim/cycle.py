@@ -7,9 +7,8 @@ import math
 from collections import deque
 from collections.abc import Iterator
 
-from gpufleet.sched.backfill import Reservation, cluster_shadow, reserve
-from gpufleet.sched.placement import place
-from gpufleet.sched.preemption import choose_victims
+from gpufleet.sched.backfill import Reservation
+from gpufleet.sched.policies import ClusterEnds
 from gpufleet.sim import lifecycle
 from gpufleet.sim.state import QUEUED, SimState
 from gpufleet.units import NCLASS
@@ -68,7 +67,7 @@ def cycle(st: SimState, now: float) -> None:
     res: Reservation | None = None
     gate = 1 << 62
     depth = st.pol.backfill_depth
-    for k in st.pol.class_order:
+    for k in st.queue.classes:
         if not st.fresh[k] and not st.requeued[k]:
             continue
         seen = 0
@@ -95,10 +94,10 @@ def cycle(st: SimState, now: float) -> None:
             # step 4: the head job
             if st.use_preemption and quota_ok and try_preempt(st, j, now):
                 continue
-            if not st.use_easy:
+            res = st.backfill.reserve(now, g, _cluster_ends(st, j))
+            if res is None:  # no backfill: nothing starts behind the head
                 st.gate = gate
                 return
-            res = reservation(st, j, now)
     st.gate = gate
 
 
@@ -114,7 +113,7 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
             continue
         if res is not None and not res.allows(c, g, end):
             continue
-        placement = place(cs, g, wl.require, st.pol.placement)
+        placement = st.place(cs, g, wl.require, wl.prefer)
         if placement is None:
             continue
         if res is not None:
@@ -124,18 +123,14 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
     return False
 
 
-def reservation(st: SimState, j: int, now: float) -> Reservation:
-    """The head job's reservation: the cluster where it could start soonest (EASY)."""
+def _cluster_ends(st: SimState, j: int) -> Iterator[ClusterEnds]:
+    """The head job's clusters (in provider order, those big enough) as the backfill policy sees them."""
     wl = st.workloads[st.wl[j]]
     g = st.gpus[j]
-    cands = []
     for c in st.candidates(wl.allowed_clusters, st.team[j]):
         cs = st.clusters[c]
-        if cs.capacity < g:
-            continue
-        s, extra = cluster_shadow(now, g, cs.free_total, st.ends[c], not cs.pooled)
-        cands.append((c, s, extra))
-    return reserve(cands)
+        if cs.capacity >= g:
+            yield c, cs.free_total, st.ends[c], not cs.pooled
 
 
 def try_preempt(st: SimState, j: int, now: float) -> bool:
@@ -157,13 +152,13 @@ def try_preempt(st: SimState, j: int, now: float) -> bool:
         memo = (j, c)
         if st.preempt_memo.get(memo) == st.version[c]:
             continue
-        victims = choose_victims(cs, g, eligible, st.victim_rank, st.held, wl.require == "block")
+        victims = st.victims(cs, g, eligible, st.victim_rank, st.held, wl.require == "block")
         if victims is None:
             st.preempt_memo[memo] = st.version[c]
             continue
         for v in victims:
             lifecycle.preempt(st, v, now)
-        placement = place(cs, g, wl.require, st.pol.placement)
+        placement = st.place(cs, g, wl.require, wl.prefer)
         if placement is None:
             st.preempt_memo[memo] = st.version[c]
             continue

@@ -68,6 +68,9 @@ class WorkloadSpec:
     checkpoint_cost_s: float
     checkpoint_interval_s: float | None  # None: Young/Daly from cost and the job's MTBF where it runs
     restart_s: float | None  # None: the default that grows with job size
+    # placed inside one such unit where possible (topology.prefer); "block" or "domain" keep a job
+    # larger than a domain in as few blocks as possible, "cluster" or None fill fragmented blocks first
+    prefer: str | None = "block"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from gpufleet.fleet.state import ClusterState, Placement
-from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
+from gpufleet.sched.policies import resolve
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer
 from gpufleet.sim.record import ChangeLog
 from gpufleet.sim.spec import SimInput
 from gpufleet.units import NCLASS, SECONDS_PER_HOUR
@@ -53,10 +54,20 @@ class SimState:
         self.pol = inp.policy
         self.rng = rng
         fleet = inp.fleet
-        self.strict = inp.policy.strict
-        self.use_failures = inp.policy.failures and not self.strict
-        self.use_easy = inp.policy.backfill == "easy" and not self.strict
-        self.use_preemption = inp.policy.preemption and not self.strict
+        pol = inp.policy
+        # the policies, resolved from their names once
+        self.policies = p = resolve(
+            pol.mode, pol.fair_share, pol.class_order, pol.backfill, pol.placement, pol.provider_choice
+        )
+        self.queue = p.queue
+        self.backfill = p.backfill
+        self.place = p.placement
+        self.victims = p.victims
+        self.providers = p.providers
+        self.strict = p.queue.pooled
+        self.use_failures = pol.failures and not self.strict
+        self.use_easy = p.backfill.tracks_ends
+        self.use_preemption = pol.preemption and not self.strict
         self.clusters = [
             ClusterState(
                 i,
@@ -110,7 +121,7 @@ class SimState:
         self.requeued: list[list[tuple[float, int, int]]] = [[] for _ in range(NCLASS)]
         self.stale = [0] * NCLASS  # started jobs still listed in `fresh`, per class
         self.class_rank = [0] * NCLASS
-        for r, k in enumerate(self.pol.class_order):
+        for r, k in enumerate(self.queue.classes):
             self.class_rank[k] = r
         nt = max(1, len(inp.teams))
         self.team_alloc = [0] * nt
@@ -136,14 +147,10 @@ class SimState:
         self.preempt_memo: dict[tuple[int, int], int] = {}
         self.offers_cache: dict[tuple[int, ...], list[int]] = {}
         self.offers: list[ClusterOffer | None] = [None] * nc
-        self.choice = provider_policy(self.pol.provider_choice)
         self.params = ChoiceParams(self.pol.max_share, self.pol.pinned_provider)
         self.max_domains = fleet.domains.max(axis=1) if fleet.days else np.zeros(nc, np.int32)
         self.quota_total = 0
-        self.shares = [
-            t.quota_share if (self.pol.fair_share and t.quota_share is not None) else math.inf
-            for t in inp.teams
-        ]
+        self.shares = self.queue.shares([t.quota_share for t in inp.teams])
         # the most GPUs one job of a workload can ever get, at the level it requires: a job that
         # needs more can never be placed, and queued it would only hold a reservation and preempt
         self.biggest = [
@@ -198,14 +205,15 @@ class SimState:
 
     def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
         """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
-        if self.pol.provider_choice != "diversify":
+        per_team = self.providers.per_team
+        if not per_team:
             hit = self.offers_cache.get(allowed)
             if hit is not None:
                 return hit
         offers = [o for c in allowed if (o := self.offers[c]) is not None]
         team_use = self.team_prov[team] if team < len(self.team_prov) else {}
-        order = self.choice(offers, team_use, self.params)
-        if self.pol.provider_choice != "diversify":
+        order = self.providers.order(offers, team_use, self.params)
+        if not per_team:
             self.offers_cache[allowed] = order
         return order
 

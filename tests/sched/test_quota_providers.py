@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
+from sim.support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sched.providers import ChoiceParams, ClusterOffer, provider_policy
 from gpufleet.sim.engine import NGROUP

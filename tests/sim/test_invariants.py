@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sim.engine import FAILED, FINISHED, G_CAPACITY, NGROUP, QUEUED, RUNNING
 from gpufleet.sim.spec import PolicySpec
 from gpufleet.sim.tables import build_tables
+from sim.support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 
 def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]

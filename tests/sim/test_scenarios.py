@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
-from test_sim_invariants import check_run
+from helpers import SHARED_DATA
 
 from gpufleet.scenario import load_scenario
 from gpufleet.sim.engine import Engine
 from gpufleet.sim.run import prepare, simulate
 from gpufleet.sim.spec import JobSpec, PolicySpec, SimInput, TeamSpec, WorkloadSpec
 from gpufleet.tables import SCHEMAS, check_table
+from sim.test_invariants import check_run
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA  # ../shared/data beside the repository
 
 
 def _default_short():  # type: ignore[no-untyped-def]
@@ -56,9 +56,8 @@ def test_philly_replay_invariants_with_failures() -> None:
     path = DATA / "traces" / "philly" / "philly.csv"
     if not path.exists():
         pytest.skip(f"Philly trace not found at {path}")
-    from test_sim_support import cluster, fleet
-
     from gpufleet.workload.readers import read_trace
+    from sim.support import cluster, fleet
 
     batch = read_trace(path, "philly", workload="philly").take(np.arange(20000))
     days = int((batch.submit_s.max() + batch.duration_s.max()) // 86400) + 2

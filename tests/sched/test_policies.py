@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import heapq
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import SHARED_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
+from sim.support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sim.spec import PolicySpec
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA  # ../shared/data beside the repository
 
 
 def _easy_case(backfill: str):  # type: ignore[no-untyped-def]

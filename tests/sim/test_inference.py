@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from test_sim_support import cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sim.engine import NGROUP
 from gpufleet.sim.spec import PolicySpec, ServiceSpec
 from gpufleet.sim.tables import build_tables
+from sim.support import cluster, fleet, jobs, run, sim_input, workload
 
 
 def _service(
@@ -68,7 +68,7 @@ def test_replicas_preempt_lower_classes() -> None:
 
 
 def test_replicas_on_leaving_capacity_are_dropped_and_rescaled() -> None:
-    from test_sim_invariants import check_run
+    from sim.test_invariants import check_run
 
     # 4 domains on day 0, 2 from day 1: replicas on the top two go; the next tick places what fits
     c = cluster("y", 8, 8, 1, 4, "p0")
@@ -85,7 +85,7 @@ def test_replicas_on_leaving_capacity_are_dropped_and_rescaled() -> None:
 
 
 def test_strict_fifo_replicas_scale_down_and_leave_with_capacity() -> None:
-    from test_sim_invariants import check_run
+    from sim.test_invariants import check_run
 
     # strict-FIFO mode tracks a pooled GPU count per cluster (no domains). A replica the size of a
     # domain must still scale down, and replicas must go when the capacity under them leaves.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from test_sim_support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 from gpufleet.sim.engine import FINISHED
 from gpufleet.sim.spec import PolicySpec
 from gpufleet.workload.reliability import failure_rate_per_gpu_hour, restart_overhead_s
+from sim.support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 
 def test_llama3_interruptions_and_young_daly_goodput() -> None:

@@ -1,0 +1,206 @@
+"""The scheduling policies as protocols, and the registry that resolves their names once per run.
+
+Each kind of decision has one protocol and a table of named implementations: queue order, backfill,
+placement, victim choice and provider choice. `resolve()` turns a run's PolicySpec-like names into
+the callables the engine holds for the whole run, so no name is looked up per job.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from gpufleet.fleet.state import ClusterState, Placement
+from gpufleet.sched.backfill import Reservation, cluster_shadow, reserve
+from gpufleet.sched.placement import best_fit, first_fit
+from gpufleet.sched.preemption import choose_victims
+from gpufleet.sched.providers import POLICIES as PROVIDER_POLICIES
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer
+
+
+class PlacementPolicy(Protocol):
+    """Where a job of `gpus` GPUs goes in one cluster now (None: it does not fit as required)."""
+
+    def __call__(
+        self, cs: ClusterState, gpus: int, require: str | None, prefer: str | None = "block"
+    ) -> Placement | None: ...
+
+
+# (cluster, free GPUs, running jobs' (expected end, job, GPUs) sorted, topology-aware?)
+ClusterEnds = tuple[int, int, Sequence[tuple[float, int, int]], bool]
+
+
+class BackfillPolicy(Protocol):
+    """What the head job (the first that cannot start) leaves to the jobs behind it.
+
+    `reserve` returns the head's reservation (later jobs start only where it allows), or None: the
+    jobs behind the head wait (strict priority order). `tracks_ends`: the engine keeps each
+    cluster's running jobs sorted by expected end for it.
+    """
+
+    tracks_ends: bool
+
+    def reserve(self, now: float, need: int, clusters: Iterable[ClusterEnds]) -> Reservation | None: ...
+
+
+class NoBackfill:
+    """No backfill: nothing starts behind the head job."""
+
+    tracks_ends = False
+
+    def reserve(self, now: float, need: int, clusters: Iterable[ClusterEnds]) -> Reservation | None:
+        return None
+
+
+class EasyBackfill:
+    """EASY: the head is reserved on the cluster where it starts soonest; later jobs may start if they
+    do not delay it (on topology-aware clusters: only if they end by its shadow time)."""
+
+    tracks_ends = True
+
+    def reserve(self, now: float, need: int, clusters: Iterable[ClusterEnds]) -> Reservation | None:
+        cands = []
+        for c, free, ends, topology in clusters:
+            s, extra = cluster_shadow(now, need, free, ends, topology)
+            cands.append((c, s, extra))
+        return reserve(cands)
+
+
+VictimRank = Callable[[int], tuple[int, float]]
+
+
+class VictimPolicy(Protocol):
+    """Running jobs to stop in one cluster so that a job of `gpus` GPUs can be placed; None: impossible."""
+
+    def __call__(
+        self,
+        cs: ClusterState,
+        gpus: int,
+        eligible: Callable[[int], bool],
+        rank: VictimRank,
+        held: Callable[[int], int],
+        single_block: bool = False,
+    ) -> list[int] | None: ...
+
+
+class ProviderChoice(Protocol):
+    """The order in which a job tries the clusters it may use.
+
+    The engine caches `order` per set of allowed clusters and clears the cache when the offers
+    change (a capacity event), so a ranking costs one dictionary lookup per job. A policy whose
+    order depends on the team's use (per_team) is asked every time. A ranking that needs fresher
+    inputs (a commitment's projected shortfall, say) recomputes inside `refresh`, which the engine
+    calls on the same trigger that clears the cache, never per job.
+    """
+
+    @property
+    def per_team(self) -> bool: ...
+
+    def order(
+        self, offers: Sequence[ClusterOffer], team_use: Mapping[str, float], params: ChoiceParams
+    ) -> list[int]: ...
+
+    def refresh(self, now: float, offers: Sequence[ClusterOffer | None]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RankedProviders:
+    """A provider policy that is a plain ordering function (see sched/providers.py)."""
+
+    rank: Callable[[Sequence[ClusterOffer], Mapping[str, float], ChoiceParams], list[int]]
+    per_team: bool = False
+
+    def order(
+        self, offers: Sequence[ClusterOffer], team_use: Mapping[str, float], params: ChoiceParams
+    ) -> list[int]:
+        return self.rank(offers, team_use, params)
+
+    def refresh(self, now: float, offers: Sequence[ClusterOffer | None]) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class QueueOrder:
+    """The order of the queues and who may start: classes scanned in `classes` order, FIFO (by
+    submit time) inside a class; team quotas (fair share) when `quotas`; `pooled`: clusters without
+    topology, no backfill, preemption or failures (strict FIFO, a reference mode)."""
+
+    classes: tuple[int, ...]
+    quotas: bool
+    pooled: bool = False
+
+    def shares(self, quota_shares: Sequence[float | None]) -> list[float]:
+        """Each team's share of the fleet it may use without borrowing (inf: no quota)."""
+        return [s if (self.quotas and s is not None) else math.inf for s in quota_shares]
+
+
+def priority(classes: tuple[int, ...]) -> QueueOrder:
+    """Priority classes in order, FIFO within each; no quotas."""
+    return QueueOrder(classes, quotas=False)
+
+
+def fair_share(classes: tuple[int, ...]) -> QueueOrder:
+    """Priority classes in order, FIFO within each, each team held to its quota share (it may borrow)."""
+    return QueueOrder(classes, quotas=True)
+
+
+def strict_fifo(classes: tuple[int, ...]) -> QueueOrder:
+    """The reference mode: priority FIFO on pooled clusters, nothing jumps the head."""
+    return QueueOrder(classes, quotas=False, pooled=True)
+
+
+QUEUE_ORDERS: dict[str, Callable[[tuple[int, ...]], QueueOrder]] = {
+    "priority": priority,
+    "fair-share": fair_share,
+    "strict-fifo": strict_fifo,
+}
+BACKFILL: dict[str, BackfillPolicy] = {"none": NoBackfill(), "easy": EasyBackfill()}
+PLACEMENT: dict[str, PlacementPolicy] = {"best-fit": best_fit, "first-fit": first_fit}
+VICTIMS: dict[str, VictimPolicy] = {"lowest-class-newest-first": choose_victims}
+PROVIDERS: dict[str, ProviderChoice] = {
+    name: RankedProviders(rank, per_team=name == "diversify") for name, rank in PROVIDER_POLICIES.items()
+}
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The policies of one run, resolved from their names once when it starts."""
+
+    queue: QueueOrder
+    backfill: BackfillPolicy
+    placement: PlacementPolicy
+    victims: VictimPolicy
+    providers: ProviderChoice
+
+
+def resolve(
+    mode: str,
+    fair: bool,
+    classes: tuple[int, ...],
+    backfill: str,
+    placement: str,
+    providers: str,
+    victims: str = "lowest-class-newest-first",
+) -> Policies:
+    """The named policies; strict-FIFO mode overrides backfill (none). An unknown name is a KeyError
+    naming the table (the scenario schema admits only registered names)."""
+    strict = mode == "strict-fifo"
+    queue = QUEUE_ORDERS["strict-fifo" if strict else "fair-share" if fair else "priority"](classes)
+    return Policies(
+        queue=queue,
+        backfill=BACKFILL["none" if strict else backfill],
+        placement=_get(PLACEMENT, placement, "placement"),
+        victims=_get(VICTIMS, victims, "victim choice"),
+        providers=_get(PROVIDERS, providers, "provider choice"),
+    )
+
+
+T = TypeVar("T")
+
+
+def _get(table: Mapping[str, T], name: str, what: str) -> T:
+    if name not in table:
+        raise KeyError(f"unknown {what} policy {name!r}; known: {', '.join(sorted(table))}")
+    return table[name]
