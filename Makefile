@@ -18,7 +18,7 @@ native: $(NATIVE_STAMP)
 
 $(NATIVE_STAMP): $(STAMP) $(NATIVE_SOURCES)
 	@echo "compiling the engine with mypyc (about a minute; GPUFLEET_PURE_PYTHON=1 runs the sources)"
-	@$(BIN)/python -c "from gpufleet.native import build; raise SystemExit(build())"
+	@GPUFLEET_PURE_PYTHON=1 $(BIN)/python -c "from gpufleet.native import build; raise SystemExit(build())"
 	@touch $(NATIVE_STAMP)
 
 $(STAMP): pyproject.toml

@@ -101,8 +101,9 @@ def philly(path: Path = PHILLY) -> dict[str, object]:
 
 def fleet(jobs: int) -> dict[str, object]:
     """(b)/(c): the 500k-GPU year with `jobs` research jobs at the same offered load."""
+    from gpufleet.assemble import prepare
     from gpufleet.scenario import load_scenario
-    from gpufleet.sim.run import prepare, run_engine
+    from gpufleet.sim.engine import run_engine
     from gpufleet.sim.tables import build_tables
 
     t0 = time.perf_counter()
@@ -149,8 +150,9 @@ def fleet(jobs: int) -> dict[str, object]:
 def default(path: Path = DEFAULT) -> dict[str, object]:
     """(d): `gpufleet simulate FILE --no-report` end to end (a fresh process, a scratch store), then
     the engine alone in this process for its events per second."""
+    from gpufleet.assemble import prepare
     from gpufleet.scenario import load_scenario
-    from gpufleet.sim.run import prepare, run_engine
+    from gpufleet.sim.engine import run_engine
 
     with tempfile.TemporaryDirectory() as tmp:
         exe = str(Path(sys.executable).parent / "gpufleet")

@@ -1,4 +1,4 @@
-"""One run end to end: read trace files (the edge), simulate, account, and stamp the run's metadata.
+"""One run end to end: read the files (traces, stream parameters), simulate, account, stamp the metadata.
 
 The CLI and any other front end call `run_scenario`; the core below it never touches a file.
 """
@@ -15,6 +15,7 @@ from gpufleet.scenario import LoadedScenario
 from gpufleet.store.meta import RunMeta, new_run_id
 from gpufleet.tables import RunTables
 from gpufleet.workload.jobs import JobBatch
+from gpufleet.workload.synthetic import SyntheticParams
 
 Progress = Callable[[float, str], None]
 
@@ -51,18 +52,32 @@ def read_traces(loaded: LoadedScenario) -> dict[str, JobBatch]:
     return out
 
 
+def read_stream_params(loaded: LoadedScenario) -> dict[str, SyntheticParams]:
+    """The parameters of every synthetic stream whose source is a file, read relative to the scenario."""
+    from gpufleet.workload.streams import is_builtin_source, load_stream_params
+
+    out: dict[str, SyntheticParams] = {}
+    for w in loaded.scenario.workloads:
+        stream = w.stream
+        if stream is None or stream.synthetic is None or is_builtin_source(stream.synthetic.source):
+            continue
+        out[stream.name] = load_stream_params(stream.synthetic.source, loaded.base_dir)
+    return out
+
+
 def run_scenario(
     loaded: LoadedScenario, seed: int | None = None, progress: Progress | None = None
 ) -> RunResult:
     """Simulate a loaded scenario and compute its finance; every run table filled."""
+    from gpufleet.assemble import simulate
     from gpufleet.finance import compute_finance
-    from gpufleet.sim.run import simulate
 
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     run_seed = loaded.scenario.seed if seed is None else seed
     traces = read_traces(loaded)
-    tables = simulate(loaded.scenario, loaded.catalog, run_seed, traces, progress)
+    params = read_stream_params(loaded)
+    tables = simulate(loaded.scenario, loaded.catalog, run_seed, traces, progress, params)
     tables = compute_finance(tables, loaded.scenario, loaded.catalog)
     meta = RunMeta(
         run_id=new_run_id(started),

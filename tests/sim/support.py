@@ -116,8 +116,9 @@ def workload(
     interval: float | None = None,
     restart: float | None = 0.0,
     name: str = "w",
+    prefer: str | None = "block",
 ) -> WorkloadSpec:
-    return WorkloadSpec(name, require, tuple(clusters), cost, interval, restart)
+    return WorkloadSpec(name, require, tuple(clusters), cost, interval, restart, prefer)
 
 
 def sim_input(

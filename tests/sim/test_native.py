@@ -14,7 +14,7 @@ CODE = (
     "import hashlib, sys\n"
     "import gpufleet.native as n, gpufleet.sim.engine as e\n"
     "from gpufleet.scenario import load_scenario\n"
-    "from gpufleet.sim.run import simulate\n"
+    "from gpufleet.assemble import simulate\n"
     "l = load_scenario(sys.argv[1]); sc = l.scenario\n"
     "h = hashlib.sha256()\n"
     "for name, df in simulate(sc, l.catalog, 3, {}).items(): h.update(name.encode() + df.to_csv().encode())\n"

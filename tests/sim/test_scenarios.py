@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from helpers import SHARED_DATA
 
+from gpufleet.assemble import prepare, simulate
 from gpufleet.scenario import load_scenario
 from gpufleet.sim.engine import Engine
-from gpufleet.sim.run import prepare, simulate
 from gpufleet.sim.spec import JobSpec, PolicySpec, SimInput, TeamSpec, WorkloadSpec
 from gpufleet.tables import SCHEMAS, check_table
 from sim.test_invariants import check_run
@@ -79,7 +79,7 @@ def test_same_seed_same_tables_across_processes_and_hash_seeds() -> None:
     code = (
         "import datetime as dt, hashlib\n"
         "from gpufleet.scenario import load_scenario\n"
-        "from gpufleet.sim.run import simulate\n"
+        "from gpufleet.assemble import simulate\n"
         "l = load_scenario(None); sc = l.scenario.model_copy(deep=True)\n"
         "sc.horizon.end = dt.date(2026, 1, 31)\n"
         "h = hashlib.sha256()\n"

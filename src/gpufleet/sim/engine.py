@@ -50,6 +50,8 @@ __all__ = [
     "RUNNING",
     "Engine",
     "EngineResult",
+    "Progress",
+    "run_engine",
 ]
 
 Progress = Callable[[float, str], None]
@@ -221,3 +223,8 @@ class Engine:
             if j < st.n:
                 done[j] += max(0.0, horizon - st.seg_start[j] - st.seg_restart[j])
         return done
+
+
+def run_engine(inp: SimInput, rng: np.random.Generator, progress: Progress | None = None) -> EngineResult:
+    """One run of the engine on its input."""
+    return Engine(inp, rng, progress).run()

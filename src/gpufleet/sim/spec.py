@@ -1,6 +1,6 @@
 """What the engine consumes: the fleet, the jobs, the inference services and the policies, as plain values.
 
-Built from a scenario by sim/build.py, or by hand in tests. Arrays, not objects per job.
+Built from a scenario by gpufleet/assemble.py, or by hand in tests. Arrays, not objects per job.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from gpufleet.tables import PRIORITY_CLASSES
+from gpufleet.units import RESEARCH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
     from gpufleet.workload.jobs import JobBatch
@@ -89,7 +89,7 @@ class JobSpec:
         return len(self.submit_s)
 
     @classmethod
-    def replay(cls, batch: JobBatch, workload: WorkloadSpec, klass: int = 2) -> JobSpec:
+    def replay(cls, batch: JobBatch, workload: WorkloadSpec, klass: int = RESEARCH) -> JobSpec:
         """One trace's jobs as a single workload of team 0 (a replay outside any scenario)."""
         n = len(batch)
         return cls(
@@ -138,9 +138,9 @@ class PolicySpec:
     pinned_provider: str | None = None
     overflow: bool = False
     failures: bool = True
-    repair_s: float = 4 * 3600.0
-    autoscale_s: float = 3600.0
-    step_s: float = 86400.0
+    repair_s: float = 4 * SECONDS_PER_HOUR
+    autoscale_s: float = SECONDS_PER_HOUR
+    step_s: float = SECONDS_PER_DAY
     backfill_depth: int = 256  # queued jobs examined per class and cycle (Slurm's bf_max_job_test)
 
     @property
@@ -157,6 +157,3 @@ class SimInput:
     policy: PolicySpec
     horizon_s: float
     job_ids: I64 = field(default_factory=lambda: np.zeros(0, np.int64))  # ids for the jobs table
-
-
-CLASS_INDEX = {c: i for i, c in enumerate(PRIORITY_CLASSES)}

@@ -215,9 +215,15 @@ def place_trace(batch: JobBatch, stream: Stream, scenario: Scenario) -> JobBatch
     )  # fmt: skip
 
 
+def is_builtin_source(source: str) -> bool:
+    """Is a stream's `synthetic.source` a built-in name (else a parameters file)?"""
+    return "/" not in source and not source.endswith((".yaml", ".yml"))
+
+
 def load_stream_params(source: str, base_dir: Path | None) -> SyntheticParams:
-    """A stream's `synthetic.source`: a built-in name, or a parameters file relative to the scenario."""
-    if "/" not in source and not source.endswith((".yaml", ".yml")):
+    """A stream's `synthetic.source`: a built-in name, or a parameters file relative to base_dir
+    (the scenario's folder; the working directory when None)."""
+    if is_builtin_source(source):
         try:
             return builtin_params(source)
         except KeyError as exc:
@@ -237,6 +243,7 @@ def stream_jobs(
     rng: np.random.Generator,
     capacity_gpus_per_day: npt.ArrayLike | None,
     base_dir: Path | None,
+    params: SyntheticParams | None = None,
 ) -> JobBatch:
     """Jobs of a scenario stream, submit times in seconds from the horizon start (00:00 UTC).
 
@@ -244,7 +251,8 @@ def stream_jobs(
     `start` (default the horizon start); jobs submitted after the horizon are dropped and counted as
     `after_horizon`. A synthetic stream draws from its parameters between its `start` and `end`
     (default: the horizon), with `capacity_gpus_per_day` (GPUs online per day from the horizon start)
-    for a fleet_share rate. `catalog` is accepted for symmetry with the other workload models.
+    for a fleet_share rate; `params`, when given (read by the edge), instead of reading the source.
+    `catalog` is accepted for symmetry with the other workload models.
     """
     del catalog
     h0 = scenario.horizon.start
@@ -263,7 +271,8 @@ def stream_jobs(
         return place_trace(batch, stream, scenario)
     syn = stream.synthetic
     assert syn is not None
-    params = load_stream_params(syn.source, base_dir)
+    if params is None:
+        params = load_stream_params(syn.source, base_dir)
     first = max(0, ((syn.start or h0) - h0).days)
     last = min(horizon_days, ((syn.end or scenario.horizon.end) - h0).days + 1)
     if last <= first:

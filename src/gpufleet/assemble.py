@@ -1,8 +1,10 @@
 """From a scenario to the engine's input: fleet, jobs (training runs, streams), inference services, policies.
 
-Workload models come from gpufleet.workload (training plans, stream generators, inference demand and
-throughput); this module only arranges their output into arrays. Trace files are read at the edge:
-their JobBatches arrive in `traces`.
+Beside the pipeline, above sim/: the engine sees only its own input types (sim/spec.py). Workload
+models come from gpufleet.workload (training plans, stream generators, inference demand and
+throughput); this module only arranges their output into arrays. Files are read at the edge (the
+pipeline): trace streams' JobBatches arrive in `traces`, parameters files of synthetic streams in
+`params`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import pandas as pd
 
 from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
-from gpufleet.fleet.capacity import CapacityTimeline
-from gpufleet.scenario.schema import Checkpointing, Inference, Scenario, Stream, TrainingRun
+from gpufleet.fleet.capacity import CapacityTimeline, build_capacity
+from gpufleet.scenario.schema import Checkpointing, Inference, Scenario, Stream, TrainingRun, duration_seconds
+from gpufleet.sim.engine import Progress, run_engine
 from gpufleet.sim.spec import (
-    CLASS_INDEX,
     ClusterSpec,
     ContractSpec,
     FleetSpec,
@@ -30,11 +32,16 @@ from gpufleet.sim.spec import (
     TeamSpec,
     WorkloadSpec,
 )
+from gpufleet.sim.tables import build_tables
+from gpufleet.tables import PRIORITY_CLASSES, RunTables
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.reliability import failure_rate_per_gpu_hour
+from gpufleet.workload.streams import is_builtin_source
+from gpufleet.workload.synthetic import SyntheticParams
 from gpufleet.workload.training import plan_training
 
-DAY_S = 86400.0
+CLASS_INDEX = {c: i for i, c in enumerate(PRIORITY_CLASSES)}  # a priority class's index in the engine
 # Stream jobs carry no checkpoint settings in the scenario; they checkpoint at the scenario
 # schema's default cost, at the Young/Daly interval where they run.
 STREAM_CHECKPOINT_COST_S = float(Checkpointing().cost_s)
@@ -103,16 +110,10 @@ def policy_spec(scenario: Scenario) -> PolicySpec:
         pinned_provider=p.provider_choice.provider,
         overflow=p.overflow,
         failures=p.failures.enabled,
-        repair_s=p.failures.repair_hours * 3600.0,
-        autoscale_s=_seconds(p.autoscale_interval),
+        repair_s=p.failures.repair_hours * SECONDS_PER_HOUR,
+        autoscale_s=duration_seconds(p.autoscale_interval),
         step_s=scenario.horizon.step_s,
     )
-
-
-def _seconds(text: str) -> float:
-    from gpufleet.scenario.schema import duration_seconds
-
-    return duration_seconds(text)
 
 
 def allowed_clusters(
@@ -144,11 +145,13 @@ def _stream_batch(
     tl: CapacityTimeline,
     rng: np.random.Generator,
     traces: Mapping[str, JobBatch],
+    params: Mapping[str, SyntheticParams],
 ) -> JobBatch:
     """A stream's jobs with submit times in seconds from the horizon start.
 
     Trace streams come read by the edge, as gpufleet.workload.streams.stream_jobs returns them
-    (already shifted to the horizon); synthetic streams are drawn here from the run's generator.
+    (already shifted to the horizon); synthetic streams are drawn here from the run's generator,
+    from built-in parameters or from a parameters file the edge read (`params`).
     """
     if stream.trace is not None:
         if stream.name not in traces:
@@ -158,8 +161,16 @@ def _stream_batch(
         return traces[stream.name]
     from gpufleet.workload.streams import stream_jobs
 
+    syn = stream.synthetic
+    given = params.get(stream.name)
+    if given is None and syn is not None and not is_builtin_source(syn.source):
+        raise InputError(
+            f"stream {stream.name!r} draws from the parameters file {syn.source!r}, which was not read "
+            "(run it through gpufleet.pipeline, which reads it beside the scenario)",
+            where="params",
+        )
     gpus_per_day = tl.gpus.sum(axis=0).astype(np.float64)
-    return stream_jobs(stream, scenario, catalog, rng, gpus_per_day, None)
+    return stream_jobs(stream, scenario, catalog, rng, gpus_per_day, None, params=given)
 
 
 def build_input(
@@ -168,9 +179,10 @@ def build_input(
     tl: CapacityTimeline,
     rng: np.random.Generator,
     traces: Mapping[str, JobBatch],
+    params: Mapping[str, SyntheticParams],
 ) -> tuple[SimInput, list[str], list[str]]:
     """The engine's input, the team names (index order) and the workload names (index order)."""
-    horizon_s = tl.days * DAY_S
+    horizon_s = tl.days * SECONDS_PER_DAY
     teams = [TeamSpec(t.name, t.quota_share, t.can_borrow) for t in scenario.teams]
     team_names = [t.name for t in teams]
     team_index = {n: i for i, n in enumerate(team_names)}
@@ -186,7 +198,7 @@ def build_input(
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("submit", "work", "gpus", "team", "cls", "wl")}
     services: list[ServiceSpec] = []
     start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
-    autoscale_s = _seconds(scenario.policies.autoscale_interval)
+    autoscale_s = duration_seconds(scenario.policies.autoscale_interval)
     n_ticks = math.ceil(horizon_s / autoscale_s)
     fleet_clusters = scenario.clusters
     accs = [catalog.products[c.product].accelerator for c in fleet_clusters]
@@ -209,7 +221,9 @@ def build_input(
             tau = plan.checkpoint_interval_s
             stall = 0.0 if (c <= 0 or not math.isfinite(tau) or tau <= 0) else c / tau
             submit = (
-                (item.earliest_start - scenario.horizon.start).days * DAY_S if item.earliest_start else 0.0
+                (item.earliest_start - scenario.horizon.start).days * SECONDS_PER_DAY
+                if item.earliest_start
+                else 0.0
             )
             workloads.append(
                 WorkloadSpec(
@@ -231,7 +245,7 @@ def build_input(
                 np.array([k], dtype=np.int64),
             )
         elif isinstance(item, Stream):
-            batch = _stream_batch(item, scenario, catalog, tl, sub_rng, traces)
+            batch = _stream_batch(item, scenario, catalog, tl, sub_rng, traces, params)
             workloads.append(
                 WorkloadSpec(
                     name=item.name,
@@ -329,3 +343,40 @@ def _services(
         )
         for region, values in demand.items()
     ]
+
+
+def prepare(
+    scenario: Scenario,
+    catalog: Catalog,
+    seed: int,
+    traces: Mapping[str, JobBatch],
+    params: Mapping[str, SyntheticParams] | None = None,
+) -> tuple[SimInput, list[str], list[str], np.random.Generator]:
+    """The engine's input and its generator: (input, team names, workload names, engine rng).
+
+    One numpy Generator per run from SeedSequence(seed); children are spawned per purpose (workload
+    generation, the engine's failure draws), so adding a stream never changes another's draws.
+    """
+    root = np.random.default_rng(np.random.SeedSequence(seed))
+    workload_rng, engine_rng = root.spawn(2)
+    tl = build_capacity(scenario, catalog)
+    inp, teams, workloads = build_input(scenario, catalog, tl, workload_rng, traces, params or {})
+    return inp, teams, workloads, engine_rng
+
+
+def simulate(
+    scenario: Scenario,
+    catalog: Catalog,
+    seed: int,
+    traces: Mapping[str, JobBatch],
+    progress: Progress | None = None,
+    params: Mapping[str, SyntheticParams] | None = None,
+) -> RunTables:
+    """Run the scenario once: jobs, series, usage, inference and queue tables (finance fills the rest)."""
+    if progress is not None:
+        progress(0.0, "building workloads")
+    inp, teams, workloads, rng = prepare(scenario, catalog, seed, traces, params)
+    res = run_engine(inp, rng, progress)
+    if progress is not None:
+        progress(1.0, "writing tables")
+    return build_tables(inp, res, teams, workloads)
