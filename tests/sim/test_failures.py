@@ -71,19 +71,10 @@ def test_no_preemption_when_disabled() -> None:
 
 def test_a_failed_node_is_replaced_only_inside_the_level_the_job_requires() -> None:
     from gpufleet.sim.engine import Engine
+    from gpufleet.sim.state import END, FAIL
 
     # 8-GPU domains of two 4-GPU nodes, three domains per block, two blocks; frequent failures. After
-    # every event a running job must still sit in one domain (require=domain) or one block (block).
-    class Checked(Engine):
-        def on_end(self, j: int, epoch: int, failed: int, k: int, now: float) -> None:
-            super().on_end(j, epoch, failed, k, now)
-            for i, p in self.alloc.items():
-                if i < self.n:
-                    level = 1 if self.wl[i] == 0 else 3  # domains per unit the job must stay in
-                    units = {d // level for d in p.domains()}
-                    assert len(units) == 1, (i, p.whole, p.parts)
-                    assert p.gpus(8) == self.gpus[i]
-
+    # every end and failure a running job must still sit in one domain (require=domain) or one block.
     c = cluster("c", 8, 4, blocks=2, domains_per_block=3, rate=5e-3)
     wls = [workload(require="domain", name="dom"), workload(require="block", name="blk")]
     rows = [(0.0, 2 * DAY, 8, 2), (0.0, 2 * DAY, 4, 2), (0.0, 2 * DAY, 20, 2), (0.0, 2 * DAY, 4, 2)]
@@ -92,8 +83,27 @@ def test_a_failed_node_is_replaced_only_inside_the_level_the_job_requires() -> N
         jobs(rows, wls, wl_index=[0, 0, 1, 0]),
         PolicySpec(fair_share=False, preemption=False, repair_s=6 * 3600.0),
     )
-    eng = Checked(inp, np.random.default_rng(5))
+    eng = Engine(inp, np.random.default_rng(5))
+    st = eng.st
+    checked = []
+
+    def checking(handler):  # type: ignore[no-untyped-def]
+        def run(payload: tuple[int, ...], now: float) -> None:
+            handler(payload, now)
+            checked.append(now)
+            for i, p in st.alloc.items():
+                if i < st.n:
+                    level = 1 if st.wl[i] == 0 else 3  # domains per unit the job must stay in
+                    units = {d // level for d in p.domains()}
+                    assert len(units) == 1, (i, p.whole, p.parts)
+                    assert p.gpus(8) == st.gpus[i]
+
+        return run
+
+    for kind in (END, FAIL):  # the dispatch table is the kernel's one seam
+        eng.handlers[kind] = checking(eng.handlers[kind])
     res = eng.run()
+    assert len(checked) >= res.failures > 0
     assert res.failures >= 5  # the replacement path ran
     for cs in eng.clusters:
         cs.check()

@@ -57,6 +57,58 @@ def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]
     series_hours = (alloc * inp.policy.step_s / 3600.0).sum()
     np.testing.assert_allclose(tables.usage.gpu_hours_used.sum(), series_hours, rtol=1e-9, atol=1e-6)
     assert len(tables.jobs) == n
+    check_log_against_series(inp, res, s)
+    check_jobs_against_usage(inp, eng, res, tables.usage)
+
+
+def _log_integral(t: np.ndarray, d: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """The integral of a level that changes by d[i] at t[i], from 0 to each bound: sum of
+    d[i] * (B - t[i]) over t[i] < B (each change counts from its time on). Written apart from
+    sim/record.integrate, which the tables use."""
+    order = np.argsort(t, kind="stable")
+    t, d = t[order], d[order]
+    cd, ctd = np.r_[0.0, np.cumsum(d)], np.r_[0.0, np.cumsum(d * t)]
+    k = np.searchsorted(t, bounds, side="left")
+    return bounds * cd[k] - ctd[k]
+
+
+def check_log_against_series(inp, res, series) -> None:  # type: ignore[no-untyped-def]
+    """The allocation change log, integrated here per step, gives the series' allocated GPUs."""
+    from gpufleet.sim.tables import step_bounds
+
+    bounds = step_bounds(inp.horizon_s, inp.policy.step_s)
+    t, grp, d = res.alloc_log.arrays()
+    cols = ["allocated_inference_gpus", "allocated_training_gpus", "allocated_research_gpus"]
+    cols.append("allocated_best_effort_gpus")
+    m = len(bounds) - 1
+    for c in range(len(inp.fleet.clusters)):
+        rows = series.iloc[c * m : (c + 1) * m]
+        for k, col in enumerate(cols):
+            sel = grp == c * NGROUP + k
+            per_step = np.diff(_log_integral(t[sel], d[sel], bounds)) / np.diff(bounds)
+            np.testing.assert_allclose(rows[col].to_numpy(), per_step, rtol=1e-9, atol=1e-6)
+
+
+def check_jobs_against_usage(inp, eng, res, usage) -> None:  # type: ignore[no-untyped-def]
+    """The jobs' own GPU-hours (work done plus work lost plus restart time, per job) add up to the
+    usage table's hours per class: two records kept apart in the engine (per-job arrays and the
+    allocation log), met here. Only where every cluster has a contract every day (usage counts
+    contracted hours) and for classes without inference replicas."""
+    if (inp.fleet.contract < 0).any():
+        return
+    st = eng.st
+    horizon = inp.horizon_s
+    held = np.asarray(inp.jobs.gpus, dtype=np.float64) * res.work_done_s + res.lost_gpu_hours * 3600.0
+    for j in st.alloc:
+        if j < len(inp.jobs):  # the restart time of a segment running at the horizon
+            held[j] += st.gpus[j] * min(horizon - st.seg_start[j], st.seg_restart[j])
+    service_classes = {s.cls for s in inp.services}
+    names = ["inference", "training", "research", "best_effort"]
+    for k, name in enumerate(names):
+        if k in service_classes:
+            continue
+        jobs_h = held[np.asarray(inp.jobs.cls) == k].sum() / 3600.0
+        np.testing.assert_allclose(usage[f"gpu_hours_used_{name}"].sum(), jobs_h, rtol=1e-9, atol=1e-6)
 
 
 def test_gang_waits_for_whole_domains_and_fifo_order() -> None:
