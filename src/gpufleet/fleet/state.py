@@ -164,8 +164,7 @@ class ClusterState:
             self.whole_total -= len(p.whole)
             if self.whole_total == 0:
                 self.mask &= ~(1 << g)
-            self.free[p.whole] = 0
-            self.owner[p.whole] = job
+            self._mark(p.whole, 0, job)
         p.chunks = []
         total = len(p.whole) * g
         occ = self.occupants
@@ -180,6 +179,17 @@ class ClusterState:
         self.free_total -= total
         return total
 
+    def _mark(self, domains: list[int], free: int, owner: int) -> None:
+        """Set free GPUs and owner of whole domains: one scalar write, or one index array for many."""
+        if len(domains) == 1:
+            d = domains[0]
+            self.free[d] = free
+            self.owner[d] = owner
+        else:
+            idx = np.array(domains, dtype=np.intp)
+            self.free[idx] = free
+            self.owner[idx] = owner
+
     def give_all(self, p: Placement, job: int) -> int:
         """Undo a placement: its whole domains go back on their blocks' stacks, its parts back free."""
         g = self.gpus_per_domain
@@ -190,8 +200,7 @@ class ClusterState:
                 whole[d // dpb].append(d)
             self.whole_total += len(p.whole)
             self.mask |= 1 << g
-            self.free[p.whole] = g
-            self.owner[p.whole] = -1
+            self._mark(p.whole, g, -1)
         total = len(p.whole) * g
         occ = self.occupants
         for d, x in p.parts:

@@ -33,57 +33,74 @@ def replica_change(st: SimState, key: int, c: int, entries: Placement, add: bool
         st.team_alloc[svc.team] += delta
         tp = st.team_prov[svc.team]
         tp[cs.provider] = tp.get(cs.provider, 0.0) + delta
-    st.key_cap[key] += (1 if add else -1) * n_reps * float(svc.tokens_s_per_replica[c])
+    st.key_cap[key] += (1 if add else -1) * n_reps * st.rep_thr[key][c]
     if not add:
         st.freed_on(cs)
 
 
-def _placement(st: SimState, c: int, entries: list[tuple[int, int]]) -> Placement:
+def _placement(st: SimState, c: int, domains: list[int], g: int) -> Placement:
+    """Replicas of g GPUs on these domains of cluster c, as a placement (whole domains where they are)."""
     cs = st.clusters[c]
-    if cs.pooled:
-        return Placement(parts=list(entries))  # no domains (d = -1): never "whole" domains
-    g = cs.gpus_per_domain
-    return Placement(whole=[d for d, x in entries if x == g], parts=[(d, x) for d, x in entries if x != g])
+    if cs.pooled or g != cs.gpus_per_domain:
+        return Placement(parts=[(d, g) for d in domains])  # pooled: d = -1, never "whole" domains
+    return Placement(whole=domains)
+
+
+def _remove(st: SimState, key: int, keep: list[bool]) -> dict[int, list[int]]:
+    """Drop the replicas of `key` whose keep flag is False; their domains per cluster, newest first."""
+    rc, rd = st.rep_c[key], st.rep_d[key]
+    gone: dict[int, list[int]] = {}
+    for i in range(len(rc) - 1, -1, -1):
+        if not keep[i]:
+            gone.setdefault(rc[i], []).append(rd[i])
+    st.rep_c[key] = [c for c, k in zip(rc, keep, strict=True) if k]
+    st.rep_d[key] = [d for d, k in zip(rd, keep, strict=True) if k]
+    return gone
 
 
 def drop_replicas(st: SimState, key: int, c: int, min_domain: int, now: float) -> None:
     """Remove the replicas of `key` on cluster c's domains from min_domain up (capacity leaving)."""
-    reps = st.key_reps[key]
-    gone = [(d, x) for cc, d, x in reps if cc == c and d >= min_domain]
-    st.key_reps[key] = [e for e in reps if not (e[0] == c and e[1] >= min_domain)]
-    replica_change(st, key, c, _placement(st, c, gone), False, now)
+    keep = [not (cc == c and d >= min_domain) for cc, d in zip(st.rep_c[key], st.rep_d[key], strict=True)]
+    gone = _remove(st, key, keep).get(c, [])
+    gone.reverse()  # in the order they were added
+    replica_change(st, key, c, _placement(st, c, gone, st.inp.services[key].replica_gpus), False, now)
 
 
 def drop_pooled_replicas(st: SimState, key: int, c: int, gpus: int, now: float) -> None:
     """Remove the newest replicas of `key` on pooled cluster c until `gpus` GPUs are released."""
-    keep: list[tuple[int, int, int]] = []
-    gone: list[tuple[int, int]] = []
-    for e in reversed(st.key_reps[key]):
-        if e[0] == c and gpus > 0:
-            gone.append((e[1], e[2]))
-            gpus -= e[2]
-        else:
-            keep.append(e)
-    keep.reverse()
-    st.key_reps[key] = keep
-    replica_change(st, key, c, _placement(st, c, gone), False, now)
+    g = st.inp.services[key].replica_gpus
+    rc = st.rep_c[key]
+    keep = [True] * len(rc)
+    for i in range(len(rc) - 1, -1, -1):
+        if rc[i] == c and gpus > 0:
+            keep[i] = False
+            gpus -= g
+    gone = _remove(st, key, keep).get(c, [])
+    replica_change(st, key, c, _placement(st, c, gone, g), False, now)
 
 
 def scale_down(st: SimState, key: int, target: float, now: float) -> None:
-    svc = st.inp.services[key]
-    reps = st.key_reps[key]
-    removed: dict[int, list[tuple[int, int]]] = {}
+    """Remove the newest replicas while the rest still meet the target."""
+    rc, rd = st.rep_c[key], st.rep_d[key]
+    thr_of = st.rep_thr[key]
     cap = st.key_cap[key]
-    while reps:
-        c, d, x = reps[-1]
-        thr = float(svc.tokens_s_per_replica[c])
+    i = len(rc)
+    while i > 0:
+        thr = thr_of[rc[i - 1]]
         if cap - thr < target:
             break
         cap -= thr
-        reps.pop()
-        removed.setdefault(c, []).append((d, x))
-    for c, entries in removed.items():
-        replica_change(st, key, c, _placement(st, c, entries), False, now)
+        i -= 1
+    if i == len(rc):
+        return
+    removed: dict[int, list[int]] = {}
+    for k in range(len(rc) - 1, i - 1, -1):
+        removed.setdefault(rc[k], []).append(rd[k])
+    del rc[i:]
+    del rd[i:]
+    g = st.inp.services[key].replica_gpus
+    for c, domains in removed.items():
+        replica_change(st, key, c, _placement(st, c, domains, g), False, now)
 
 
 def scale_up(st: SimState, key: int, target: float, now: float) -> None:
@@ -94,7 +111,7 @@ def scale_up(st: SimState, key: int, target: float, now: float) -> None:
     team = svc.team
     for attempt in range(2):
         for c in st.candidates(svc.allowed_clusters, team):
-            thr = float(svc.tokens_s_per_replica[c])
+            thr = st.rep_thr[key][c]
             short = target - st.key_cap[key]
             if short <= 0:
                 return
@@ -107,8 +124,9 @@ def scale_up(st: SimState, key: int, target: float, now: float) -> None:
             if want <= 0:
                 return
             placed = replica_slots(st.clusters[c], g, want)
-            st.key_reps[key].extend((c, d, g) for d in placed.whole)
-            st.key_reps[key].extend((c, d, x) for d, x in placed.parts)
+            st.rep_c[key].extend([c] * (len(placed.whole) + len(placed.parts)))
+            st.rep_d[key].extend(placed.whole)
+            st.rep_d[key].extend([d for d, _ in placed.parts])
             replica_change(st, key, c, placed, True, now)
         if attempt == 0 and st.key_cap[key] < target:
             if not st.use_preemption:
@@ -121,7 +139,7 @@ def _preempt_for_replicas(st: SimState, key: int, target: float, now: float) -> 
     g = svc.replica_gpus
     eligible = st.eligible_for(svc.cls, svc.team, reclaim=False)
     for c in st.candidates(svc.allowed_clusters, svc.team):
-        thr = float(svc.tokens_s_per_replica[c])
+        thr = st.rep_thr[key][c]
         if thr <= 0:
             continue
         cs = st.clusters[c]
@@ -171,8 +189,8 @@ class Autoscaler:
             if st.key_cap[key] < targets[key]:
                 scale_up(st, key, targets[key], now)
         for key, svc in enumerate(services):
-            self.replicas[key, i] = len(st.key_reps[key])
-            self.gpus[key, i] = len(st.key_reps[key]) * svc.replica_gpus
+            self.replicas[key, i] = len(st.rep_c[key])
+            self.gpus[key, i] = len(st.rep_c[key]) * svc.replica_gpus
             self.capacity[key, i] = st.key_cap[key]
         if i + 1 < self.n_ticks:
             st.push((i + 1) * self.tick, TICK, (i + 1,))

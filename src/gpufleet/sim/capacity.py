@@ -55,7 +55,7 @@ def evict_top(st: SimState, c: int, want: int, now: float) -> None:
             if cs.free_total >= leaving:
                 break
             lifecycle.preempt(st, j, now, graceful=True)
-        for key in range(len(st.key_reps)):  # replicas (not in `running`) go last, newest first
+        for key in range(len(st.rep_c)):  # replicas (not in `running`) go last, newest first
             if cs.free_total >= leaving:
                 break
             autoscale.drop_pooled_replicas(st, key, c, leaving - cs.free_total, now)

@@ -128,8 +128,11 @@ class SimState:
         self.team_prov: list[dict[str, float]] = [{} for _ in range(nt)]
         self.cl_alloc = [[0] * NCLASS for _ in range(nc)]
         # inference: the replicas of service-region `key` are one occupant, id n + key, holding a
-        # stack of (cluster, domain, GPUs) entries; they are never preempted (the top class)
-        self.key_reps: list[list[tuple[int, int, int]]] = [[] for _ in inp.services]
+        # stack of replicas of replica_gpus GPUs each, newest last: their clusters (rep_c) and
+        # domains (rep_d, -1 in a pooled cluster); they are never preempted (the top class)
+        self.rep_c: list[list[int]] = [[] for _ in inp.services]
+        self.rep_d: list[list[int]] = [[] for _ in inp.services]
+        self.rep_thr: list[list[float]] = [[float(x) for x in s.tokens_s_per_replica] for s in inp.services]
         self.key_cap = [0.0] * len(inp.services)
         self.heap: list[Event] = []
         self.counter = 0
