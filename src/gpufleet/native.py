@@ -103,6 +103,10 @@ def build() -> int:
     cmd = [sys.executable, "-m", "mypyc", *files]
     env = dict(os.environ, MYPYC_OPT_LEVEL=os.environ.get("MYPYC_OPT_LEVEL", "3"))
     out = subprocess.run(cmd, cwd=ROOT.parent, env=env, capture_output=True, text=True, check=False)
+    if out.returncode == 0:
+        for m in COMPILED:  # unchanged per-module shims are copied with their old times: stamp them now
+            if binary(m).exists():
+                os.utime(binary(m))
     if out.returncode != 0 or not compiled_is_current():
         clean()
         tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-15:])
