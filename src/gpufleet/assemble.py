@@ -34,7 +34,7 @@ from gpufleet.sim.spec import (
 )
 from gpufleet.sim.tables import build_tables
 from gpufleet.tables import PRIORITY_CLASSES, RunTables
-from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
+from gpufleet.units import NCLASS, SECONDS_PER_DAY, SECONDS_PER_HOUR
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.reliability import failure_rate_per_gpu_hour
 from gpufleet.workload.streams import is_builtin_source
@@ -97,7 +97,7 @@ def fleet_spec(scenario: Scenario, catalog: Catalog, tl: CapacityTimeline) -> Fl
 def policy_spec(scenario: Scenario) -> PolicySpec:
     p = scenario.policies
     order = [CLASS_INDEX[c] for c in p.preemption.order]
-    order += [k for k in range(4) if k not in order]
+    order += [k for k in range(NCLASS) if k not in order]
     return PolicySpec(
         mode=p.mode,
         placement=p.placement,

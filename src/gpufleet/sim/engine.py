@@ -96,7 +96,7 @@ class Engine:
         self.alloc = st.alloc
         self.where = st.where
         if st.use_failures:
-            st.draw_failures = partial(failures.draw, st)
+            st.draw_failures = failures.draw  # a plain function: no reference cycle through the state
         tick = inp.policy.autoscale_s
         n_ticks = math.ceil(inp.horizon_s / tick) if inp.services else 0
         self.autoscaler = Autoscaler(st, n_ticks, tick)

@@ -77,7 +77,7 @@ def begin(st: SimState, j: int, c: int, now: float, r: float) -> None:
     st.seg_tau[j] = tau
     draw = st.draw_failures
     if draw is not None and rate > 0:
-        finish = draw(j, now, r, tau, rate)
+        finish = draw(st, j, now, r, tau, rate)
     st.push(finish, END, (j, st.epoch[j]))
 
 

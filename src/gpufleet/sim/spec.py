@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from gpufleet.units import RESEARCH, SECONDS_PER_DAY, SECONDS_PER_HOUR
+from gpufleet.units import BEST_EFFORT, INFERENCE, RESEARCH, SECONDS_PER_DAY, SECONDS_PER_HOUR, TRAINING
 
 if TYPE_CHECKING:
     from gpufleet.workload.jobs import JobBatch
@@ -132,7 +132,7 @@ class PolicySpec:
     backfill: str = "easy"
     fair_share: bool = True
     preemption: bool = True
-    class_order: tuple[int, ...] = (0, 1, 2, 3)  # class indexes, highest priority first
+    class_order: tuple[int, ...] = (INFERENCE, TRAINING, RESEARCH, BEST_EFFORT)  # highest priority first
     provider_choice: str = "commitment-first"
     max_share: float | None = None
     pinned_provider: str | None = None

@@ -35,7 +35,8 @@ NGROUP = NCLASS + 2
 G_FAILED, G_CAPACITY = NCLASS, NCLASS + 1
 
 Event = tuple[float, int, int, int, tuple[int, ...]]  # (time, priority, counter, kind, payload)
-FailureDraw = Callable[[int, float, float, float, float], float]
+# (state, job, now, restart, checkpoint interval, failure rate) -> finish time
+FailureDraw = Callable[["SimState", int, float, float, float, float], float]
 
 
 def _f64(a: np.ndarray) -> array[float]:

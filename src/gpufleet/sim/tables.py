@@ -8,15 +8,18 @@ rate x repair time of their hours under repair (Little's law), moved from idle t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from gpufleet.sim.engine import FAILED, FINISHED, G_CAPACITY, G_FAILED, NGROUP, QUEUED, RUNNING, EngineResult
 from gpufleet.sim.record import integrate
 from gpufleet.sim.spec import SimInput
 from gpufleet.tables import CLASS_COLUMN, PRIORITY_CLASSES, RunTables, check_table
+from gpufleet.units import NCLASS, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 STATE_NAMES = {FINISHED: "finished", FAILED: "failed", QUEUED: "queued", RUNNING: "running"}
 
@@ -54,42 +57,47 @@ def jobs_table(
 ) -> pd.DataFrame:
     jobs, fleet = inp.jobs, inp.fleet
     n = len(jobs)
-    names = np.array([c.name for c in fleet.clusters] + [None], dtype=object)
-    provs = np.array([c.provider for c in fleet.clusters] + [None], dtype=object)
     cl = np.where(res.cluster >= 0, res.cluster, len(fleet.clusters))
     when = np.where(np.isfinite(res.end), res.end, res.first_start)
-    day = np.clip(np.nan_to_num(when, nan=0.0) // 86400.0, 0, max(fleet.days - 1, 0)).astype(np.int64)
-    contract_names = np.array([c.name for c in fleet.contracts] + [None], dtype=object)
+    day = np.clip(np.nan_to_num(when, nan=0.0) // SECONDS_PER_DAY, 0, max(fleet.days - 1, 0)).astype(np.int64)
     if n and fleet.days:
         k = fleet.contract[np.minimum(cl, len(fleet.clusters) - 1), day].astype(np.int64)
         k = np.where((res.cluster >= 0) & (k >= 0), k, len(fleet.contracts))
     else:
         k = np.full(n, len(fleet.contracts), dtype=np.int64)
-    state_names = np.array([STATE_NAMES.get(code, "queued") for code in range(5)], dtype=object)
-    state = state_names[res.state.astype(np.int64)]
+    state_names = [STATE_NAMES.get(code, "queued") for code in range(5)]
     ids = inp.job_ids if len(inp.job_ids) == n else np.arange(n, dtype=np.int64)
     df = pd.DataFrame(
         {
             "id": ids,
-            "workload": np.array(workload_names, dtype=object)[jobs.workload] if n else [],
-            "team": np.array(team_names, dtype=object)[jobs.team] if n else [],
-            "class": np.array(PRIORITY_CLASSES, dtype=object)[jobs.cls] if n else [],
+            "workload": _names(jobs.workload, workload_names),
+            "team": _names(jobs.team, team_names),
+            "class": _names(jobs.cls, list(PRIORITY_CLASSES)),
             "gpus": jobs.gpus,
             "submit": _times(fleet.start_epoch_s, jobs.submit_s),
             "start": _times(fleet.start_epoch_s, res.first_start),
             "end": _times(fleet.start_epoch_s, res.end),
-            "cluster": names[cl],
-            "provider": provs[cl],
-            "contract": contract_names[k],
+            "cluster": _names(cl, [c.name for c in fleet.clusters] + [None]),
+            "provider": _names(cl, [c.provider for c in fleet.clusters] + [None]),
+            "contract": _names(k, [c.name for c in fleet.contracts] + [None]),
             "wait_s": res.wait_s,
             "restarts": res.restarts,
             "preemptions": res.preemptions,
             "lost_gpu_hours": res.lost_gpu_hours,
-            "state": state,
-            "reason": res.reason,
+            "state": _names(res.state, state_names),
+            "reason": pd.array(pa.array(res.reason, pa.string()), dtype="string"),
         }
     )
     return check_table("jobs", df)
+
+
+def _names(codes: npt.ArrayLike, names: Sequence[str | None]) -> pd.api.extensions.ExtensionArray:
+    """A string column from integer codes into a few names (None: missing), built in Arrow without a
+    Python object per row (the jobs table of a 5M-job run would hold 40M of them)."""
+    idx = pa.array(np.asarray(codes, dtype=np.int32), pa.int32())
+    strings = pa.DictionaryArray.from_arrays(idx, pa.array(list(names), pa.string())).cast(pa.string())
+    out: pd.api.extensions.ExtensionArray = pd.array(strings, dtype="string")
+    return out
 
 
 def levels(inp: SimInput, res: EngineResult, bounds: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -97,9 +105,9 @@ def levels(inp: SimInput, res: EngineResult, bounds: npt.NDArray[np.float64]) ->
     nc = len(inp.fleet.clusters)
     integ = integrate(res.alloc_log, nc * NGROUP, bounds).reshape(nc, NGROUP, -1)
     if inp.policy.failures and not inp.policy.strict:
-        idle = integ[:, G_CAPACITY] - integ[:, :4].sum(axis=1) - integ[:, G_FAILED]
+        idle = integ[:, G_CAPACITY] - integ[:, :NCLASS].sum(axis=1) - integ[:, G_FAILED]
         rate = np.array([c.failure_rate_per_gpu_hour for c in inp.fleet.clusters])
-        share = np.minimum(rate * inp.policy.repair_s / 3600.0, 1.0)
+        share = np.minimum(rate * inp.policy.repair_s / SECONDS_PER_HOUR, 1.0)
         integ[:, G_FAILED] += np.maximum(idle, 0.0) * share[:, None]
     return integ
 
@@ -111,11 +119,11 @@ def series_table(inp: SimInput, res: EngineResult, bounds: npt.NDArray[np.float6
         return check_table("series", pd.DataFrame({c: [] for c in _series_cols()}))
     integ = levels(inp, res, bounds)
     avg = integ / np.diff(bounds)[None, None, :]
-    day = np.minimum((bounds[:-1] // 86400.0).astype(np.int64), fleet.days - 1)
+    day = np.minimum((bounds[:-1] // SECONDS_PER_DAY).astype(np.int64), fleet.days - 1)
     k = fleet.contract[:, day].astype(np.int64)  # (nc, m)
     cnames = np.array([c.name for c in fleet.contracts] + [None], dtype=object)
     cap = avg[:, G_CAPACITY]
-    alloc = avg[:, :4]
+    alloc = avg[:, :NCLASS]
     failed = avg[:, G_FAILED]
     gpd = np.array([c.gpus_per_domain for c in fleet.clusters], dtype=np.float64)
     mw_per_gpu = np.array([c.it_kw_per_domain * c.pue / 1000.0 for c in fleet.clusters]) / gpd
@@ -144,8 +152,8 @@ def _series_cols() -> list[str]:
 def usage_table(inp: SimInput, res: EngineResult) -> pd.DataFrame:
     fleet = inp.fleet
     nc, days = len(fleet.clusters), fleet.days
-    bounds = np.minimum(np.arange(days + 1, dtype=np.float64) * 86400.0, inp.horizon_s)
-    integ = integrate(res.alloc_log, nc * NGROUP, bounds).reshape(nc, NGROUP, days) / 3600.0
+    bounds = np.minimum(np.arange(days + 1, dtype=np.float64) * SECONDS_PER_DAY, inp.horizon_s)
+    integ = integrate(res.alloc_log, nc * NGROUP, bounds).reshape(nc, NGROUP, days) / SECONDS_PER_HOUR
     start = dt.datetime.fromtimestamp(fleet.start_epoch_s, tz=dt.UTC).date()
     day_dates = pd.to_datetime(np.datetime64(start, "D") + np.arange(days)).values
     month_of_day = day_dates.astype("datetime64[M]")
@@ -163,7 +171,7 @@ def usage_table(inp: SimInput, res: EngineResult) -> pd.DataFrame:
         if len(cl):
             mi = np.searchsorted(months, month_of_day[dd])
             np.add.at(avail, mi, integ[cl, G_CAPACITY, dd])
-            for k in range(4):
+            for k in range(NCLASS):
                 np.add.at(used[k], mi, integ[cl, k, dd])
         term_start = np.datetime64(start, "D") + ct.start_day
         for i, mth in enumerate(months):
@@ -192,16 +200,16 @@ def usage_table(inp: SimInput, res: EngineResult) -> pd.DataFrame:
 
 def queue_table(inp: SimInput, res: EngineResult, bounds: npt.NDArray[np.float64]) -> pd.DataFrame:
     m = len(bounds) - 1
-    integ = integrate(res.queue_log, 8, bounds) / np.diff(bounds)[None, :]
+    integ = integrate(res.queue_log, 2 * NCLASS, bounds) / np.diff(bounds)[None, :]
     times = _times(inp.fleet.start_epoch_s, bounds[:-1])
     return check_table(
         "queue",
         pd.DataFrame(
             {
-                "time": np.tile(times, 4),
+                "time": np.tile(times, NCLASS),
                 "class": np.repeat(np.array(PRIORITY_CLASSES, dtype=object), m),
-                "queued_jobs": integ[:4].ravel(),
-                "queued_gpus": integ[4:].ravel(),
+                "queued_jobs": integ[:NCLASS].ravel(),
+                "queued_gpus": integ[NCLASS:].ravel(),
             }
         ),
     )

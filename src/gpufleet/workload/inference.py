@@ -23,11 +23,11 @@ import numpy.typing as npt
 from gpufleet.catalog import Catalog, read_data_file
 from gpufleet.errors import InputError
 from gpufleet.scenario.schema import InferenceDemand
+from gpufleet.units import SECONDS_PER_DAY
 
 F64 = npt.NDArray[np.float64]
-DAY_S = 86400.0
-MONTH_S = 365.25 / 12 * DAY_S
-YEAR_S = 365.25 * DAY_S
+MONTH_S = 365.25 / 12 * SECONDS_PER_DAY
+YEAR_S = 365.25 * SECONDS_PER_DAY
 
 
 @cache
@@ -151,12 +151,12 @@ def demand_tokens_s(demand: InferenceDemand, start: dt.datetime, times_s: F64) -
     """Output tokens/s demanded by region at `times_s` seconds after `start` (UTC), vectorized."""
     t = np.asarray(times_s, dtype=np.float64)
     origin = _utc(start).timestamp()
-    base = users(demand, start, t) * demand.tokens_per_user_per_day / DAY_S
+    base = users(demand, start, t) * demand.tokens_per_user_per_day / SECONDS_PER_DAY
     out: dict[str, F64] = {}
     for name, region in demand.regions.items():
         local = origin + t + region.utc_offset_h * 3600.0
-        hour = np.mod(local, DAY_S) / 3600.0
-        weekday = (np.floor(local / DAY_S).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+        hour = np.mod(local, SECONDS_PER_DAY) / 3600.0
+        weekday = (np.floor(local / SECONDS_PER_DAY).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
         shape = daily_factor(hour, demand.daily_peak_to_mean) * weekly_factor(weekday, demand.weekend_factor)
         out[name] = base * region.share * shape
     return out

@@ -18,11 +18,11 @@ import numpy.typing as npt
 from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
 from gpufleet.scenario.schema import Scenario, Stream
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.synthetic import SyntheticParams, builtin_params, quantile_grid
 
 F64 = npt.NDArray[np.float64]
-DAY_S = 86400.0
 
 
 def _day_rates(
@@ -45,7 +45,7 @@ def _day_rates(
             raise ValueError(
                 f"parameters '{params.name}' do not know their source fleet's size (source_gpus)"
             )
-        per_day = load * float(target_gpus) * DAY_S / (params.gpu_seconds_per_job * size_scale)
+        per_day = load * float(target_gpus) * SECONDS_PER_DAY / (params.gpu_seconds_per_job * size_scale)
         return np.full(days, per_day)
     if capacity_gpus_per_day is None:
         raise ValueError("fleet_share needs capacity_gpus_per_day")
@@ -55,7 +55,7 @@ def _day_rates(
     if len(cap) < days:
         cap = np.concatenate([cap, np.full(days - len(cap), cap[-1])])
     gpu_s = params.gpu_seconds_per_job * size_scale
-    return np.asarray(float(fleet_share or 0.0) * cap[:days] * DAY_S / gpu_s, dtype=np.float64)
+    return np.asarray(float(fleet_share or 0.0) * cap[:days] * SECONDS_PER_DAY / gpu_s, dtype=np.float64)
 
 
 def _draw_gaps(params: SyntheticParams, rng: np.random.Generator, n: int) -> F64:
@@ -76,7 +76,7 @@ def _arrivals(
     hours = len(rates) * 24
     inc = np.repeat(rates, 24) * np.tile(shares, len(rates))  # expected arrivals per hour
     cum = np.concatenate([[0.0], np.cumsum(inc)])
-    h_end = min(horizon_s / 3600.0, float(hours))
+    h_end = min(horizon_s / SECONDS_PER_HOUR, float(hours))
     k = min(int(h_end), hours - 1) if hours else 0
     total = float(cum[k] + (h_end - k) * inc[k]) if hours else 0.0
     if total <= 0:
@@ -92,7 +92,7 @@ def _arrivals(
         positions = positions[:n_jobs]
     h = np.clip(np.searchsorted(cum, positions, side="right") - 1, 0, hours - 1)
     within = np.divide(positions - cum[h], inc[h], out=np.zeros_like(positions), where=inc[h] > 0)
-    return np.asarray((h + np.clip(within, 0.0, 1.0)) * 3600.0, dtype=np.float64)
+    return np.asarray((h + np.clip(within, 0.0, 1.0)) * SECONDS_PER_HOUR, dtype=np.float64)
 
 
 def _sizes_and_durations(
@@ -146,7 +146,7 @@ def synthesize(
     if max_gpus is not None and max_gpus < size_scale:
         raise ValueError("max_gpus must be at least size_scale")
     if horizon_s is not None:
-        days = max(1, math.ceil(horizon_s / DAY_S))
+        days = max(1, math.ceil(horizon_s / SECONDS_PER_DAY))
     elif capacity_gpus_per_day is not None and fleet_share is not None:
         days = len(np.asarray(capacity_gpus_per_day))
     else:
@@ -162,7 +162,7 @@ def synthesize(
                 raise ValueError("the arrival rate is zero")
             days = math.ceil(n_jobs / per_day * 1.2 + 10 * math.sqrt(n_jobs) / per_day) + 2
             rates = np.full(days, per_day)
-        horizon_s = days * DAY_S
+        horizon_s = days * SECONDS_PER_DAY
     submit = _arrivals(params, rng, rates, float(horizon_s), n_jobs)
     n = len(submit)
     gpus, duration = _sizes_and_durations(params, rng, n)
@@ -202,8 +202,8 @@ def place_trace(batch: JobBatch, stream: Stream, scenario: Scenario) -> JobBatch
     counted as `after_horizon`, so a trace longer than the run is never cut silently."""
     assert stream.trace is not None
     h0 = scenario.horizon.start
-    horizon_s = ((scenario.horizon.end - h0).days + 1) * DAY_S
-    batch = batch.shifted(((stream.trace.start or h0) - h0).days * DAY_S)
+    horizon_s = ((scenario.horizon.end - h0).days + 1) * SECONDS_PER_DAY
+    batch = batch.shifted(((stream.trace.start or h0) - h0).days * SECONDS_PER_DAY)
     inside = batch.submit_s < horizon_s
     if inside.all():
         return batch
@@ -285,7 +285,7 @@ def stream_jobs(
     batch = synthesize(
         params,
         rng,
-        horizon_s=(last - first) * DAY_S,
+        horizon_s=(last - first) * SECONDS_PER_DAY,
         jobs_per_day=syn.jobs_per_day,
         fleet_share=syn.fleet_share,
         capacity_gpus_per_day=cap,
@@ -295,4 +295,4 @@ def stream_jobs(
         priority_class=klass,
         workload=stream.name,
     )
-    return batch.shifted(first * DAY_S)
+    return batch.shifted(first * SECONDS_PER_DAY)

@@ -21,11 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from gpufleet.catalog import read_data_file
+from gpufleet.units import SECONDS_PER_DAY
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.stats import hour_of_day
 
 F64 = npt.NDArray[np.float64]
-DAY_S = 86400.0
 
 
 def quantile_grid(points: int) -> F64:
@@ -65,7 +65,7 @@ class SyntheticParams:
     @property
     def offered_gpus(self) -> float:
         """Mean GPUs the source's jobs asked for over its span (its offered load, in GPUs)."""
-        return self.jobs_per_day * self.trace_gpu_seconds_per_job / DAY_S
+        return self.jobs_per_day * self.trace_gpu_seconds_per_job / SECONDS_PER_DAY
 
     @property
     def load_per_gpu(self) -> float | None:
@@ -150,14 +150,14 @@ def cycle_position_days(t_s: F64, hour_shares: F64, clock_offset_s: float = 0.0)
     t = np.asarray(t_s, dtype=np.float64) + clock_offset_s
     weights = 24.0 * np.asarray(hour_shares, dtype=np.float64)
     cum = np.concatenate([[0.0], np.cumsum(weights) / 24.0])  # rescaled days at each hour boundary
-    day = np.floor(t / DAY_S)
-    within = t - day * DAY_S
+    day = np.floor(t / SECONDS_PER_DAY)
+    within = t - day * SECONDS_PER_DAY
     h = np.minimum((within // 3600.0).astype(np.int64), 23)
     frac = (within - h * 3600.0) / 3600.0
     pos = day + cum[h] + frac * weights[h] / 24.0
     t0 = clock_offset_s
-    d0 = np.floor(t0 / DAY_S)
-    w0 = t0 - d0 * DAY_S
+    d0 = np.floor(t0 / SECONDS_PER_DAY)
+    w0 = t0 - d0 * SECONDS_PER_DAY
     h0 = min(int(w0 // 3600.0), 23)
     pos0 = d0 + cum[h0] + (w0 - h0 * 3600.0) / 3600.0 * weights[h0] / 24.0
     return np.asarray(pos - pos0, dtype=np.float64)
@@ -202,7 +202,7 @@ def fit(
         confidence="estimate",
         jobs=n,
         span_s=span,
-        jobs_per_day=(n - 1) / span * DAY_S if span > 0 else float(n),
+        jobs_per_day=(n - 1) / span * SECONDS_PER_DAY if span > 0 else float(n),
         gpu_seconds_per_job=model_gpu_seconds_per_job(size_t, prob_t, groups, quantile_points),
         trace_gpu_seconds_per_job=float(batch.gpu_seconds.mean()),
         source_gpus=source_gpus,
