@@ -53,5 +53,5 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	$(BIN)/python -c "from gpufleet.native import clean; clean()" 2>/dev/null || true
+	GPUFLEET_PURE_PYTHON=1 $(BIN)/python -c "from gpufleet.native import clean; clean(True)" 2>/dev/null || true
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

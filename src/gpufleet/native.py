@@ -12,6 +12,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -89,11 +90,14 @@ def choose() -> None:
         sys.meta_path.insert(0, _PureFinder())
 
 
-def clean() -> None:
+def clean(build_dir: bool = False) -> None:
+    """Remove the compiled modules (and mypyc's build folder, src/build, when asked)."""
     for m in COMPILED:
         binary(m).unlink(missing_ok=True)
     for p in ROOT.parent.glob(f"*__mypyc{SUFFIX}"):
         p.unlink()
+    if build_dir:
+        shutil.rmtree(ROOT.parent / "build", ignore_errors=True)
 
 
 def build() -> int:
