@@ -81,13 +81,22 @@ def choose() -> None:
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         sys.meta_path.insert(0, _PureFinder())
         return
-    if any(binary(m).exists() for m in COMPILED) and not compiled_is_current():
-        print(
-            "gpufleet: the compiled engine is older than its sources; running pure Python "
-            "(run `make install` to rebuild)",
-            file=sys.stderr,
-        )
+    if not any(binary(m).exists() for m in COMPILED):
+        return
+    why = ""
+    if not compiled_is_current():
+        why = "the compiled engine is older than its sources"
+    elif not _runtime_importable():
+        why = "mypyc's runtime library of the compiled engine is not on the import path"
+    if why:
+        print(f"gpufleet: {why}; running pure Python (run `make install` to rebuild)", file=sys.stderr)
         sys.meta_path.insert(0, _PureFinder())
+
+
+def _runtime_importable() -> bool:
+    """The shared library the compiled modules import (src/<hash>__mypyc) can be found."""
+    libs = sorted(ROOT.parent.glob(f"*__mypyc{SUFFIX}"))
+    return bool(libs) and importlib.util.find_spec(libs[-1].name.split(".")[0]) is not None
 
 
 def clean(build_dir: bool = False) -> None:
