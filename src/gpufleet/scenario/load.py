@@ -16,7 +16,15 @@ from pydantic import BaseModel, ValidationError
 from gpufleet.catalog import Catalog, load_builtin_catalog
 from gpufleet.errors import InputError, Problem
 from gpufleet.scenario.schema import UNION_TAGS, Scenario
-from gpufleet.scenario.source import Path, SourceMap, format_path, in_file_order, parse_yaml
+from gpufleet.scenario.source import (
+    MAX_TEXT_CHARS,
+    Path,
+    SourceMap,
+    format_path,
+    in_file_order,
+    parse_yaml,
+    too_big_message,
+)
 
 DEFAULT_NAME = "default"
 
@@ -126,6 +134,8 @@ def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> 
 def load_scenario_file(path: str | FsPath) -> LoadedScenario:
     p = FsPath(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_TEXT_CHARS:  # refused before it is read
+            raise InputError([Problem(str(p), "", too_big_message(p.stat().st_size))])
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(str(p), "", "no such file")]) from None
