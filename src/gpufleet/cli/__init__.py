@@ -49,6 +49,10 @@ def _root(
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name)
 
+from gpufleet.cli.common import check_numbers  # noqa: E402  (once every command is registered)
+
+check_numbers(app)  # every numeric option of every command: finite and in its plausible range
+
 
 def report_error(exc: GpufleetError) -> int:
     """Print an error for a person (every problem on its own line) and return the exit status."""
@@ -73,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("interrupted", err=True)
+        from gpufleet.cli.running import stored_runs
+
+        stored = stored_runs()
+        done = f"run stored as {stored[-1]}" if stored else "nothing stored"
+        typer.echo(f"interrupted; {done}", err=True)
         return 130
     except Exception as exc:
         # a usage error (unknown option, missing argument) knows how to show itself; click's

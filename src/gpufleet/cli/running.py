@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,20 +46,57 @@ def run_with_progress(loaded: LoadedScenario, seed: int | None, quiet: bool) -> 
         return run_scenario(loaded, seed=seed, progress=progress)
 
 
+def stored_runs() -> list[str]:
+    """Runs this process stored (the interrupt message says the last one)."""
+    return list(_STORED)
+
+
+_STORED: list[str] = []
+
+
 def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool) -> RunResult:
     """Run a scenario and keep the run, with the scenario's text, in the store.
 
-    The store is opened (and its schema version checked) before the run, so a wrong store fails in
-    a second, not after the simulation.
+    The store is opened (checked, migrated, and the run recorded as running) before the run, so a
+    wrong store fails in a second, not after the simulation. The store is not held while simulating:
+    other processes read and write it meanwhile. A run that fails or is interrupted is recorded as
+    failed; one whose process is killed is reported failed by the store (its pid is gone).
     """
+    from gpufleet.store import new_run_id, open_store
+    from gpufleet.store.store import CommittedInterrupt
+
+    started = dt.datetime.now(dt.UTC)
+    run_id = new_run_id(started)
+    run_seed = loaded.scenario.seed if seed is None else seed
+    with open_store(store_path) as store:
+        store.begin_run(run_id, loaded.scenario.name, run_seed, started)
+    try:
+        result = run_with_progress(loaded, seed, quiet)
+        result = dataclasses.replace(result, meta=dataclasses.replace(result.meta, run_id=run_id))
+        with open_store(store_path) as store:
+            try:
+                store.save_run(result.meta, result.tables, scenario_text=loaded.text)
+            except CommittedInterrupt:
+                _STORED.append(run_id)
+                raise
+    except BaseException as exc:
+        if run_id not in _STORED:
+            _record_failure(store_path, run_id, exc)
+        raise
+    _STORED.append(run_id)
+    return result
+
+
+def _record_failure(store_path: Path, run_id: str, exc: BaseException) -> None:
+    """Best effort (a few seconds at most): the run failed; if this fails too, the dead pid tells."""
     from gpufleet.store import open_store
 
-    with open_store(store_path):
-        pass
-    result = run_with_progress(loaded, seed, quiet)
-    with open_store(store_path) as store:
-        store.save_run(result.meta, result.tables, scenario_text=loaded.text)
-    return result
+    why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    with (
+        contextlib.suppress(Exception, KeyboardInterrupt),
+        open_store(store_path, wait_s=5.0, notify=lambda _: None) as store,
+    ):
+        store.fail_run(run_id, why[:500])
 
 
 def stored_scenario(store: Store, run_id: str, file: Path | None = None) -> LoadedScenario | None:

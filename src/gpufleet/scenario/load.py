@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from gpufleet.catalog import Catalog, load_builtin_catalog
 from gpufleet.errors import InputError, Problem
+from gpufleet.scenario.limits import check_limits
 from gpufleet.scenario.schema import UNION_TAGS, Scenario
 from gpufleet.scenario.source import (
     MAX_TEXT_CHARS,
@@ -125,6 +126,9 @@ def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> 
     catalog = load_builtin_catalog().with_overrides(
         scenario.catalog.accelerators, scenario.catalog.products, scenario.catalog.prices
     )
+    problems = check_limits(scenario, catalog, smap)  # first: an absurd size is refused at once
+    if problems:
+        raise InputError(problems)
     problems = cross_check(scenario, catalog, smap)
     if problems:
         raise InputError(problems)

@@ -87,6 +87,7 @@ def too_big_message(size: int) -> str:
         "file (stream.trace) rather than in the scenario"
     )
 
+
 ALIAS_NODE_BUDGET = 10_000
 
 
@@ -115,11 +116,15 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         if self.check_event(yaml.AliasEvent):
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            alias = super().compose_node(parent, index)
+            assert alias is not None
+            return alias
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise _Limit(self.peek_event().start_mark, f"nested deeper than {MAX_DEPTH} levels")
-        node: yaml.Node = super().compose_node(parent, index)
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise _Limit(mark, f"nested deeper than {MAX_DEPTH} levels")
+        node = super().compose_node(parent, index)
+        assert node is not None
         self._depth -= 1
         self._written += 1
         size = 1

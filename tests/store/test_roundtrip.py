@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_store_builder import make_tables
+from store.test_builder import make_tables
 
 from gpufleet.errors import InputError
 from gpufleet.store import RunMeta, new_run_id, open_store
