@@ -49,6 +49,8 @@ class Bounds:
     def problem(self, value: float) -> str | None:
         if not math.isfinite(value):
             return f"expected a finite number, got {value}"
+        if self.above and self.low == 0 and value <= 0:
+            return f"expected a positive number, got {value:g}"
         if value < self.low or (self.above and value == self.low):
             return f"expected {'more than' if self.above else 'at least'} {self.low:g}, got {value:g}"
         if value > self.high:
@@ -94,10 +96,11 @@ DEFAULT_INT = Bounds(-(2**53), 2**53)
 
 
 def check_numbers(app: typer.Typer) -> None:
-    """Wrap every command of `app` (and its sub-apps) so its numeric options are checked before it runs.
+    """Wrap every command of `app` (and its sub-apps) so its inputs are checked before it runs.
 
     An option's name (its longest flag) picks its bounds; a value out of them is bad input naming the
-    option (exit 2). Lists of numbers (an option given several times) are checked one by one.
+    option (exit 2). Lists of numbers (an option given several times) are checked one by one. An
+    output path (-o, --output, --report) must be writable, checked before any work is done.
     """
     for info in app.registered_commands:
         if info.callback is not None and not getattr(info.callback, "_numbers_checked", False):
@@ -113,13 +116,20 @@ def _option_name(default: Any) -> str | None:
 
 
 def _with_number_checks(func: Callable[..., Any]) -> Callable[..., Any]:
-    names = {
-        p.name: _option_name(p.default) or f"--{p.name.replace('_', '-')}"
-        for p in inspect.signature(func).parameters.values()
+    params = inspect.signature(func).parameters.values()
+    names = {p.name: _option_name(p.default) or f"--{p.name.replace('_', '-')}" for p in params}
+    outputs = {
+        p.name
+        for p in params
+        if {"-o", "--output", "--report"} & set(getattr(p.default, "param_decls", ()) or ())
     }
 
     @functools.wraps(func)
     def checked(*args: Any, **kwargs: Any) -> Any:
+        for key in outputs:
+            path = kwargs.get(key)
+            if isinstance(path, Path) and not path.is_dir():  # a folder: the command says if it may be
+                _probe(path.parent, path, names[key])
         for key, value in kwargs.items():
             values = value if isinstance(value, list | tuple) else [value]
             for v in values:

@@ -29,7 +29,7 @@ MAX_JOBS = 50_000_000  # every stream over the horizon (bench (b): 5M)
 MAX_GPUS = 20_000_000  # the fleet, every cluster full (bench (b): 500k)
 MAX_DOMAINS = 2_000_000
 # values of a job trace (the readers refuse a row outside them, with file:line)
-MAX_TRACE_SECONDS = 100 * YEAR_S  # submit time and duration
+MAX_TRACE_SECONDS = 10 * YEAR_S  # a job's duration, and a submit time's distance from the median
 MAX_TRACE_GPUS = 10_000_000
 
 # Rough costs of one unit of a run (engine state, tables, store), for the estimate.
