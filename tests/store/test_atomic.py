@@ -11,14 +11,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from store.test_builder import make_tables
-from store.test_roundtrip import make_meta
 
 from gpufleet.errors import InputError
 from gpufleet.store import open_store
 from gpufleet.store.schema import META_TABLE
 from gpufleet.store.store import Store
 from gpufleet.tables import SCHEMAS
+from store.test_builder import make_tables
+from store.test_roundtrip import make_meta
 
 TESTS = Path(__file__).resolve().parents[1]
 

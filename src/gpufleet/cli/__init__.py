@@ -69,6 +69,9 @@ def report_error(exc: GpufleetError) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app; a known error exits 2 (bad input) or 1, never with a traceback."""
+    from gpufleet.cli.running import forget_stored, stored_runs
+
+    forget_stored()
     try:
         # without standalone mode, an Exit raised inside a command comes back as its status
         status = app(args=argv, standalone_mode=False)
@@ -77,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
-        from gpufleet.cli.running import stored_runs
-
         stored = stored_runs()
         done = f"run stored as {stored[-1]}" if stored else "nothing stored"
         typer.echo(f"interrupted; {done}", err=True)

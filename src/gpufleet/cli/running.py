@@ -87,6 +87,11 @@ def stored_runs() -> list[str]:
 _STORED: list[str] = []
 
 
+def forget_stored() -> None:
+    """A new command starts with no run stored (main() calls this; tests run many commands in one process)."""
+    _STORED.clear()
+
+
 def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool) -> RunResult:
     """Run a scenario and keep the run, with the scenario's text, in the store.
 
@@ -102,7 +107,11 @@ def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | Non
     run_id = new_run_id(started)
     run_seed = loaded.scenario.seed if seed is None else seed
     with open_store(store_path) as store:
-        store.begin_run(run_id, loaded.scenario.name, run_seed, started)
+        try:
+            store.begin_run(run_id, loaded.scenario.name, run_seed, started)
+        except CommittedInterrupt:
+            store.fail_run(run_id, "interrupted")
+            raise
     try:
         result = run_with_progress(loaded, seed, quiet)
         result = dataclasses.replace(result, meta=dataclasses.replace(result.meta, run_id=run_id))
