@@ -67,6 +67,13 @@ def report_error(exc: GpufleetError) -> int:
     return exc.exit_code
 
 
+def _interrupted(stored: list[str]) -> int:
+    """Ctrl-C: one line saying whether a run was stored (the store itself is never left half-written)."""
+    done = f"run stored as {stored[-1]}" if stored else "nothing stored"
+    typer.echo(f"interrupted; {done}", err=True)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app; a known error exits 2 (bad input) or 1, never with a traceback."""
     from gpufleet.cli.running import forget_stored, stored_runs
@@ -80,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
-        stored = stored_runs()
-        done = f"run stored as {stored[-1]}" if stored else "nothing stored"
-        typer.echo(f"interrupted; {done}", err=True)
-        return 130
+        return _interrupted(stored_runs())
     except Exception as exc:
         # a usage error (unknown option, missing argument) knows how to show itself; click's
         # exceptions and typer's own vendored ones both have show() and exit_code
@@ -97,4 +101,6 @@ def main(argv: list[str] | None = None) -> int:
             f"error: internal error: {type(exc).__name__}: {exc} (set GPUFLEET_DEBUG=1 for details)", err=True
         )
         return 1
+    if status == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into exit status 130, silently
+        return _interrupted(stored_runs())
     return status if isinstance(status, int) else 0
