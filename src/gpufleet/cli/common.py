@@ -102,8 +102,9 @@ def check_numbers(app: typer.Typer) -> None:
     option (exit 2). Lists of numbers (an option given several times) are checked one by one. An
     output path (-o, --output, --report) must be writable, checked before any work is done.
     """
-    for info in app.registered_commands:
-        if info.callback is not None and not getattr(info.callback, "_numbers_checked", False):
+    infos: list[Any] = [*app.registered_commands, app.registered_callback]  # a group's own options too
+    for info in infos:
+        if info is not None and info.callback is not None and not getattr(info.callback, "_checked", False):
             info.callback = _with_number_checks(info.callback)
     for group in app.registered_groups:
         if group.typer_instance is not None:
@@ -142,7 +143,7 @@ def _with_number_checks(func: Callable[..., Any]) -> Callable[..., Any]:
                     raise InputError(problem, where=option)
         return func(*args, **kwargs)
 
-    checked._numbers_checked = True  # type: ignore[attr-defined]
+    checked._checked = True  # type: ignore[attr-defined]
     return checked
 
 
