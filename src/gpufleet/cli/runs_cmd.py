@@ -139,15 +139,16 @@ def runs_export(
     store: Path = STORE_OPT,
 ) -> None:
     """Export a run's tables, one file per table, plus run.json with its metadata."""
-    from gpufleet.store.export import EXPORT_FORMATS
+    from gpufleet.store.export import EXPORT_FORMATS, write_run_files
 
     if format not in EXPORT_FORMATS:
         expected = ", ".join(EXPORT_FORMATS)
         raise InputError([Problem("--format", "", f"expected one of {expected}, got {format!r}")])
     check_output_folder(output, "-o")
-    with _open(store) as st:
+    with _open(store) as st:  # read, close, then write the files
         run_id = st.resolve(run)
-        paths = st.export_run(run_id, output, format)
+        meta, tables = st.load_meta(run_id), st.load_run(run_id)
+    paths = write_run_files(meta, tables, output, format)
     typer.echo(f"wrote {len(paths)} files of run {run_id} to {output}")
 
 
