@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 from helpers import SMALL, run_cli
-from test_store_builder import make_tables
-from test_store_roundtrip import make_meta
+from store.test_builder import make_tables
+from store.test_roundtrip import make_meta
 
 from gpufleet.store import open_store
 from gpufleet.tables import RunTables

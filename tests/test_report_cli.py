@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from helpers import run_cli
 from rich.console import Console
-from test_store_builder import make_tables
-from test_store_roundtrip import make_meta
+from store.test_builder import make_tables
+from store.test_roundtrip import make_meta
 
 from gpufleet.report import terminal_summary
 from gpufleet.store import RunMeta, open_store

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_store_builder import CONTRACTS, make_tables
+from store.test_builder import CONTRACTS, make_tables
 
 from gpufleet.report.headline import FIGURES, fmt_delta, fmt_value, headline, label, ordered_keys, step_hours
 from gpufleet.tables import RunTables

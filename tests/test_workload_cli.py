@@ -143,7 +143,7 @@ def test_trace_synth_to_a_folder_or_missing_folder_is_bad_input(
     [
         (["--region", "us:0.5:1"], "error: --region: region shares add up to 0.5, not 1"),
         (["--tokens-per-s-per-gpu", "0"], "error: --tokens-per-s-per-gpu: expected a positive number, got 0"),
-        (["--weekly-users", "inf"], "error: --weekly-users: Input should be a finite number"),
+        (["--weekly-users", "inf"], "error: --weekly-users: expected a finite number, got inf"),
     ],
 )
 def test_estimate_inference_bad_options_name_the_option(

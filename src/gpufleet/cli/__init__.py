@@ -49,6 +49,10 @@ def _root(
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name)
 
+from gpufleet.cli.common import check_numbers  # noqa: E402  (once every command is registered)
+
+check_numbers(app)  # every numeric option of every command: finite and in its plausible range
+
 
 def report_error(exc: GpufleetError) -> int:
     """Print an error for a person (every problem on its own line) and return the exit status."""
@@ -63,8 +67,18 @@ def report_error(exc: GpufleetError) -> int:
     return exc.exit_code
 
 
+def _interrupted(stored: list[str]) -> int:
+    """Ctrl-C: one line saying whether a run was stored (the store itself is never left half-written)."""
+    done = f"run stored as {stored[-1]}" if stored else "nothing stored"
+    typer.echo(f"interrupted; {done}", err=True)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app; a known error exits 2 (bad input) or 1, never with a traceback."""
+    from gpufleet.cli.running import forget_stored, stored_runs
+
+    forget_stored()
     try:
         # without standalone mode, an Exit raised inside a command comes back as its status
         status = app(args=argv, standalone_mode=False)
@@ -73,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("interrupted", err=True)
-        return 130
+        return _interrupted(stored_runs())
     except Exception as exc:
         # a usage error (unknown option, missing argument) knows how to show itself; click's
         # exceptions and typer's own vendored ones both have show() and exit_code
@@ -88,4 +101,6 @@ def main(argv: list[str] | None = None) -> int:
             f"error: internal error: {type(exc).__name__}: {exc} (set GPUFLEET_DEBUG=1 for details)", err=True
         )
         return 1
+    if status == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into exit status 130, silently
+        return _interrupted(stored_runs())
     return status if isinstance(status, int) else 0

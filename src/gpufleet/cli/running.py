@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gpufleet.cli.common import console
+from gpufleet.errors import InputError
 from gpufleet.scenario import LoadedScenario, load_scenario_file, load_scenario_text
 
 if TYPE_CHECKING:
@@ -43,20 +48,97 @@ def run_with_progress(loaded: LoadedScenario, seed: int | None, quiet: bool) -> 
         return run_scenario(loaded, seed=seed, progress=progress)
 
 
+def available_memory_bytes() -> float | None:
+    """Memory this machine can give a new process now (Linux MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(loaded: LoadedScenario, force: bool) -> None:
+    """Refuse (exit 2, with the figures) a run whose estimated memory exceeds what this machine has."""
+    from gpufleet.scenario.limits import estimate, fmt_bytes
+
+    size = estimate(loaded.scenario, loaded.catalog)
+    have = available_memory_bytes()
+    if force or have is None or size.memory_bytes <= have:
+        return
+    raise InputError(
+        f"this run would need {size.describe()} ({size.jobs:,} jobs, {size.series_rows:,} time-series "
+        f"rows); this machine has {fmt_bytes(have)} available: shorten the horizon, coarsen the step "
+        "or the streams, or pass --force",
+        where=loaded.file,
+    )
+
+
+def stored_runs() -> list[str]:
+    """Runs this process stored (the interrupt message says the last one)."""
+    return list(_STORED)
+
+
+_STORED: list[str] = []
+
+
+def forget_stored() -> None:
+    """A new command starts with no run stored (main() calls this; tests run many commands in one process)."""
+    _STORED.clear()
+
+
 def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool) -> RunResult:
     """Run a scenario and keep the run, with the scenario's text, in the store.
 
-    The store is opened (and its schema version checked) before the run, so a wrong store fails in
-    a second, not after the simulation.
+    The store is opened (checked, migrated, and the run recorded as running) before the run, so a
+    wrong store fails in a second, not after the simulation. The store is not held while simulating:
+    other processes read and write it meanwhile. A run that fails or is interrupted is recorded as
+    failed; one whose process is killed is reported failed by the store (its pid is gone).
     """
+    from gpufleet.store import new_run_id, open_store
+    from gpufleet.store.store import CommittedInterrupt
+
+    started = dt.datetime.now(dt.UTC)
+    run_id = new_run_id(started)
+    run_seed = loaded.scenario.seed if seed is None else seed
+    with open_store(store_path) as store:
+        try:
+            store.begin_run(run_id, loaded.scenario.name, run_seed, started)
+        except CommittedInterrupt:
+            store.fail_run(run_id, "interrupted")
+            raise
+    try:
+        result = run_with_progress(loaded, seed, quiet)
+        result = dataclasses.replace(result, meta=dataclasses.replace(result.meta, run_id=run_id))
+        with open_store(store_path) as store:
+            try:
+                store.save_run(result.meta, result.tables, scenario_text=loaded.text)
+            except CommittedInterrupt:
+                _STORED.append(run_id)
+                raise
+    except BaseException as exc:
+        if run_id not in _STORED:
+            _record_failure(store_path, run_id, exc)
+        raise
+    _STORED.append(run_id)
+    return result
+
+
+def _record_failure(store_path: Path, run_id: str, exc: BaseException) -> None:
+    """Best effort (a few seconds at most): the run failed; if this fails too, the dead pid tells."""
     from gpufleet.store import open_store
 
-    with open_store(store_path):
-        pass
-    result = run_with_progress(loaded, seed, quiet)
-    with open_store(store_path) as store:
-        store.save_run(result.meta, result.tables, scenario_text=loaded.text)
-    return result
+    why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    with (
+        contextlib.suppress(Exception, KeyboardInterrupt),
+        open_store(store_path, wait_s=5.0, notify=lambda _: None) as store,
+    ):
+        store.fail_run(run_id, why[:500])
 
 
 def stored_scenario(store: Store, run_id: str, file: Path | None = None) -> LoadedScenario | None:

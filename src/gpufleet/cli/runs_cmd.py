@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from gpufleet.cli import app
-from gpufleet.cli.common import JSON_OPT, QUIET_OPT, SEED_OPT, STORE_OPT, console, print_json, print_table
+from gpufleet.cli.common import (
+    JSON_OPT,
+    QUIET_OPT,
+    SEED_OPT,
+    STORE_OPT,
+    check_output_file,
+    check_output_folder,
+    console,
+    print_json,
+    print_table,
+)
 from gpufleet.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -26,9 +36,10 @@ RUN_ARG = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."
 
 
 def _open(store: Path, read_only: bool = True) -> Store:
+    """An existing store (never a new one: a mistyped --store is bad input, not an empty store)."""
     from gpufleet.store import open_store
 
-    return open_store(store, read_only=read_only)
+    return open_store(store, read_only=read_only, create=False)
 
 
 @runs_app.command("list")
@@ -55,6 +66,31 @@ def runs_list(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
         ["run id", "scenario", "seed", "started (UTC)", "status", "wall s", "scenario hash", "version"],
         rows,
         right=["seed", "wall s"],
+    )
+
+
+@runs_app.command("status")
+def runs_status(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
+    """Every run the store knows and where it stands: queued, running, finished or failed (and why)."""
+    if not store.exists():
+        if as_json:
+            print_json([])
+        else:
+            typer.echo(f"no runs: {store} does not exist yet (gpufleet simulate writes it)")
+        return
+    with _open(store) as st:
+        statuses = st.statuses()
+    if as_json:
+        print_json([s.to_dict() for s in statuses])
+        return
+    rows = [
+        (s.run_id, s.status, s.scenario_name or "", f"{s.updated:%Y-%m-%d %H:%M:%S}", s.pid or "", s.message)
+        for s in statuses
+    ]
+    print_table(
+        f"{len(statuses)} run{'s' if len(statuses) != 1 else ''} in {store}",
+        ["run id", "status", "scenario", "updated (UTC)", "pid", "why"],
+        rows,
     )
 
 
@@ -103,16 +139,16 @@ def runs_export(
     store: Path = STORE_OPT,
 ) -> None:
     """Export a run's tables, one file per table, plus run.json with its metadata."""
-    from gpufleet.store.export import EXPORT_FORMATS
+    from gpufleet.store.export import EXPORT_FORMATS, write_run_files
 
     if format not in EXPORT_FORMATS:
         expected = ", ".join(EXPORT_FORMATS)
         raise InputError([Problem("--format", "", f"expected one of {expected}, got {format!r}")])
-    if output.exists() and not output.is_dir():
-        raise InputError([Problem("-o", "", f"{output} exists and is not a folder")])
-    with _open(store) as st:
+    check_output_folder(output, "-o")
+    with _open(store) as st:  # read, close, then write the files
         run_id = st.resolve(run)
-        paths = st.export_run(run_id, output, format)
+        meta, tables = st.load_meta(run_id), st.load_run(run_id)
+    paths = write_run_files(meta, tables, output, format)
     typer.echo(f"wrote {len(paths)} files of run {run_id} to {output}")
 
 
@@ -144,10 +180,11 @@ def report(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Write a run's HTML report: one self-contained file that works offline, read from the store."""
-    from gpufleet.report import write_html_report
+    from gpufleet.report import write_report
 
     if run is not None and target is not None:
         raise InputError([Problem("--run", "", "give the run as TARGET or as --run, not both")])
+    check_output_file(output or Path("reports") / "report.html", "-o")
     ref = run if run is not None else target
     if ref is None or (run is None and _is_scenario_file(ref)):
         run_id = simulate_and_store(Path(ref) if ref else None, store, seed, quiet)
@@ -159,8 +196,9 @@ def report(
         with _open(store) as st:
             run_id = st.resolve(ref)
     path = output or Path("reports") / f"{run_id}.html"
-    with _open(store) as st:
-        write_html_report(st, run_id, path)
+    with _open(store) as st:  # read, close, then render: a writer waits only for the read
+        meta, tables = st.load_meta(run_id), st.load_run(run_id)
+    write_report(meta, tables, path, source=str(store))
     typer.echo(f"report of run {run_id}: {path}")
 
 
@@ -176,27 +214,27 @@ def compare(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Two runs' headline figures side by side with deltas (B − A); --html for overlaid plots."""
-    from gpufleet.report import compare_headlines, compare_table, headline, write_compare_html
+    from gpufleet.report import compare_headlines, compare_table, headline, write_compare
 
     if output is not None and not html:
         html = True
-    with _open(store) as st:
+    if html:
+        check_output_file(output or Path("reports") / "compare.html", "-o")
+    with _open(store) as st:  # read, close, then render
         a, b = st.resolve(run_a), st.resolve(run_b)
-        ma, mb = st.load_meta(a), st.load_meta(b)
+        runs = {"A": (st.load_meta(a), st.load_run(a)), "B": (st.load_meta(b), st.load_run(b))}
+        figures = compare_headlines(st, a, b) if as_json else None
+    (ma, ta), (mb, tb) = runs["A"], runs["B"]
+    if as_json:
+        data: dict[str, Any] = {"a": ma.to_dict(), "b": mb.to_dict(), "figures": figures}
+    else:
+        compare_table((ma, headline(ta)), (mb, headline(tb)), console())
+    if html:
+        path = output or Path("reports") / f"compare-{a}-vs-{b}.html"
+        write_compare(runs, path, source=str(store))
         if as_json:
-            data: dict[str, Any] = {
-                "a": ma.to_dict(),
-                "b": mb.to_dict(),
-                "figures": compare_headlines(st, a, b),
-            }
+            data["html"] = str(path)
         else:
-            compare_table((ma, headline(st.load_run(a))), (mb, headline(st.load_run(b))), console())
-        if html:
-            path = output or Path("reports") / f"compare-{a}-vs-{b}.html"
-            write_compare_html(st, a, b, path)
-            if as_json:
-                data["html"] = str(path)
-            else:
-                typer.echo(f"overlaid plots: {path}")
+            typer.echo(f"overlaid plots: {path}")
     if as_json:
         print_json(data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -30,7 +29,7 @@ def schema(
     doc = Scenario.model_json_schema()
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "gpufleet scenario"
-    typer.echo(json.dumps(doc, indent=2))
+    print_json(doc)
 
 
 @app.command("validate")

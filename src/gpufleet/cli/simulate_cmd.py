@@ -13,14 +13,14 @@ from gpufleet.cli.common import (
     QUIET_OPT,
     SEED_OPT,
     STORE_OPT,
+    check_output_file,
     console,
     fmt_num,
     fmt_usd,
     print_json,
     print_table,
 )
-from gpufleet.cli.running import simulate_and_store
-from gpufleet.errors import InputError
+from gpufleet.cli.running import check_fits, simulate_and_store
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.scenario import load_scenario
@@ -60,23 +60,28 @@ def simulate(
     store_path: Path = STORE_OPT,
     report: Path | None = REPORT_OPT,
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the HTML report."),
+    force: bool = typer.Option(
+        False, "--force", help="Run even when the estimated size does not fit this machine's memory."
+    ),
     as_json: bool = JSON_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
-    from gpufleet.report import headline, terminal_summary, write_html_report
+    from gpufleet.report import headline, terminal_summary, write_report
     from gpufleet.store import open_store
 
-    if report is not None and report.is_dir():
-        raise InputError("is a folder; expected the report's file path", where=str(report))
+    if not no_report:  # checked before the work, not after it
+        check_output_file(report or Path("reports") / "report.html", "--report")
     loaded = load_scenario(file)
+    check_fits(loaded, force)
     capacity = quarterly_capacity(build_capacity(loaded.scenario, loaded.catalog), loaded.catalog)
     result = simulate_and_store(loaded, store_path, seed, quiet or as_json)
     run_id = result.meta.run_id
     report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
     if report_path is not None:
-        with open_store(store_path, read_only=True) as store:
-            write_html_report(store, run_id, report_path)
+        with open_store(store_path, read_only=True) as store:  # read, close, then render
+            meta, tables = store.load_meta(run_id), store.load_run(run_id)
+        write_report(meta, tables, report_path, source=str(store_path))
     if as_json:
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
                     "report": str(report_path) if report_path else None,

@@ -48,7 +48,12 @@ def write_compare_html(store: Store, run_a: str, run_b: str, path: Path) -> Path
         "A": (store.load_meta(run_a), store.load_run(run_a)),
         "B": (store.load_meta(run_b), store.load_run(run_b)),
     }
-    text = render_compare(runs, source=str(store.path))
+    return write_compare(runs, path, source=str(store.path))
+
+
+def write_compare(runs: dict[str, tuple[RunMeta, RunTables]], path: Path, source: str = "") -> Path:
+    """Write the comparison from runs already read (the store can be closed while this renders)."""
+    text = render_compare(runs, source=source)
     path = Path(path)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path

@@ -35,9 +35,12 @@ KPIS: tuple[str, ...] = (
 
 def write_html_report(store: Store, run_id: str, path: Path) -> Path:
     """Write the run's report to `path` (temp file, then rename) from what the store holds."""
-    meta = store.load_meta(run_id)
-    tables = store.load_run(run_id)
-    text = render_report(meta, tables, source=str(store.path))
+    return write_report(store.load_meta(run_id), store.load_run(run_id), path, source=str(store.path))
+
+
+def write_report(meta: RunMeta, tables: RunTables, path: Path, source: str = "") -> Path:
+    """Write a report from a run already read (the store can be closed while this renders)."""
+    text = render_report(meta, tables, source=source)
     path = Path(path)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path

@@ -15,8 +15,17 @@ from pydantic import BaseModel, ValidationError
 
 from gpufleet.catalog import Catalog, load_builtin_catalog
 from gpufleet.errors import InputError, Problem
+from gpufleet.scenario.limits import check_limits
 from gpufleet.scenario.schema import UNION_TAGS, Scenario
-from gpufleet.scenario.source import Path, SourceMap, format_path, in_file_order, parse_yaml
+from gpufleet.scenario.source import (
+    MAX_TEXT_CHARS,
+    Path,
+    SourceMap,
+    format_path,
+    in_file_order,
+    parse_yaml,
+    too_big_message,
+)
 
 DEFAULT_NAME = "default"
 
@@ -117,6 +126,9 @@ def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> 
     catalog = load_builtin_catalog().with_overrides(
         scenario.catalog.accelerators, scenario.catalog.products, scenario.catalog.prices
     )
+    problems = check_limits(scenario, catalog, smap)  # first: an absurd size is refused at once
+    if problems:
+        raise InputError(problems)
     problems = cross_check(scenario, catalog, smap)
     if problems:
         raise InputError(problems)
@@ -126,6 +138,8 @@ def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> 
 def load_scenario_file(path: str | FsPath) -> LoadedScenario:
     p = FsPath(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_TEXT_CHARS:  # refused before it is read
+            raise InputError([Problem(str(p), "", too_big_message(p.stat().st_size))])
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(str(p), "", "no such file")]) from None

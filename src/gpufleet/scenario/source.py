@@ -74,9 +74,72 @@ def _walk(node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem])
             _walk(item, (*path, i), smap, problems)
 
 
+# Bounds on what one YAML document may cost (docs/scenario.md, "Limits"): aliases are allowed but may
+# add at most ALIAS_NODE_BUDGET nodes beyond those written out (a "billion laughs" file is refused as
+# it is read, in linear time), and nesting deeper than MAX_DEPTH is refused before Python recursion is.
+MAX_DEPTH = 64
+MAX_TEXT_CHARS = 1 << 20  # 1 MiB: the shipped scenarios are under 20 kB
+
+
+def too_big_message(size: int) -> str:
+    return (
+        f"{size:,} bytes, more than the {MAX_TEXT_CHARS:,} a scenario may have: put jobs in a trace "
+        "file (stream.trace) rather than in the scenario"
+    )
+
+
+ALIAS_NODE_BUDGET = 10_000
+
+
+class _Limit(Exception):
+    """A bound of the document was crossed at `mark`."""
+
+    def __init__(self, mark: yaml.Mark | None, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text: pydantic parses them and reports an impossible date
-    (2026-02-30) as a field error with its line, instead of a crash inside the YAML library."""
+    (2026-02-30) as a field error with its line, instead of a crash inside the YAML library.
+
+    It also bounds the document: nesting depth, and the nodes that aliases add when expanded (each
+    node's expanded size is computed once, bottom-up, so the check itself is linear).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._written = 0  # nodes as written in the text
+        self._expanded: dict[int, int] = {}  # id(node) -> nodes it stands for with aliases expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            alias = super().compose_node(parent, index)
+            assert alias is not None
+            return alias
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise _Limit(mark, f"nested deeper than {MAX_DEPTH} levels")
+        node = super().compose_node(parent, index)
+        assert node is not None
+        self._depth -= 1
+        self._written += 1
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            size += sum(self._expanded.get(id(k), 1) + self._expanded.get(id(v), 1) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size += sum(self._expanded.get(id(item), 1) for item in node.value)
+        self._expanded[id(node)] = size
+        if size > self._written + ALIAS_NODE_BUDGET:
+            raise _Limit(
+                node.start_mark,
+                f"aliases expand this to {size:,} nodes, more than {ALIAS_NODE_BUDGET:,} beyond the "
+                f"{self._written:,} written (an alias bomb?); write the values out instead",
+            )
+        return node
 
 
 def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
@@ -95,6 +158,8 @@ _Loader.add_implicit_resolver(
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document; a syntax error or duplicate key is an InputError naming file:line."""
     smap = SourceMap(file)
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError([Problem(file, "", too_big_message(len(text)))])
     try:
         loader = _Loader(text)
         try:
@@ -102,6 +167,9 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except _Limit as exc:
+        where = f"{file}:{exc.mark.line + 1}" if exc.mark is not None else file
+        raise InputError([Problem(where, "", exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{file}:{mark.line + 1}" if mark is not None else file

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from gpufleet.files import atomic_write
+from gpufleet.jsontext import to_json
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
 
@@ -24,7 +24,7 @@ def write_run_files(meta: RunMeta, tables: RunTables, directory: Path, format: s
         atomic_write(target, partial(_write_table, df, format))
         written.append(target)
     target = directory / "run.json"
-    atomic_write(target, lambda p: p.write_text(json.dumps(meta.to_dict(), indent=2) + "\n"))
+    atomic_write(target, lambda p: p.write_text(to_json(meta.to_dict()) + "\n"))
     written.append(target)
     return written
 

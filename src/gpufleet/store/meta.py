@@ -7,7 +7,10 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-RUN_STATUSES: tuple[str, ...] = ("finished", "failed")
+RUN_STATUSES: tuple[str, ...] = ("finished", "failed")  # of a stored run (the `runs` table)
+# of any run the store knows (the `run_status` table): a front end queues, a process runs, then
+# finishes (its tables stored) or fails; a run whose process died is reported as failed
+LIFECYCLE: tuple[str, ...] = ("queued", "running", "finished", "failed")
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -45,4 +48,25 @@ class RunMeta:
         out = asdict(self)
         out["started"] = self.started.isoformat()
         out["finished"] = self.finished.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RunStatus:
+    """Where a run stands, as the store's `run_status` table holds it."""
+
+    run_id: str
+    status: str  # queued | running | finished | failed
+    scenario_name: str | None
+    seed: int | None
+    host: str | None
+    pid: int | None
+    started: dt.datetime | None  # UTC
+    updated: dt.datetime  # UTC
+    message: str  # why it failed, or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["started"] = self.started.isoformat() if self.started else None
+        out["updated"] = self.updated.isoformat()
         return out

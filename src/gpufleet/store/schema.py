@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import numpy as np
 import pandas as pd
 
 from gpufleet.tables import SCHEMAS, TIME, check_table
 
-# Bump when the store's own layout changes (the `runs` table, the meta table, how tables are keyed).
-STORE_LAYOUT = 2
+# The store's schema version: a number. Bump it with a migration in store/migrate.py whenever the
+# layout changes in a way that an added nullable column does not cover (see docs/results.md).
+# 1: runs, scenarios and one table per run table (its meta held a fingerprint, "2.<hex>")
+# 2: versions are numbers; `run_status` holds every run's status (queued, running, finished, failed)
+STORE_VERSION = 2
 META_TABLE = "gpufleet_store"
 RUNS_TABLE = "runs"
+STATUS_TABLE = "run_status"
 SCENARIOS_TABLE = "scenarios"  # the scenario text a run ran, once per content hash
 ROW_COLUMN = "_row"  # keeps each table's row order through the round trip
 
@@ -45,10 +46,27 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+STATUS_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR PRIMARY KEY",
+    "status": "VARCHAR NOT NULL",  # queued | running | finished | failed
+    "scenario_name": "VARCHAR",
+    "seed": "BIGINT",
+    "host": "VARCHAR",  # where the process that runs it lives, and its pid: a dead one is not running
+    "pid": "BIGINT",
+    "started": "TIMESTAMP",
+    "updated": "TIMESTAMP NOT NULL",
+    "message": "VARCHAR NOT NULL",  # why it failed, or ""
+}
+
+
 def schema_version() -> str:
-    """The layout number and a fingerprint of every table's columns and dtypes: any change makes a new one."""
-    blob = json.dumps({"layout": STORE_LAYOUT, "runs": RUNS_COLUMNS, "tables": SCHEMAS}, sort_keys=True)
-    return f"{STORE_LAYOUT}.{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+    """The version this gpufleet writes, as the meta table holds it."""
+    return str(STORE_VERSION)
+
+
+def status_table_statement() -> str:
+    cols = ", ".join(f"{q(c)} {t}" for c, t in STATUS_COLUMNS.items())
+    return f"CREATE TABLE {q(STATUS_TABLE)} ({cols})"
 
 
 def sql_type(dtype: str) -> str:
@@ -64,6 +82,7 @@ def create_statements() -> list[str]:
         f"CREATE TABLE {q(META_TABLE)} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
         f"CREATE TABLE {q(RUNS_TABLE)} (" + ", ".join(f"{q(c)} {t}" for c, t in RUNS_COLUMNS.items()) + ")",
         f"CREATE TABLE {q(SCENARIOS_TABLE)} (content_hash VARCHAR PRIMARY KEY, text VARCHAR NOT NULL)",
+        status_table_statement(),
     ]
     for name, schema in SCHEMAS.items():
         cols = [f"{q('run_id')} VARCHAR NOT NULL", f"{q(ROW_COLUMN)} BIGINT NOT NULL"]

@@ -1,11 +1,23 @@
-"""The results store: runs and their tables in one embedded DuckDB file, each run in one transaction."""
+"""The results store: runs and their tables in one embedded DuckDB file, each run in one transaction.
+
+Many processes share one store: DuckDB lets one process write at a time, so opening waits (bounded,
+saying so) for another's lock instead of failing, and connections are held only while reading or
+writing. A file that is not a store, or a corrupt one, is refused (exit 2) and never written to.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,13 +27,17 @@ import pandas as pd
 
 from gpufleet.errors import GpufleetError, InputError, Problem
 from gpufleet.store.export import EXPORT_FORMATS, write_run_files
-from gpufleet.store.meta import RunMeta
+from gpufleet.store.meta import LIFECYCLE, RunMeta, RunStatus
+from gpufleet.store.migrate import migrate, needs_migration, stored_version
 from gpufleet.store.schema import (
     META_TABLE,
     ROW_COLUMN,
     RUNS_COLUMNS,
     RUNS_TABLE,
     SCENARIOS_TABLE,
+    STATUS_COLUMNS,
+    STATUS_TABLE,
+    STORE_VERSION,
     create_statements,
     from_db_frame,
     q,
@@ -32,6 +48,20 @@ from gpufleet.tables import SCHEMAS, RunTables
 
 DEFAULT_STORE = Path("gpufleet-results.duckdb")
 APP = "gpufleet"
+LOCK_WAIT_S = 300.0  # how long opening waits for another process's lock (GPUFLEET_STORE_WAIT_S)
+_TELL_EVERY_S = 10.0
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB file
+_CORRUPT = ("not a valid duckdb database", "corrupt", "checksum", "could not read enough bytes", "truncat")
+
+Notify = Callable[[str], None]
+
+
+class CommittedInterrupt(KeyboardInterrupt):
+    """Ctrl-C came while a write was in progress; the write was completed first, then this raised."""
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class Store:
@@ -83,6 +113,10 @@ class Store:
                     f"INSERT INTO {q(SCENARIOS_TABLE)} VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [meta.content_hash, scenario_text],
                 )
+            self._upsert_status(
+                meta.run_id, meta.status, "", row["finished"],
+                scenario_name=meta.scenario_name, seed=meta.seed, started=meta.started,
+            )  # fmt: skip
         return meta.run_id
 
     def _insert_table(self, name: str, frame: pd.DataFrame, run_id: str) -> None:
@@ -105,6 +139,7 @@ class Store:
             for name in SCHEMAS:
                 self._con.execute(f"DELETE FROM {q(name)} WHERE run_id = ?", [run_id])
             self._con.execute(f"DELETE FROM {q(RUNS_TABLE)} WHERE run_id = ?", [run_id])
+            self._con.execute(f"DELETE FROM {q(STATUS_TABLE)} WHERE run_id = ?", [run_id])
             self._con.execute(
                 f"DELETE FROM {q(SCENARIOS_TABLE)} WHERE content_hash NOT IN "
                 f"(SELECT content_hash FROM {q(RUNS_TABLE)})"
@@ -112,29 +147,111 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """One transaction; Ctrl-C during it is held until it ends, then raised (CommittedInterrupt)."""
         if self.read_only:
             raise GpufleetError(f"{self.path} is open read-only")
-        self._con.begin()
-        try:
-            yield
-        except BaseException:  # KeyboardInterrupt too: nothing half-written
-            self._con.rollback()
-            raise
-        self._con.commit()
+        with _sigint_held() as caught:
+            self._con.begin()
+            try:
+                yield
+            except BaseException:  # nothing half-written
+                with suppress(duckdb.Error):  # an aborted transaction is rolled back already
+                    self._con.rollback()
+                raise
+            self._con.commit()
+        if caught:
+            raise CommittedInterrupt
+
+    # ------------------------------------------------------------------------------ run status
+
+    def begin_run(self, run_id: str, scenario_name: str, seed: int, started: dt.datetime) -> None:
+        """Record a run as running in this process (its host and pid tell a dead run from a live one)."""
+        self._set_status(run_id, "running", "", scenario_name=scenario_name, seed=seed, started=started)
+
+    def fail_run(self, run_id: str, message: str) -> None:
+        """Record that a run ended without its tables stored, and why."""
+        self._set_status(run_id, "failed", message)
+
+    def _set_status(self, run_id: str, status: str, message: str, **fields: Any) -> None:
+        with self._transaction():
+            self._upsert_status(run_id, status, message, _naive_utc(dt.datetime.now(dt.UTC)), **fields)
+
+    def _upsert_status(self, run_id: str, status: str, message: str, now: dt.datetime, **fields: Any) -> None:
+        assert status in LIFECYCLE, status
+        row = self._con.execute(
+            f"SELECT scenario_name, seed, started FROM {q(STATUS_TABLE)} WHERE run_id = ?", [run_id]
+        ).fetchone()
+        keep = dict(zip(("scenario_name", "seed", "started"), row, strict=True)) if row else {}
+        started = fields.get("started")
+        values = {
+            "run_id": run_id,
+            "status": status,
+            "scenario_name": fields.get("scenario_name", keep.get("scenario_name")),
+            "seed": fields.get("seed", keep.get("seed")),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": _naive_utc(started) if started else keep.get("started"),
+            "updated": now,
+            "message": message,
+        }
+        cols = list(STATUS_COLUMNS)
+        self._con.execute(
+            f"INSERT OR REPLACE INTO {q(STATUS_TABLE)} ({', '.join(map(q, cols))}) "
+            f"VALUES ({', '.join('?' for _ in cols)})",
+            [values[c] for c in cols],
+        )
+
+    def statuses(self) -> list[RunStatus]:
+        """Every run the store knows, oldest first; a `running` run whose process is gone reads `failed`."""
+        cols = list(STATUS_COLUMNS)
+        with _guard(self.path):
+            rows = self._con.execute(
+                f"SELECT {', '.join(map(q, cols))} FROM {q(STATUS_TABLE)} ORDER BY started, run_id"
+            ).fetchall()
+        out = []
+        for r in rows:
+            d = dict(zip(cols, r, strict=True))
+            if d["status"] == "running" and _dead(d["host"], d["pid"]):
+                d["status"], d["message"] = "failed", _dead_message(d["pid"])
+            d["started"] = d["started"].replace(tzinfo=dt.UTC) if d["started"] else None
+            d["updated"] = d["updated"].replace(tzinfo=dt.UTC)
+            out.append(RunStatus(**d))
+        return out
+
+    def _reconcile(self) -> None:
+        """Mark failed the runs left `running` by a process of this host that no longer exists."""
+        rows = self._con.execute(
+            f"SELECT run_id, host, pid FROM {q(STATUS_TABLE)} WHERE status = 'running'"
+        ).fetchall()
+        stale = [(run_id, pid) for run_id, host, pid in rows if _dead(host, pid)]
+        if not stale:
+            return
+        now = _naive_utc(dt.datetime.now(dt.UTC))
+        with self._transaction():
+            for run_id, pid in stale:
+                self._con.execute(
+                    f"UPDATE {q(STATUS_TABLE)} SET status = 'failed', message = ?, updated = ? "
+                    "WHERE run_id = ?",
+                    [_dead_message(pid), now, run_id],
+                )
 
     # ------------------------------------------------------------------------------ reading
 
     def run_ids(self) -> list[str]:
         """Run ids, oldest first."""
-        rows = self._con.execute(f"SELECT run_id FROM {q(RUNS_TABLE)} ORDER BY started, run_id").fetchall()
+        with _guard(self.path):
+            rows = self._con.execute(
+                f"SELECT run_id FROM {q(RUNS_TABLE)} ORDER BY started, run_id"
+            ).fetchall()
         return [r[0] for r in rows]
 
     def list_runs(self) -> list[RunMeta]:
         """Every run's metadata, oldest first."""
         cols = list(RUNS_COLUMNS)
-        rows = self._con.execute(
-            f"SELECT {', '.join(map(q, cols))} FROM {q(RUNS_TABLE)} ORDER BY started, run_id"
-        ).fetchall()
+        with _guard(self.path):
+            rows = self._con.execute(
+                f"SELECT {', '.join(map(q, cols))} FROM {q(RUNS_TABLE)} ORDER BY started, run_id"
+            ).fetchall()
         return [_meta_from_row(dict(zip(cols, r, strict=True))) for r in rows]
 
     def load_meta(self, run_id: str) -> RunMeta:
@@ -145,19 +262,22 @@ class Store:
         """The run's tables, exactly as saved (columns, order, dtypes)."""
         self._require(run_id)
         out: dict[str, pd.DataFrame] = {}
-        for name in SCHEMAS:
-            df = self._con.execute(
-                f"SELECT * FROM {q(name)} WHERE run_id = ? ORDER BY {q(ROW_COLUMN)}", [run_id]
-            ).df()
+        for name, schema in SCHEMAS.items():
+            cols = ", ".join(map(q, schema))  # the columns this gpufleet knows, whatever the file adds
+            with _guard(self.path):
+                df = self._con.execute(
+                    f"SELECT {cols} FROM {q(name)} WHERE run_id = ? ORDER BY {q(ROW_COLUMN)}", [run_id]
+                ).df()
             out[name] = from_db_frame(name, df)
         return RunTables(**out)
 
     def load_scenario_text(self, run_id: str) -> str | None:
         """The scenario YAML the run ran, when it was stored with it."""
         meta = self.load_meta(run_id)
-        row = self._con.execute(
-            f"SELECT text FROM {q(SCENARIOS_TABLE)} WHERE content_hash = ?", [meta.content_hash]
-        ).fetchone()
+        with _guard(self.path):
+            row = self._con.execute(
+                f"SELECT text FROM {q(SCENARIOS_TABLE)} WHERE content_hash = ?", [meta.content_hash]
+            ).fetchone()
         return None if row is None else str(row[0])
 
     def export_run(self, run_id: str, directory: Path, format: str = "parquet") -> list[Path]:
@@ -201,69 +321,250 @@ class Store:
         raise InputError([Problem(str(self.path), "", msg)])
 
 
-def open_store(path: Path | str = DEFAULT_STORE, read_only: bool = False) -> Store:
-    """Open (or, when writable, create) a results store; its schema version must match this gpufleet's."""
+def open_store(
+    path: Path | str = DEFAULT_STORE,
+    read_only: bool = False,
+    create: bool = True,
+    wait_s: float | None = None,
+    notify: Notify | None = None,
+) -> Store:
+    """Open a results store, waiting up to `wait_s` for another process's lock, and migrating an older one.
+
+    A writable open of an existing file first checks it read-only (the whole file is read once), so a
+    corrupt store is refused before anything is written to it. With `create`, a missing file becomes
+    a new store; without it (or read-only), a missing file is bad input.
+    """
     path = Path(path)
     where = str(path)
+    wait = _wait_s() if wait_s is None else wait_s
+    tell = notify or _stderr
     if path.is_dir():
         raise InputError([Problem(where, "", "is a folder, not a results store (--store)")])
-    if read_only and not path.exists():
-        raise InputError(
-            [Problem(where, "", "no results store here (run `gpufleet simulate` first, or pass --store)")]
-        )
+    if not path.exists():
+        if read_only or not create:
+            raise InputError(
+                [Problem(where, "", "no results store here (run `gpufleet simulate` first, or pass --store)")]
+            )
+        if not path.parent.is_dir():
+            raise InputError([Problem(where, "", f"folder {path.parent} does not exist (--store)")])
+    else:
+        _check_magic(path)
+        con = _connect(path, True, wait, tell)
+        try:
+            version = _check(con, where)
+            migrating = needs_migration(con, version)
+            if not read_only:
+                _verify(con, where)
+        except BaseException:
+            con.close()
+            raise
+        if read_only and not migrating:
+            return Store(con, path, read_only=True)
+        con.close()
+    con = _connect(path, False, wait, tell)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise GpufleetError(f"{where}: the store is in use by another process ({text})") from None
-        raise InputError([Problem(where, "", f"not a gpufleet results store ({text})")]) from None
-    try:
-        _check_or_create(con, where, read_only)
+        _prepare(con, where)
+        store = Store(con, path, read_only=False)
+        store._reconcile()
     except BaseException:
         con.close()
         raise
-    return Store(con, path, read_only)
+    if read_only:
+        store.close()
+        return Store(_connect(path, True, wait, tell), path, read_only=True)
+    return store
 
 
-def _check_or_create(con: duckdb.DuckDBPyConnection, where: str, read_only: bool) -> None:
-    tables = {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-    }
-    expected = schema_version()
+def _wait_s() -> float:
+    text = os.environ.get("GPUFLEET_STORE_WAIT_S")
+    try:
+        return LOCK_WAIT_S if text is None else max(0.0, float(text))
+    except ValueError:
+        return LOCK_WAIT_S
+
+
+def _connect(path: Path, read_only: bool, wait_s: float, notify: Notify) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying while another process holds the lock (telling so every few seconds)."""
+    start = time.monotonic()
+    told = -_TELL_EVERY_S
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            text = str(exc)
+            if "could not set lock" not in text.lower() and "conflicting lock" not in text.lower():
+                raise _open_error(path, text) from None
+            waited = time.monotonic() - start
+            if waited >= wait_s:
+                raise GpufleetError(
+                    f"{path}: the store is still in use by another process{_holder(text)} after "
+                    f"{waited:.0f} s; try again when it is done (GPUFLEET_STORE_WAIT_S waits longer)"
+                ) from None
+            if waited - told >= _TELL_EVERY_S:
+                notify(
+                    f"waiting for {path}: in use by another process{_holder(text)} "
+                    f"(up to {wait_s - waited:.0f} s more)"
+                )
+                told = waited
+            time.sleep(min(delay, max(0.0, wait_s - waited)))
+            delay = min(delay * 2, 0.25)
+
+
+def _holder(text: str) -> str:
+    m = re.search(r"PID (\d+)", text)
+    return f" (pid {m.group(1)})" if m else ""
+
+
+def _corrupt(where: str, text: str) -> InputError:
+    return InputError(
+        [
+            Problem(
+                where,
+                "",
+                f"the results store is corrupt or truncated ({text.strip()}); gpufleet will not write to "
+                "it: restore it from a copy, or pass another --store",
+            )
+        ]
+    )
+
+
+def _open_error(path: Path, text: str) -> InputError:
+    where, low = str(path), text.lower()
+    if any(k in low for k in _CORRUPT):
+        return _corrupt(where, text)
+    if "no such file" in low or "does not exist" in low:
+        return InputError([Problem(where, "", "no such file or folder (--store)")])
+    if "permission denied" in low:
+        return InputError([Problem(where, "", "cannot open the store: permission denied")])
+    return InputError([Problem(where, "", f"not a gpufleet results store ({text})")])
+
+
+def _check_magic(path: Path) -> None:
+    """A file that is no DuckDB database at all is named so (not 'corrupt')."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError as exc:
+        raise InputError([Problem(str(path), "", f"cannot read the store: {exc.strerror}")]) from None
+    if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
+        raise InputError(
+            [Problem(str(path), "", "not a gpufleet results store (not a DuckDB database file)")]
+        )
+
+
+@contextmanager
+def _guard(path: Path) -> Iterator[None]:
+    """A read that meets a corrupt block is bad input naming the store, not an internal error."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if any(k in str(exc).lower() for k in _CORRUPT):
+            raise _corrupt(str(path), str(exc)) from None
+        raise
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _check(con: duckdb.DuckDBPyConnection, where: str) -> int:
+    """The store's version; refuses a file that is not a gpufleet store or is newer than this gpufleet."""
+    try:
+        tables = _tables(con)
+        if META_TABLE not in tables:
+            raise InputError([Problem(where, "", "not a gpufleet results store (it has no gpufleet tables)")])
+        meta = dict(con.execute(f"SELECT key, value FROM {q(META_TABLE)}").fetchall())
+    except duckdb.Error as exc:
+        raise _open_error(Path(where), str(exc)) from None
+    if meta.get("app") != APP:
+        raise InputError([Problem(where, "", "not a gpufleet results store")])
+    found = meta.get("schema_version")
+    version = stored_version(found)
+    if version is None or version > STORE_VERSION:
+        newer = version is not None
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    "",
+                    f"results store schema version {found} "
+                    + ("is newer than" if newer else "is unknown to")
+                    + f" this gpufleet (it reads versions 1 to {STORE_VERSION}): open it with the "
+                    "gpufleet that wrote it (export its runs), or pass a new --store",
+                )
+            ]
+        )
+    return version
+
+
+def _verify(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Read every block of every table once: a corrupt block is found before anything is written."""
+    for name in sorted(_tables(con)):
+        try:
+            con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {q(name)}").fetchall()
+        except duckdb.Error as exc:
+            raise _corrupt(where, str(exc)) from None
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Create a new store, or bring an existing one to this version (one transaction)."""
+    tables = _tables(con)
     if META_TABLE not in tables:
-        if tables or read_only:
+        if tables:
             raise InputError([Problem(where, "", "not a gpufleet results store (it has no gpufleet tables)")])
         con.begin()
         try:
             for stmt in create_statements():
                 con.execute(stmt)
             con.executemany(
-                f"INSERT INTO {q(META_TABLE)} VALUES (?, ?)", [["app", APP], ["schema_version", expected]]
+                f"INSERT INTO {q(META_TABLE)} VALUES (?, ?)",
+                [["app", APP], ["schema_version", schema_version()]],
             )
         except BaseException:
             con.rollback()
             raise
         con.commit()
         return
-    meta = dict(con.execute(f"SELECT key, value FROM {q(META_TABLE)}").fetchall())
-    if meta.get("app") != APP:
-        raise InputError([Problem(where, "", "not a gpufleet results store")])
-    found = meta.get("schema_version")
-    if found != expected:
-        raise InputError(
-            [
-                Problem(
-                    where,
-                    "",
-                    f"results store schema version {found} does not match this gpufleet's {expected}: "
-                    "open it with the gpufleet that wrote it (export its runs), or pass a new --store",
-                )
-            ]
-        )
+    version = _check(con, where)
+    if needs_migration(con, version):
+        migrate(con, version)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[list[int]]:
+    """Hold Ctrl-C (SIGINT) for the duration: the caller finishes its write, then raises."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _dead(host: str | None, pid: int | None) -> bool:
+    """Whether the process that ran a run is gone (only knowable for this host)."""
+    if host != socket.gethostname() or pid is None:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _dead_message(pid: int | None) -> str:
+    return f"its process ({pid}) ended before the run was stored (killed?)"
 
 
 def _naive_utc(t: dt.datetime) -> dt.datetime:

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gpufleet.errors import InputError, Problem
+from gpufleet.scenario.limits import MAX_TRACE_SECONDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,8 +127,9 @@ def numbers(
     where: str,
     allow_empty: bool = False,
     min_value: float | None = 0.0,
+    max_value: float | None = None,
 ) -> npt.NDArray[np.float64]:
-    """A column as float64. Empty (unless allowed: NaN), unparsable or below `min_value` -> InputError."""
+    """A column as float64. Empty (unless allowed: NaN), unparsable or out of [min, max] -> InputError."""
     import pandas as pd
 
     text = df[column].astype(str).str.strip()
@@ -147,11 +149,39 @@ def numbers(
             raise _bad(
                 where, column, line_numbers(df, low), text[low].tolist(), f"expected a value >= {min_value:g}"
             )
+    if max_value is not None:
+        _at_most(df, values, column, where, max_value)
     return values
 
 
+def _at_most(df: pd.DataFrame, values: npt.NDArray[np.float64], column: str, where: str, high: float) -> None:
+    over = values > high  # NaN compares False
+    if over.any():
+        text = df[column].astype(str)[over].tolist()
+        raise _bad(where, column, line_numbers(df, over), text, f"expected at most {high:g}")
+
+
+def check_span(
+    df: pd.DataFrame,
+    seconds: npt.NDArray[np.float64],
+    column: str,
+    where: str,
+    max_span: float = MAX_TRACE_SECONDS,
+) -> None:
+    """Refuse times farther than `max_span` from the trace's median: one outlier would otherwise make
+    every per-minute or per-step array of the run span it (a 1e12 s submit time: gigabytes)."""
+    if len(seconds) == 0:
+        return
+    far = np.abs(seconds - float(np.median(seconds))) > max_span
+    if far.any():
+        years = max_span / (365.25 * 86_400)
+        raise bad_rows(
+            df, far, where, column, f"more than {years:g} years from the trace's median time (an outlier?)"
+        )
+
+
 def integers(
-    df: pd.DataFrame, column: str, where: str, min_value: float | None = 0.0
+    df: pd.DataFrame, column: str, where: str, min_value: float | None = 0.0, max_value: float | None = None
 ) -> npt.NDArray[np.int64]:
     """A column of whole numbers as int64 (1.0 is fine, 1.5 is not)."""
     values = numbers(df, column, where, min_value=min_value)
@@ -165,6 +195,8 @@ def integers(
         raise _bad(
             where, column, line_numbers(df, huge), text, f"expected a whole number below {MAX_WHOLE:.0e}"
         )
+    if max_value is not None:
+        _at_most(df, values, column, where, max_value)
     return values.astype(np.int64)
 
 

@@ -15,9 +15,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from gpufleet.scenario.limits import MAX_TRACE_GPUS, MAX_TRACE_SECONDS
 from gpufleet.tables import PRIORITY_CLASSES
 from gpufleet.workload.jobs import JobBatch
-from gpufleet.workload.readers._csv import bad_rows, integers, numbers, read_csv_strings, skip_rows, strings
+from gpufleet.workload.readers._csv import (
+    bad_rows,
+    check_span,
+    integers,
+    numbers,
+    read_csv_strings,
+    skip_rows,
+    strings,
+)
 
 REQUIRED = ("submit_s", "duration_s", "gpus")
 OPTIONAL = ("team", "class")
@@ -43,8 +52,9 @@ def read_generic(
     where = str(path)
     df = read_csv_strings(path, REQUIRED, OPTIONAL, fmt="generic")
     submit = numbers(df, "submit_s", where)
-    duration = numbers(df, "duration_s", where)
-    gpus = integers(df, "gpus", where)
+    check_span(df, submit, "submit_s", where)
+    duration = numbers(df, "duration_s", where, max_value=MAX_TRACE_SECONDS)
+    gpus = integers(df, "gpus", where, max_value=MAX_TRACE_GPUS)
     n = len(df)
     team = (
         _column_or(strings(df, "team", where, allow_empty=True), team_map, default_team)

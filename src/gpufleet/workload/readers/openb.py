@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gpufleet.scenario.limits import MAX_TRACE_GPUS
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.readers._csv import (
     bad_rows,
+    check_span,
     integers,
     mapped,
     numbers,
@@ -40,10 +42,12 @@ def read_openb(
     """
     where = str(path)
     df = read_csv_strings(path, REQUIRED, fmt="openb")
-    gpus = integers(df, "num_gpu", where)
+    gpus = integers(df, "num_gpu", where, max_value=MAX_TRACE_GPUS)
     milli = numbers(df, "gpu_milli", where)
     created = numbers(df, "creation_time", where)
+    check_span(df, created, "creation_time", where)
     deleted = numbers(df, "deletion_time", where)
+    check_span(df, deleted, "deletion_time", where)
     scheduled = numbers(df, "scheduled_time", where, allow_empty=True)
     qos = strings(df, "qos", where)
     keep, skipped = skip_rows(len(df), (("zero_gpu", gpus == 0), ("never_scheduled", np.isnan(scheduled))))

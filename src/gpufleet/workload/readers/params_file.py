@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from gpufleet.errors import InputError
+from gpufleet.scenario.source import MAX_TEXT_CHARS, parse_yaml, too_big_message
 from gpufleet.workload.synthetic import SyntheticParams, params_from_dict, params_to_dict
 
 HEADER = (
@@ -28,12 +29,15 @@ def load_params(path: str | Path) -> SyntheticParams:
     p = Path(path)
     if not p.is_file():
         raise InputError("no such parameters file", where=str(p))
+    if p.stat().st_size > MAX_TEXT_CHARS:
+        raise InputError(too_big_message(p.stat().st_size), where=str(p))
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
-        raise InputError(f"not valid YAML: {exc}", where=where) from None
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text ({exc.reason}): expected a parameters YAML file", where=str(p)
+        ) from None
+    data, _ = parse_yaml(text, str(p))  # bounded: aliases, nesting; errors name file:line
     if not isinstance(data, dict):
         raise InputError("expected a mapping of synthetic parameters", where=str(p))
     try:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gpufleet.scenario.limits import MAX_TRACE_GPUS, MAX_TRACE_SECONDS
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.readers._csv import (
     bad_rows,
+    check_span,
     integers,
     mapped,
     numbers,
@@ -45,8 +47,11 @@ def read_philly(
     bad = stamps.isna().to_numpy()
     if bad.any():
         raise bad_rows(df, bad, where, "timestamp", "expected YYYY-MM-DD HH:MM:SS")
-    duration = numbers(df, "duration", where)
-    gpus = integers(df, "num_gpus", where)
+    check_span(
+        df, stamps.to_numpy(dtype="datetime64[s]").astype(np.int64).astype(np.float64), "timestamp", where
+    )
+    duration = numbers(df, "duration", where, max_value=MAX_TRACE_SECONDS)
+    gpus = integers(df, "num_gpus", where, max_value=MAX_TRACE_GPUS)
     if "gpu_time" in df.columns:
         numbers(df, "gpu_time", where)
     cluster = strings(df, "cluster", where)

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_store_builder import make_tables
 
 from gpufleet.errors import InputError
 from gpufleet.store import RunMeta, new_run_id, open_store
 from gpufleet.tables import SCHEMAS, RunTables, check_table, empty_table
+from store.test_builder import make_tables
 
 
 def make_meta(run_id: str | None = None, minutes: int = 0, seed: int = 7) -> RunMeta:

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_store_builder import make_tables
-from test_store_roundtrip import make_meta
 
 from gpufleet.errors import InputError
 from gpufleet.store import open_store
 from gpufleet.store.schema import META_TABLE
 from gpufleet.store.store import Store
 from gpufleet.tables import SCHEMAS
+from store.test_builder import make_tables
+from store.test_roundtrip import make_meta
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def rows_per_table(path: Path) -> dict[str, int]:
@@ -77,8 +77,8 @@ def test_interrupt_midway_leaves_no_rows(tmp_path: Path, monkeypatch: pytest.Mon
 _KILLED_WRITER = """
 import sys, time
 from pathlib import Path
-from test_store_builder import make_tables
-from test_store_roundtrip import make_meta
+from store.test_builder import make_tables
+from store.test_roundtrip import make_meta
 from gpufleet.store import open_store
 from gpufleet.store.store import Store
 
