@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers import run_cli
-from test_finance_ledger import BASE, GPUS, monthly, usage_frame
 
+from finance.test_ledger import BASE, GPUS, monthly, usage_frame
 from gpufleet import __version__
 from gpufleet.finance import compute_finance
 from gpufleet.finance.focus import FOCUS_MANDATORY

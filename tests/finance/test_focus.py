@@ -7,8 +7,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from test_finance_ledger import GPUS, monthly, scenario, usage_frame
 
+from finance.test_ledger import GPUS, monthly, scenario, usage_frame
 from gpufleet.finance.focus import CHARGE_KINDS, FOCUS_COLUMNS, FOCUS_MANDATORY, build_focus
 from gpufleet.finance.ledger import build_ledger
 from gpufleet.scenario import LoadedScenario

@@ -9,6 +9,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "contract",
     "provider",
     "kind",
+    "billing",
     "contract_year",
     "first_month",
     "last_month",
@@ -18,8 +19,13 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "committed_usd",
     "used_commitment_usd",
     "unused_commitment_usd",
+    "structural_unused_usd",
+    "demand_unused_usd",
     "behind_plan_usd",
     "cost_due_usd",
+    "accrued_cost_usd",
+    "undelivered_usd",
+    "service_credit_usd",
     "overflow_cost_usd",
     "power_cost_usd",
 )
@@ -30,13 +36,16 @@ def contract_year_summary(ledger: pd.DataFrame) -> pd.DataFrame:
 
     committed_usd is the year's minimum where the contract has one, else its plan (the commitment spread
     in proportion to capacity online); used_commitment_usd the usage cost that counts against it (at most
-    the commitment); unused_commitment_usd what the true-ups booked; behind_plan_usd how far usage cost
-    fell short of the plan (a total commitment's shortfall is booked only at term end).
+    the commitment); unused_commitment_usd what the true-ups booked (reserved: capacity paid for and
+    idle), split into structural_unused_usd (the delivered capacity, priced, could never reach it) and
+    demand_unused_usd (capacity there and unused); behind_plan_usd how far usage cost fell short of the
+    plan (a total commitment's shortfall is booked only at term end); cost_due_usd is cash out (billed),
+    accrued_cost_usd the cost recognized.
     """
     if ledger.empty:
         return pd.DataFrame({c: [] for c in SUMMARY_COLUMNS})
     order = {name: i for i, name in enumerate(dict.fromkeys(ledger["contract"].astype(str)))}
-    g = ledger.groupby(["contract", "provider", "kind", "contract_year"], sort=False)
+    g = ledger.groupby(["contract", "provider", "kind", "billing", "contract_year"], sort=False)
     out = g.agg(
         first_month=("month", "min"),
         last_month=("month", "max"),
@@ -46,7 +55,12 @@ def contract_year_summary(ledger: pd.DataFrame) -> pd.DataFrame:
         plan=("plan_usd", "sum"),
         usage_cost=("usage_cost_usd", "sum"),
         unused_commitment_usd=("unused_commitment_usd", "sum"),
+        structural_unused_usd=("structural_unused_usd", "sum"),
+        demand_unused_usd=("demand_unused_usd", "sum"),
         cost_due_usd=("cost_due_usd", "sum"),
+        accrued_cost_usd=("accrued_cost_usd", "sum"),
+        undelivered_usd=("undelivered_usd", "sum"),
+        service_credit_usd=("service_credit_usd", "sum"),
         overflow_cost_usd=("overflow_cost_usd", "sum"),
         power_cost_usd=("power_cost_usd", "sum"),
     ).reset_index()
