@@ -94,7 +94,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "billing": "string",  # reserved | spend-commitment | prepaid | on-demand | capacity-block
         "month": TIME,
         "contract_year": "int64",  # 1-based, from the term's start (anniversaries); 0 outside the term
-        "gpu_hours_available": "float64",
+        "gpu_hours_available": "float64",  # usable capacity online (0 for a pool no workload may use)
+        "gpu_hours_unusable": "float64",  # online, but no workload may use it (e.g. overflow off)
         "gpu_hours_used": "float64",
         "overflow_gpu_hours": "float64",
         "price_per_gpu_hour_usd": "float64",

@@ -20,6 +20,7 @@ import pandas as pd
 from gpufleet.catalog import Catalog
 from gpufleet.finance.billing import Days, bill
 from gpufleet.finance.years import ContractYear, anniversary, contract_years
+from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario.ramp import ResolvedContract, Steps, resolve_contracts
 from gpufleet.scenario.schema import Commitment, Contract, Scenario
 from gpufleet.tables import CLASS_COLUMN, check_table, empty_table
@@ -180,7 +181,9 @@ def _payments(contract: Contract) -> list[tuple[dt.date, float]]:
     ]
 
 
-def _contract_rows(rc: ResolvedContract, contract: Contract, ax: _Axis, peak_flops: float) -> pd.DataFrame:
+def _contract_rows(
+    rc: ResolvedContract, contract: Contract, ax: _Axis, peak_flops: float, usable: bool = True
+) -> pd.DataFrame:
     price = rc.price_per_gpu_hour_usd
     on_commitment = rc.kind == "committed"
     commitment = contract.commitment if on_commitment else None
@@ -277,6 +280,11 @@ def _contract_rows(rc: ResolvedContract, contract: Contract, ax: _Axis, peak_flo
     rows["usd_per_used_gpu_hour"] = _safe_div(spent, used_h)
     rows["usd_per_pflop"] = _safe_div(spent, used_h * 3600.0 * peak_flops / FLOP_PER_PFLOP)
     rows["committed_used"] = used_h if on_commitment else 0.0
+    # capacity no workload may use is reported as such: not online, not idle, outside utilization
+    rows["gpu_hours_unusable"] = 0.0 if usable else rows["gpu_hours_available"]
+    if not usable:
+        rows["gpu_hours_available"] = 0.0
+        rows["utilization_pct"] = np.nan
     return rows
 
 
@@ -362,12 +370,13 @@ def build_ledger(
     h0 = scenario.horizon.start.toordinal()
     h_days = scenario.horizon.end.toordinal() - h0 + 1
     daily = _series_daily(series, scenario, h0, h_days)
+    usable = usable_contracts(scenario)
     parts = []
     for rc in contracts:
         rows_u = usage[usage["contract"].astype(str) == rc.name]
         ax = _axis(rc, scenario, rows_u, daily.get(rc.name))
         peak = catalog.accelerator_of(rc.product.id).peak_flops("bf16")
-        rows = _contract_rows(rc, by_name[rc.name], ax, peak)
+        rows = _contract_rows(rc, by_name[rc.name], ax, peak, rc.name in usable)
         if not rows.empty:
             parts.append(rows)
     if not parts:

@@ -14,6 +14,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "first_month",
     "last_month",
     "gpu_hours_available",
+    "gpu_hours_unusable",
     "gpu_hours_used",
     "utilization_pct",
     "committed_usd",
@@ -50,6 +51,7 @@ def contract_year_summary(ledger: pd.DataFrame) -> pd.DataFrame:
         first_month=("month", "min"),
         last_month=("month", "max"),
         gpu_hours_available=("gpu_hours_available", "sum"),
+        gpu_hours_unusable=("gpu_hours_unusable", "sum"),
         gpu_hours_used=("gpu_hours_used", "sum"),
         minimum=("minimum_accrued_usd", "sum"),
         plan=("plan_usd", "sum"),
@@ -80,3 +82,35 @@ def contract_year_summary(ledger: pd.DataFrame) -> pd.DataFrame:
     out["_year"] = out["contract_year"].where(out["contract_year"] > 0, 10**6)
     out = out.sort_values(["_order", "_year"]).reset_index(drop=True)
     return out.loc[:, list(SUMMARY_COLUMNS)]
+
+
+def funding_peaks(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """Per revenue scenario: the peak of cumulative funding need (cash out + power - revenue, summed
+    year by year), its amount and the first year it is reached; 0 and no year when never positive."""
+    rows = []
+    for name, g in portfolio.groupby("scenario", sort=False):
+        g = g.sort_values("year")
+        running = (g["cash_gap_usd"]).cumsum().to_numpy(np.float64)
+        peak = float(max(running.max(initial=0.0), 0.0))
+        year = int(g["year"].to_numpy()[int(np.argmax(running))]) if peak > 0 else None
+        rows.append({"scenario": str(name), "peak_funding_need_usd": peak, "peak_year": year})
+    return pd.DataFrame(rows, columns=["scenario", "peak_funding_need_usd", "peak_year"])
+
+
+def cash_and_cost_by_year(spend: pd.DataFrame) -> pd.DataFrame:
+    """Per calendar year and provider: cash out (billed) and accrued cost, with a `total` provider."""
+    cols = ["year", "provider", "cash_out_usd", "accrued_cost_usd"]
+    if spend.empty:
+        return pd.DataFrame({c: [] for c in cols})
+    out = spend.rename(columns={"spend_usd": "cash_out_usd"})[cols]
+    total = out.groupby("year", as_index=False)[["cash_out_usd", "accrued_cost_usd"]].sum()
+    total["provider"] = "total"
+    return pd.concat([out, total[cols]], ignore_index=True).sort_values(["year"], kind="stable")
+
+
+def unused_split(ledger: pd.DataFrame) -> dict[str, float]:
+    """Unused commitment over the ledger, and its structural and demand parts."""
+    return {
+        c: float(ledger[c].sum()) if len(ledger) else 0.0
+        for c in ("unused_commitment_usd", "structural_unused_usd", "demand_unused_usd")
+    }
