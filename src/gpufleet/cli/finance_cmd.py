@@ -227,11 +227,9 @@ def summary(
             fmt_num(float(r["gpu_hours_used"]) / 1e6, 1),
             "unusable" if float(r["gpu_hours_unusable"]) > 0 else _pct(float(r["utilization_pct"])),
             fmt_usd(float(r["committed_usd"])),
-            fmt_usd(float(r["used_commitment_usd"])),
             fmt_usd(float(r["unused_commitment_usd"])),
             fmt_usd(float(r["structural_unused_usd"])),
             fmt_usd(float(r["demand_unused_usd"])),
-            fmt_usd(float(r["behind_plan_usd"])),
             fmt_usd(float(r["cost_due_usd"])),
             fmt_usd(float(r["accrued_cost_usd"])),
             fmt_usd(float(r["overflow_cost_usd"])),
@@ -247,11 +245,9 @@ def summary(
         "M GPU-h used",
         "util",
         "committed",
-        "used",
         "unused",
         "structural",
         "demand",
-        "behind plan",
         "cash",
         "cost",
         "overflow",
@@ -260,7 +256,8 @@ def summary(
     print_table("Ledger by contract and contract year", cols, rows, right=cols[4:])
     typer.echo(
         "unused = structural (the capacity delivered, priced, could never reach the commitment) + demand "
-        "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued"
+        "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued. "
+        "--json adds used commitment and burn behind plan"
     )
     typer.echo(
         f"Unused commitment over the horizon: {fmt_usd(split['unused_commitment_usd'])} = structural "
