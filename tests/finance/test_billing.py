@@ -278,3 +278,38 @@ def test_spend_invariant_for_every_billing_model(model: str, slip: int, util: li
     focus = build_focus(led, loaded.scenario, loaded.catalog)
     assert focus["BilledCost"].sum() == pytest.approx(led["cost_due_usd"].sum())  # cash = sum of invoices
     assert focus["EffectiveCost"].sum() == pytest.approx(led["accrued_cost_usd"].sum())
+
+
+def test_a_year_used_at_99_percent_shows_demand_only_for_its_idle_1_percent() -> None:
+    """Minimum = the capacity's value ($25,228,800 a year); 99% used: demand = the idle 1%, nothing
+    structural. At 100% of a capacity worth less than the minimum, all of the shortfall is structural."""
+    cap_value = 720 * 24 * 365 * PRICE
+    loaded = case("2027-01-01", "2027-12-31", f"    commitment: {{min_per_year_usd: {cap_value}}}\n")
+    days = {m: (pd.Timestamp(f"2027-{m:02d}-01") + pd.offsets.MonthEnd(0)).day for m in range(1, 13)}
+    busy = {f"2027-{m:02d}": 0.99 * 720 * 24 * d for m, d in days.items()}
+    led = ledger_of(loaded, busy)
+    assert led["demand_unused_usd"].sum() == pytest.approx(0.01 * cap_value)
+    assert led["structural_unused_usd"].sum() == 0.0
+    full = case("2027-01-01", "2027-12-31", f"    commitment: {{min_per_year_usd: {cap_value * 1.1}}}\n")
+    led = ledger_of(full, {f"2027-{m:02d}": 720 * 24.0 * d for m, d in days.items()})
+    assert led["demand_unused_usd"].sum() == pytest.approx(0.0, abs=1e-3)
+    assert led["structural_unused_usd"].sum() == pytest.approx(0.1 * cap_value)
+
+
+def test_a_pool_no_workload_may_use_is_not_online() -> None:
+    """The capacity-block pool of a scenario with overflow off: its hours are unusable, not available."""
+    text = TEXT.format(t0="2027-01-01", t1="2027-12-31", price=PRICE, slip=0, extra="")
+    text = text.replace("contracts:\n", "contracts:\n  - {name: pool, provider: aws, kind: capacity-block, "
+                        "clusters: [p1], cap_gpus: 144}\n")  # fmt: skip
+    text = text.replace("clusters:\n  - {name: c1", "clusters:\n  - {name: p1, site: s1, product: "
+                        "aws/u-p6e-gb200x72, blocks: 1, domains_per_block: 2}\n  - {name: c1")  # fmt: skip
+    for overflow in (False, True):
+        loaded = load_scenario_text(text + f"policies: {{overflow: {str(overflow).lower()}}}\n", "pool.yaml")
+        use = usage({"2027-02": 100.0}).assign(contract="pool", gpu_hours_available=144 * 24 * 28.0)
+        led = build_ledger(use, empty_table("series"), loaded.scenario, loaded.catalog)
+        feb = led[led["month"] == pd.Timestamp("2027-02-01", tz="UTC")].iloc[0]
+        if overflow:
+            assert feb["gpu_hours_available"] == 144 * 24 * 28.0 and feb["gpu_hours_unusable"] == 0.0
+        else:
+            assert feb["gpu_hours_available"] == 0.0 and feb["gpu_hours_unusable"] == 144 * 24 * 28.0
+            assert np.isnan(feb["utilization_pct"])
