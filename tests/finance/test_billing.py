@@ -313,3 +313,21 @@ def test_a_pool_no_workload_may_use_is_not_online() -> None:
         else:
             assert feb["gpu_hours_available"] == 0.0 and feb["gpu_hours_unusable"] == 144 * 24 * 28.0
             assert np.isnan(feb["utilization_pct"])
+
+
+def test_a_provider_default_stops_the_bills_from_its_date() -> None:
+    """A reserved contract whose provider withdraws all capacity from 1 July 2027: nothing billed after,
+    the planned capacity shows as undelivered."""
+    loaded = case("2027-01-01", "2027-12-31", "    billing: {model: reserved}\n")
+    text = TEXT.format(
+        t0="2027-01-01", t1="2027-12-31", price=PRICE, slip=0, extra="    billing: {model: reserved}\n"
+    )
+    hit = load_scenario_text(
+        text + "provider_events:\n  - {provider: aws, date: 2027-07-01}\n", "default.yaml"
+    )
+    before, after = ledger_of(loaded, {}), ledger_of(hit, {})
+    june, july = month(after, "2027-06"), month(after, "2027-07")
+    assert june["cost_due_usd"] == pytest.approx(720 * 24 * 30 * PRICE)
+    assert july["cost_due_usd"] == 0.0
+    assert after["undelivered_usd"].sum() == pytest.approx(720 * 24 * 184 * PRICE)  # July..December
+    assert before["cost_due_usd"].sum() - after["cost_due_usd"].sum() == pytest.approx(720 * 24 * 184 * PRICE)

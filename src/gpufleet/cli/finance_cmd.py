@@ -263,6 +263,13 @@ def summary(
         f"Unused commitment over the horizon: {fmt_usd(split['unused_commitment_usd'])} = structural "
         f"{fmt_usd(split['structural_unused_usd'])} + demand {fmt_usd(split['demand_unused_usd'])}"
     )
+    moved = float(by_year["undelivered_usd"].sum()) if len(by_year) else 0.0
+    if moved > 0:
+        credits = float(by_year["service_credit_usd"].sum())
+        typer.echo(
+            f"Capacity planned but not delivered (slips, provider events): {fmt_usd(moved)} at contract "
+            f"prices, not billed; service credits {fmt_usd(credits)}"
+        )
     if not cash.empty:
         providers = [p for p in dict.fromkeys(cash["provider"].astype(str)) if p != "total"] + ["total"]
         figures = {
