@@ -319,9 +319,8 @@ def summary(
     print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:])
     typer.echo("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
     for r in peaks.to_dict("records"):
-        when = (
-            f"by the end of {r['peak_year']}" if r["peak_year"] is not None else "(never: revenue covers it)"
-        )
+        year = r["peak_year"]
+        when = "(never: revenue covers it)" if year is None or pd.isna(year) else f"by the end of {int(year)}"
         typer.echo(
             f"Peak funding need ({r['scenario']}): {fmt_usd(float(r['peak_funding_need_usd']))} {when}"
         )

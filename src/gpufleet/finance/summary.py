@@ -94,7 +94,9 @@ def funding_peaks(portfolio: pd.DataFrame) -> pd.DataFrame:
         peak = float(max(running.max(initial=0.0), 0.0))
         year = int(g["year"].to_numpy()[int(np.argmax(running))]) if peak > 0 else None
         rows.append({"scenario": str(name), "peak_funding_need_usd": peak, "peak_year": year})
-    return pd.DataFrame(rows, columns=["scenario", "peak_funding_need_usd", "peak_year"])
+    out = pd.DataFrame(rows, columns=["scenario", "peak_funding_need_usd", "peak_year"])
+    out["peak_year"] = out["peak_year"].astype("Int64")
+    return out
 
 
 def cash_and_cost_by_year(spend: pd.DataFrame) -> pd.DataFrame:
