@@ -4,6 +4,7 @@ and the spend invariant of DESIGN.md for every model under random usage."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -331,3 +332,24 @@ def test_a_provider_default_stops_the_bills_from_its_date() -> None:
     assert july["cost_due_usd"] == 0.0
     assert after["undelivered_usd"].sum() == pytest.approx(720 * 24 * 184 * PRICE)  # July..December
     assert before["cost_due_usd"].sum() - after["cost_due_usd"].sum() == pytest.approx(720 * 24 * 184 * PRICE)
+
+
+def test_validate_states_each_contracts_billing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers import run_cli
+
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        TEXT.format(
+            t0="2027-01-01",
+            t1="2027-12-31",
+            price=PRICE,
+            slip=0,
+            extra="    commitment: {min_per_year_usd: 5.0e6}\n"
+            "    billing: {model: spend-commitment, true_up: monthly, service_credit_rate: 0.25}\n",
+        )
+    )
+    r = run_cli("validate", str(path), capsys=capsys)
+    assert r.code == 0, r.stderr
+    assert "k: spend-commitment: GPU-hours used x $4.00/GPU-h" in r.stdout
+    assert "$5,000,000 per contract year" in r.stdout and "billed monthly" in r.stdout
+    assert "25% of the price credited" in r.stdout

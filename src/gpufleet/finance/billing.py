@@ -259,3 +259,37 @@ def _between(n: int, a: int, b: int) -> Bools:
     mask = np.zeros(n, dtype=bool)
     mask[a : b + 1] = True
     return mask
+
+
+def describe_billing(model: str, price: float, commitment: Commitment | None, billing: Billing | None) -> str:
+    """One line saying how a contract bills, with its figures (for `gpufleet validate`)."""
+    p = f"${price:,.2f}/GPU-h"
+    if model in USAGE_ONLY:
+        return f"{model}: GPU-hours used x {p}, nothing else"
+    credit = billing.service_credit_rate if billing is not None else 0.0
+    late = f"; {credit:.0%} of the price credited per GPU-hour planned but not delivered" if credit else ""
+    if model == "reserved":
+        return f"reserved: each month GPUs delivered x hours x {p}, used or not; undelivered not billed{late}"
+    prorate = billing.prorate_minimum if billing is not None else True
+    pro = (
+        "pro-rated to capacity delivered vs the planned ramp"
+        if prorate
+        else "not pro-rated for late delivery"
+    )
+    if model == "prepaid":
+        pays = ", ".join(
+            f"{p_.date}: " + (f"${p_.amount_usd:,.0f}" if p_.amount_usd is not None else f"{p_.share:.0%}")
+            for p_ in (billing.payments if billing is not None else [])
+        )
+        return f"prepaid: payments {pays}; recognized over the term by capacity delivered; {pro}{late}"
+    parts = []
+    if commitment is not None and commitment.min_per_year_usd is not None:
+        parts.append(f"${commitment.min_per_year_usd:,.0f} per contract year")
+    if commitment is not None and commitment.total_usd is not None:
+        parts.append(f"${commitment.total_usd:,.0f} over the term")
+    timing = billing.true_up if billing is not None else "period-end"
+    when = (
+        "at each period's end" if timing == "period-end" else "monthly, in proportion to capacity delivered"
+    )
+    minimum = (" and ".join(parts) + f", {pro}, shortfall billed {when}") if parts else "no minimum"
+    return f"spend-commitment: GPU-hours used x {p} as they happen; minimum {minimum}{late}"
