@@ -394,12 +394,18 @@ def _coverage(ledger: pd.DataFrame) -> Floats:
     return _safe_div(committed, total, 100.0)
 
 
-def commitment_from(rc: ResolvedContract, commitment: Commitment, day: dt.date) -> float:
-    """The part of a contract's commitment that falls on or after `day`, in proportion to capacity online."""
+def commitment_from(
+    rc: ResolvedContract, commitment: Commitment, day: dt.date, prorate: bool = True
+) -> float:
+    """The part of a contract's commitment that falls on or after `day`, in proportion to capacity
+    delivered; pro-rated (unless told not to) to capacity delivered against the planned ramp."""
     years = contract_years(rc.start, rc.end)
     total = commitment_total(commitment, years)
     first, days = rc.start.toordinal(), rc.end.toordinal() - rc.start.toordinal() + 1
     cap = _ramp_gpus(rc, first, days)  # delivered: a slipped contract owes from what arrives
+    planned = _ramp_gpus(rc, first, days, rc.planned_ramp or rc.ramp)
+    if prorate and planned.sum() > 0:
+        total *= min(1.0, float(cap.sum() / planned.sum()))
     after = np.arange(first, first + days) >= day.toordinal()
     if cap.sum() > 0:
         return float(total * cap[after].sum() / cap.sum())

@@ -146,7 +146,9 @@ def remaining_commitments_by_year(
             continue
         rows = ledger[ledger["contract"] == rc.name].sort_values("month") if not ledger.empty else ledger
         if commitment.total_usd is not None:
-            owed = commitment_from(rc, commitment, scenario.horizon.start)
+            billing = by_name[rc.name].billing
+            prorate = billing.prorate_minimum if billing is not None else True
+            owed = commitment_from(rc, commitment, scenario.horizon.start, prorate)
             credit = rows["cost_due_usd"].astype(np.float64) if len(rows) else pd.Series(dtype=np.float64)
         else:
             assert commitment.min_per_year_usd is not None
