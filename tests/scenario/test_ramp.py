@@ -165,3 +165,25 @@ def test_bad_billing_and_events_name_file_line_and_field(
     assert "ramp.yaml:" in text and words in text, text
     if line is not None:
         assert f"ramp.yaml:{line}" in text, text
+
+
+def test_a_slip_changes_the_simulation_and_the_bill() -> None:
+    """The small scenario with Azure one month late: no Azure capacity (nor usage) in January."""
+    from helpers import SMALL
+
+    from gpufleet.pipeline import run_scenario
+
+    text = SMALL.read_text()
+    line = "    price_per_gpu_hour_usd: 3.5\n"
+    assert text.count(line) == 1
+    minimums = []
+    for slip, expect_jan in ((0, True), (1, False)):
+        loaded = load_scenario_text(text.replace(line, line + f"    slip_months: {slip}\n"), "small.yaml")
+        t = run_scenario(loaded).tables
+        jan = t.series[(t.series["cluster"] == "azure-gb300") & (t.series["time"].dt.month == 1)]
+        assert (jan["capacity_gpus"] > 0).any() == expect_jan
+        led = t.ledger[t.ledger["contract"] == "azure-main"]
+        assert (led.loc[led["month"].dt.month == 1, "gpu_hours_available"].sum() > 0) == expect_jan
+        minimums.append(float(led["minimum_accrued_usd"].sum()))
+    # the year's $250M minimum, pro-rated to the GPU-hours delivered against the planned ramp
+    assert minimums[1] < minimums[0]
