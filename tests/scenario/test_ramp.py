@@ -187,3 +187,22 @@ def test_a_slip_changes_the_simulation_and_the_bill() -> None:
         minimums.append(float(led["minimum_accrued_usd"].sum()))
     # the year's $250M minimum, pro-rated to the GPU-hours delivered against the planned ramp
     assert minimums[1] < minimums[0]
+
+
+def test_a_provider_default_empties_its_clusters_in_the_simulation() -> None:
+    """Azure withdraws all capacity from 1 March: the engine sees none from then, and bills stop."""
+    from helpers import SMALL
+
+    from gpufleet.pipeline import run_scenario
+
+    event = "provider_events:\n  - {provider: azure, date: 2026-03-01}\n"
+    loaded = load_scenario_text(SMALL.read_text() + event, "small.yaml")
+    t = run_scenario(loaded).tables
+    azure = t.series[t.series["cluster"] == "azure-gb300"]
+    march = azure["time"] >= "2026-03-01"
+    assert (azure.loc[~march, "capacity_gpus"] > 0).all()
+    assert (azure.loc[march, "capacity_gpus"] == 0).all()
+    alloc = [c for c in azure.columns if c.startswith("allocated_")]
+    assert (azure.loc[march, alloc].to_numpy() == 0).all()  # nothing runs where nothing is
+    led = t.ledger[(t.ledger["contract"] == "azure-main") & (t.ledger["month"] >= "2026-03-01")]
+    assert led["usage_cost_usd"].sum() == 0.0 and led["undelivered_usd"].sum() > 0
