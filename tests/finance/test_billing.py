@@ -208,6 +208,7 @@ def test_usage_only_models(model: str) -> None:
 
 MODELS = {
     "reserved": "    commitment: {total_usd: 40.0e6}\n    billing: {model: reserved}\n",
+    "reserved-credit": "    billing: {model: reserved, service_credit_rate: 0.2}\n",
     "spend-period-end": "    commitment: {total_usd: 40.0e6, min_per_year_usd: 15.0e6}\n",
     "spend-monthly": "    commitment: {total_usd: 40.0e6, min_per_year_usd: 15.0e6}\n"
     "    billing: {model: spend-commitment, true_up: monthly}\n",
@@ -236,15 +237,40 @@ def test_spend_invariant_for_every_billing_model(model: str, slip: int, util: li
     cap = pd.Series(gpus * 24.0, index=days).groupby(days.to_period("M")).sum()
     used = {str(p): float(c) * u for (p, c), u in zip(cap.items(), util, strict=False) if c > 0}
     led = ledger_of(loaded, used)
-    by_month = led.groupby("month")[["cost_due_usd", "usage_cost_usd", "service_credit_usd"]].sum()
+    sums = ["cost_due_usd", "usage_cost_usd", "service_credit_usd", "demand_unused_usd"]
+    by_month = led.groupby("month")[sums].sum()
     delivered = {pd.Timestamp(f"{p}-01", tz="UTC"): float(c) * PRICE for p, c in cap.items()}
     assert led["structural_unused_usd"].to_numpy() + led["demand_unused_usd"].to_numpy() == pytest.approx(
         led["unused_commitment_usd"].to_numpy()
     )
-    if model == "reserved":
+    if model.startswith("reserved"):
+        # planned GPUs per day by the contract's own ramp (4 domains from 15 May 2027, 10 from 1 November)
+        planned = np.array(
+            [
+                72
+                * (
+                    (4 if d.date() >= dt.date(2027, 5, 15) else 0)
+                    + (6 if d.date() >= dt.date(2027, 11, 1) else 0)
+                )
+                if dt.date(2027, 5, 15) <= d.date() <= dt.date(2029, 5, 14)
+                else 0
+                for d in days
+            ]
+        )
+        gap = (
+            pd.Series(np.maximum(planned - gpus, 0) * 24.0 * PRICE, index=days)
+            .groupby(days.to_period("M"))
+            .sum()
+        )
+        rate = 0.2 if model == "reserved-credit" else 0.0
         for m, row in by_month.iterrows():
-            due = max(row["usage_cost_usd"], delivered.get(pd.Timestamp(str(m)), 0.0))
-            assert row["cost_due_usd"] == pytest.approx(due, abs=1e-6)  # all delivered, nothing more
+            charge = max(row["usage_cost_usd"], delivered.get(pd.Timestamp(str(m)), 0.0))
+            credit = min(rate * float(gap[pd.Period(pd.Timestamp(str(m)).tz_convert(None), "M")]), charge)
+            assert row["service_credit_usd"] == pytest.approx(credit, abs=1e-6)
+            assert row["cost_due_usd"] == pytest.approx(charge - credit, abs=1e-6)  # all delivered, no more
+            # demand-driven unused commitment is the idle capacity of the month, priced, never more
+            idle = max(delivered.get(pd.Timestamp(str(m)), 0.0) - row["usage_cost_usd"], 0.0)
+            assert row["demand_unused_usd"] == pytest.approx(idle, abs=1e-6)
     elif model.startswith("spend"):
         c = loaded.scenario.contracts[0]
         assert c.commitment is not None and c.commitment.min_per_year_usd is not None
@@ -272,7 +298,7 @@ def test_spend_invariant_for_every_billing_model(model: str, slip: int, util: li
             assert rows["cost_due_usd"].sum() >= due * (1 - 1e-9)
     else:
         assert led["prepaid_usd"].clip(lower=0).sum() == pytest.approx(40e6)
-    if model in ("reserved", "spend-monthly"):  # undelivered capacity is never billed month by month
+    if model in ("reserved", "reserved-credit", "spend-monthly"):  # undelivered is never billed
         for m, row in by_month.iterrows():
             if delivered.get(pd.Timestamp(str(m)), 0.0) == 0.0:
                 assert row["cost_due_usd"] == pytest.approx(row["usage_cost_usd"], abs=1e-6)
