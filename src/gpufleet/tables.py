@@ -91,17 +91,25 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "contract": "string",
         "provider": "string",
         "kind": "string",  # committed | on-demand | capacity-block
+        "billing": "string",  # reserved | spend-commitment | prepaid | on-demand | capacity-block
         "month": TIME,
         "contract_year": "int64",  # 1-based, from the term's start (anniversaries); 0 outside the term
-        "gpu_hours_available": "float64",
+        "gpu_hours_available": "float64",  # usable capacity online (0 for a pool no workload may use)
+        "gpu_hours_unusable": "float64",  # online, but no workload may use it (e.g. overflow off)
         "gpu_hours_used": "float64",
         "overflow_gpu_hours": "float64",
         "price_per_gpu_hour_usd": "float64",
         "usage_cost_usd": "float64",  # used GPU-hours x price
         "minimum_accrued_usd": "float64",  # the yearly minimum accrued by days
         "true_up_usd": "float64",  # paid at a contract-year end (or term end) to reach the minimum
-        "cost_due_usd": "float64",  # usage cost + true-up (what is billed for the month)
-        "unused_commitment_usd": "float64",  # committed but unused, booked at true-ups
+        "cost_due_usd": "float64",  # cash out: billed usage + true-up + prepaid - service credit
+        "accrued_cost_usd": "float64",  # cost recognized in the month (accrual basis)
+        "prepaid_usd": "float64",  # prepaid: stated payments (a pro-rating refund is negative)
+        "service_credit_usd": "float64",  # credits for capacity planned but not delivered
+        "undelivered_usd": "float64",  # capacity planned but not delivered, priced: what a slip moved
+        "unused_commitment_usd": "float64",  # committed but unused: structural + demand
+        "structural_unused_usd": "float64",  # part the delivered capacity could never have used
+        "demand_unused_usd": "float64",  # part capacity was there for and went unused
         "overflow_cost_usd": "float64",
         "plan_usd": "float64",  # commitment spread over the term in proportion to capacity online
         "projected_shortfall_usd": "float64",  # unused commitment expected by term end at this utilization
@@ -116,7 +124,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "spend": {
         "year": "int64",
         "provider": "string",
-        "spend_usd": "float64",
+        "spend_usd": "float64",  # cash out (billed)
+        "accrued_cost_usd": "float64",
         "commitment_due_usd": "float64",
         "share_pct": "float64",
     },
@@ -124,7 +133,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "portfolio": {
         "year": "int64",
         "scenario": "string",
-        "spend_usd": "float64",
+        "spend_usd": "float64",  # cash out (billed)
+        "accrued_cost_usd": "float64",
         "power_cost_usd": "float64",
         "hhi": "float64",  # Herfindahl-Hirschman index of spend by provider, 0..10,000
         "revenue_usd": "float64",

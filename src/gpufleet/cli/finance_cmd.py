@@ -190,10 +190,18 @@ def summary(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Ledger by contract and contract year (used and unused commitment) and the portfolio by year."""
-    from gpufleet.finance.summary import contract_year_summary
+    from gpufleet.finance.summary import (
+        cash_and_cost_by_year,
+        contract_year_summary,
+        funding_peaks,
+        unused_split,
+    )
 
     tables, loaded, run_id = _run_tables(file, run, store, seed, quiet)
     by_year = contract_year_summary(tables.ledger)
+    cash = cash_and_cost_by_year(tables.spend)
+    peaks = funding_peaks(tables.portfolio)
+    split = unused_split(tables.ledger)
     if as_json:
         print_json(
             {
@@ -201,7 +209,10 @@ def summary(
                 "scenario": loaded.scenario.name if loaded else None,
                 "contracts_by_year": _records(by_year),
                 "spend": _records(tables.spend),
+                "cash_and_cost_by_year": _records(cash),
                 "portfolio": _records(tables.portfolio),
+                "funding_peaks": _records(peaks),
+                "unused_commitment": split,
             }
         )
         return
@@ -210,15 +221,17 @@ def summary(
     rows = [
         (
             str(r["contract"]),
+            str(r["billing"]),
             str(r["contract_year"]) if int(r["contract_year"]) > 0 else "-",
             f"{r['first_month']:%Y-%m}..{r['last_month']:%Y-%m}",
             fmt_num(float(r["gpu_hours_used"]) / 1e6, 1),
-            _pct(float(r["utilization_pct"])),
+            "unusable" if float(r["gpu_hours_unusable"]) > 0 else _pct(float(r["utilization_pct"])),
             fmt_usd(float(r["committed_usd"])),
-            fmt_usd(float(r["used_commitment_usd"])),
             fmt_usd(float(r["unused_commitment_usd"])),
-            fmt_usd(float(r["behind_plan_usd"])),
+            fmt_usd(float(r["structural_unused_usd"])),
+            fmt_usd(float(r["demand_unused_usd"])),
             fmt_usd(float(r["cost_due_usd"])),
+            fmt_usd(float(r["accrued_cost_usd"])),
             fmt_usd(float(r["overflow_cost_usd"])),
             fmt_usd(float(r["power_cost_usd"])),
         )
@@ -226,41 +239,60 @@ def summary(
     ]
     cols = [
         "contract",
+        "billing",
         "year",
         "months",
         "M GPU-h used",
         "util",
         "committed",
-        "used",
         "unused",
-        "behind plan",
-        "cost due",
+        "structural",
+        "demand",
+        "cash",
+        "cost",
         "overflow",
         "power",
     ]
-    print_table("Ledger by contract and contract year", cols, rows, right=cols[3:])
+    print_table("Ledger by contract and contract year", cols, rows, right=cols[4:])
     typer.echo(
-        "unused: committed but not used, paid at true-ups under take-or-pay (booked, not billed, otherwise)"
+        "unused = structural (the capacity delivered, priced, could never reach the commitment) + demand "
+        "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued. "
+        "--json adds used commitment and burn behind plan"
     )
-    if not tables.spend.empty:
-        pivot = tables.spend.pivot_table(index="year", columns="provider", values="spend_usd", aggfunc="sum")
-        providers = [str(p) for p in pivot.columns]
-        values = pivot.fillna(0.0).to_numpy(float)
-        spend_rows = [
-            (str(y), *(fmt_usd(float(v)) for v in row), fmt_usd(float(row.sum())))
-            for y, row in zip(pivot.index.tolist(), values, strict=True)
-        ]
+    typer.echo(
+        f"Unused commitment over the horizon: {fmt_usd(split['unused_commitment_usd'])} = structural "
+        f"{fmt_usd(split['structural_unused_usd'])} + demand {fmt_usd(split['demand_unused_usd'])}"
+    )
+    moved = float(by_year["undelivered_usd"].sum()) if len(by_year) else 0.0
+    if moved > 0:
+        credits = float(by_year["service_credit_usd"].sum())
+        typer.echo(
+            f"Capacity planned but not delivered (slips, provider events): {fmt_usd(moved)} at contract "
+            f"prices, not billed; service credits {fmt_usd(credits)}"
+        )
+    if not cash.empty:
+        providers = [p for p in dict.fromkeys(cash["provider"].astype(str)) if p != "total"] + ["total"]
+        figures = {
+            (int(r["year"]), str(r["provider"])): (float(r["cash_out_usd"]), float(r["accrued_cost_usd"]))
+            for r in cash.to_dict("records")
+        }
+        cash_rows = []
+        for y in sorted({year for year, _ in figures}):
+            cells = []
+            for p in providers:
+                got = figures.get((y, p))
+                cells += [fmt_usd(got[0]), fmt_usd(got[1])] if got else ["-", "-"]
+            cash_rows.append((str(y), *cells))
+        heads = [f"{p} {k}" for p in providers for k in ("cash", "cost")]
         print_table(
-            "Spend by provider and year",
-            ["year", *providers, "total"],
-            spend_rows,
-            right=[*providers, "total"],
+            "Cash out and accrued cost by provider and year", ["year", *heads], cash_rows, right=heads
         )
     port_rows = [
         (
             str(r["scenario"]),
             str(r["year"]),
             fmt_usd(float(r["spend_usd"])),
+            fmt_usd(float(r["accrued_cost_usd"])),
             fmt_usd(float(r["power_cost_usd"])),
             _num(float(r["hhi"])),
             fmt_usd(float(r["revenue_usd"])),
@@ -274,7 +306,8 @@ def summary(
     pcols = [
         "scenario",
         "year",
-        "spend",
+        "cash out",
+        "cost",
         "power",
         "HHI",
         "revenue",
@@ -284,6 +317,13 @@ def summary(
         "yrs of revenue to cover",
     ]
     print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:])
+    typer.echo("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
+    for r in peaks.to_dict("records"):
+        year = r["peak_year"]
+        when = "(never: revenue covers it)" if year is None or pd.isna(year) else f"by the end of {int(year)}"
+        typer.echo(
+            f"Peak funding need ({r['scenario']}): {fmt_usd(float(r['peak_funding_need_usd']))} {when}"
+        )
 
 
 def _format_of(fmt: str | None, output: Path) -> str:

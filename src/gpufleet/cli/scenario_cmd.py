@@ -9,7 +9,7 @@ import typer
 from gpufleet.cli import app
 from gpufleet.cli.common import JSON_OPT, print_json
 from gpufleet.errors import InputError
-from gpufleet.scenario import builtin_scenario_text, load_scenario_file
+from gpufleet.scenario import LoadedScenario, builtin_scenario_text, load_scenario_file
 from gpufleet.scenario.schema import Scenario
 
 scenario_app = typer.Typer(help="Built-in scenarios: show one, or copy it to edit.", no_args_is_help=True)
@@ -50,13 +50,31 @@ def validate(file: Path = typer.Argument(..., help="Scenario YAML file."), as_js
             raise typer.Exit(2) from None
         raise
     s = loaded.scenario
+    billing = contract_billing(loaded)
     if as_json:
-        print_json({"ok": True, "name": s.name, "content_hash": loaded.content_hash})
+        print_json({"ok": True, "name": s.name, "content_hash": loaded.content_hash, "billing": billing})
         return
     typer.echo(
         f"{file}: ok: scenario '{s.name}', {len(s.providers)} providers, {len(s.clusters)} clusters, "
         f"{len(s.contracts)} contracts, {len(s.workloads)} workloads"
     )
+    for name, terms in billing.items():
+        typer.echo(f"  {name}: {terms}")
+
+
+def contract_billing(loaded: LoadedScenario) -> dict[str, str]:
+    """Per contract: how it bills, in words and figures (docs/finance.md, "Billing models")."""
+    from gpufleet.finance.billing import describe_billing
+    from gpufleet.scenario.ramp import resolve_contracts
+
+    s = loaded.scenario
+    by_name = {c.name: c for c in s.contracts}
+    return {
+        rc.name: describe_billing(
+            rc.billing, rc.price_per_gpu_hour_usd, by_name[rc.name].commitment, by_name[rc.name].billing
+        )
+        for rc in resolve_contracts(s, loaded.catalog)
+    }
 
 
 @scenario_app.command("show")

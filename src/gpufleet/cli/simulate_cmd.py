@@ -23,6 +23,7 @@ from gpufleet.cli.common import (
 from gpufleet.cli.running import check_fits, simulate_and_store
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
+from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario import load_scenario
 
 REPORT_OPT = typer.Option(
@@ -49,6 +50,9 @@ def _capacity_table(rows: list[QuarterRow]) -> None:
                 cols, table_rows, right=cols[1:])  # fmt: skip
     if any(r.unlisted_gpu_hours for r in rows):
         typer.echo("* partly at the contract price: the catalog has no list price for some products")
+    unusable = sum(r.unusable_gpu_hours for r in rows)
+    if unusable:
+        typer.echo(f"not counted as online: {unusable / 1e6:,.1f}M GPU-hours that no workload may use")
 
 
 @app.command("simulate")
@@ -74,7 +78,9 @@ def simulate(
         check_output_file(report or Path("reports") / "report.html", "--report")
     loaded = load_scenario(file)
     check_fits(loaded, force)
-    capacity = quarterly_capacity(build_capacity(loaded.scenario, loaded.catalog), loaded.catalog)
+    capacity = quarterly_capacity(
+        build_capacity(loaded.scenario, loaded.catalog), loaded.catalog, usable_contracts(loaded.scenario)
+    )
     result = simulate_and_store(loaded, store_path, seed, quiet or as_json)
     run_id = result.meta.run_id
     report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")

@@ -103,7 +103,7 @@ FOCUS_COLUMNS: dict[str, str] = {
     "x_Scenario": _S,
 }
 
-CHARGE_KINDS: tuple[str, ...] = ("usage", "unused-commitment", "overflow")
+CHARGE_KINDS: tuple[str, ...] = ("usage", "unused-commitment", "prepayment", "service-credit", "overflow")
 
 
 def _month_end(start: pd.Timestamp) -> pd.Timestamp:
@@ -121,7 +121,16 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
     rows: list[dict[str, object]] = []
     if ledger.empty:
         return _typed(pd.DataFrame({c: [] for c in FOCUS_COLUMNS}))
-    sums = ["gpu_hours_available", "gpu_hours_used", "usage_cost_usd", "true_up_usd", "cost_due_usd"]
+    sums = [
+        "gpu_hours_available",
+        "gpu_hours_used",
+        "usage_cost_usd",
+        "true_up_usd",
+        "cost_due_usd",
+        "accrued_cost_usd",
+        "prepaid_usd",
+        "service_credit_usd",
+    ]
     grouped = ledger.groupby(["contract", "month"], sort=False)
     monthly = grouped[sums].sum()
     year_list = grouped["contract_year"].agg(lambda s: ",".join(str(int(v)) for v in sorted(set(s)) if v > 0))
@@ -173,13 +182,21 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
             "x_Scenario": scenario.name,
         }
         used = float(m["gpu_hours_used"])
-        if rc.kind == "committed" and used > 0:
-            cost = float(m["usage_cost_usd"])
+        true_up, prepaid = float(m["true_up_usd"]), float(m["prepaid_usd"])
+        credit, accrued = float(m["service_credit_usd"]), float(m["accrued_cost_usd"])
+        billed_usage = float(m["cost_due_usd"]) - true_up - prepaid + credit
+        # EffectiveCost adds up to the accrued cost: the usage row carries a prepaid contract's
+        # recognized cost, the unused row a commitment shortfall recognized before it is billed
+        effective_usage = accrued + credit if rc.billing == "prepaid" else billed_usage
+        effective_unused = 0.0 if rc.billing == "prepaid" else accrued + credit - billed_usage
+        if rc.kind == "committed" and (used > 0 or abs(effective_usage) > 1e-9):
+            cost = billed_usage
             rows.append(
                 base
-                | _commitment_cols(commit_id, rc.name, "Used", cost)
+                | _commitment_cols(commit_id, rc.name, "Used", float(m["usage_cost_usd"]))
                 | _gpu_hours_charge(used, price, list_price, cost)
                 | {
+                    "EffectiveCost": effective_usage,
                     "x_ChargeKind": "usage",
                     "ChargeDescription": f"{used:,.0f} GPU-hours of {rc.product.id} at ${price:g} per "
                     f"GPU-hour under contract {rc.name}",
@@ -188,8 +205,7 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
                     "PricingCategory": "Committed" if commitment is not None else "Standard",
                 }
             )
-        true_up = float(m["true_up_usd"])
-        if rc.kind == "committed" and true_up > 0:
+        if rc.kind == "committed" and (abs(true_up) > 1e-9 or abs(effective_unused) > 1e-9):
             quantity = true_up / price
             rows.append(
                 base
@@ -198,8 +214,9 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
                     "x_ChargeKind": "unused-commitment",
                     "ChargeCategory": "Usage",
                     "ChargeFrequency": "Recurring",
-                    "ChargeDescription": f"take-or-pay true-up of contract {rc.name} (contract year "
-                    f"{years}): minimum not reached by usage",
+                    "ChargeDescription": f"{rc.billing} charge of contract {rc.name} (contract year "
+                    f"{years}) beyond usage: "
+                    + ("capacity delivered, not used" if rc.billing == "reserved" else "minimum not reached"),
                     "CapacityReservationId": reservation_id,
                     "CapacityReservationStatus": "Unused",
                     "PricingCategory": "Committed",
@@ -209,8 +226,36 @@ def build_focus(ledger: pd.DataFrame, scenario: Scenario, catalog: Catalog) -> p
                     "ListUnitPrice": price,
                     "ListCost": true_up,
                     "ContractedCost": true_up,
-                    "EffectiveCost": true_up,
+                    "EffectiveCost": effective_unused,
                     "BilledCost": true_up,
+                }
+            )
+        for kind, amount, category in (
+            ("prepayment", prepaid, "Purchase"),
+            ("service-credit", -credit, "Credit"),
+        ):
+            if abs(amount) <= 1e-9:
+                continue
+            rows.append(
+                base
+                | _commitment_cols(commit_id, rc.name, None, amount)
+                | {
+                    "x_ChargeKind": kind,
+                    "ChargeCategory": category,
+                    "ChargeFrequency": "One-Time",
+                    "ChargeDescription": f"{kind} on contract {rc.name}"
+                    + (" (stated payment)" if kind == "prepayment" else " for capacity not delivered"),
+                    "CapacityReservationId": reservation_id,
+                    "CapacityReservationStatus": None,
+                    "PricingCategory": "Committed",
+                    "PricingQuantity": None,
+                    "ConsumedQuantity": None,
+                    "ConsumedUnit": None,
+                    "ListUnitPrice": price,
+                    "ListCost": amount,
+                    "ContractedCost": amount,
+                    "EffectiveCost": 0.0 if kind == "prepayment" else amount,
+                    "BilledCost": amount,
                 }
             )
         if rc.kind != "committed" and used > 0:

@@ -10,7 +10,6 @@ gives two ledger rows, one per contract year, both dated at the first instant of
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -19,9 +18,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from gpufleet.catalog import Catalog
-from gpufleet.scenario.ramp import ResolvedContract, resolve_contracts
-from gpufleet.scenario.schema import Commitment, Scenario
+from gpufleet.finance.billing import Days, bill
+from gpufleet.finance.years import ContractYear, anniversary, contract_years
+from gpufleet.fleet.usable import usable_contracts
+from gpufleet.scenario.ramp import ResolvedContract, Steps, resolve_contracts
+from gpufleet.scenario.schema import Commitment, Contract, Scenario
 from gpufleet.tables import CLASS_COLUMN, check_table, empty_table
+
+__all__ = ["ContractYear", "anniversary", "build_ledger", "commitment_from", "contract_years"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -30,33 +34,6 @@ HOURS_PER_DAY = 24.0
 SECONDS_PER_DAY = 86_400.0
 KWH_PER_MWH = 1_000.0
 FLOP_PER_PFLOP = 1e15
-
-
-@dataclass(frozen=True, slots=True)
-class ContractYear:
-    """One contract year: from an anniversary of the term's start to the day before the next (or term end)."""
-
-    index: int  # 1-based
-    start: dt.date
-    end: dt.date  # inclusive; the term's end for a last, shorter year
-    full_days: int  # days from this anniversary to the next (365 or 366): the minimum's divisor
-
-
-def anniversary(start: dt.date, years: int) -> dt.date:
-    """`start` moved on by whole years; 29 February becomes 28 February in a common year."""
-    year = start.year + years
-    return dt.date(year, start.month, min(start.day, calendar.monthrange(year, start.month)[1]))
-
-
-def contract_years(start: dt.date, end: dt.date) -> list[ContractYear]:
-    """The contract years of a term [start, end] (inclusive)."""
-    out: list[ContractYear] = []
-    k = 0
-    while (first := anniversary(start, k)) <= end:
-        nxt = anniversary(start, k + 1)
-        out.append(ContractYear(k + 1, first, min(nxt - dt.timedelta(days=1), end), (nxt - first).days))
-        k += 1
-    return out
 
 
 @dataclass
@@ -68,7 +45,8 @@ class _Axis:
     in_horizon: npt.NDArray[np.bool_]
     in_term: npt.NDArray[np.bool_]
     year: Ints  # contract year per day, 0 outside the term
-    cap_hours: Floats  # GPU-hours online by the ramp (whole term, beyond the horizon too)
+    cap_hours: Floats  # GPU-hours online by the delivered ramp (whole term, beyond the horizon too)
+    plan_hours: Floats  # GPU-hours online by the planned (unslipped) ramp
     avail: Floats  # from `usage`, horizon days only
     used: Floats
     overflow: Floats
@@ -78,9 +56,10 @@ class _Axis:
         return day.toordinal() - self.first
 
 
-def _ramp_gpus(rc: ResolvedContract, first: int, days: int) -> Floats:
+def _ramp_gpus(rc: ResolvedContract, first: int, days: int, steps: Steps | None = None) -> Floats:
+    """GPUs online per day by the delivered ramp (or the `steps` given)."""
     out = np.zeros(days)
-    for date, domains in sorted(rc.ramp):
+    for date, domains in sorted(rc.ramp if steps is None else steps):
         out[max(date.toordinal() - first, 0) :] = domains * rc.product.gpus_per_domain
     return out
 
@@ -152,6 +131,7 @@ def _axis(
     for cy in contract_years(rc.start, rc.end):
         year[cy.start.toordinal() - first : cy.end.toordinal() - first + 1] = cy.index
     cap_hours = np.where(in_t, _ramp_gpus(rc, first, days) * HOURS_PER_DAY, 0.0)
+    plan_hours = np.where(in_t, _ramp_gpus(rc, first, days, rc.planned_ramp or rc.ramp) * HOURS_PER_DAY, 0.0)
     alloc_h = np.zeros(days)
     cap_s = np.zeros(days)
     power = np.zeros(days)
@@ -173,7 +153,7 @@ def _axis(
         avail += _spread(float(columns[0][i]), [cap_s, cap_hours], where)
         used += _spread(float(columns[1][i]), [alloc_h, cap_s, cap_hours], where)
         over += _spread(float(columns[2][i]), [alloc_h, cap_s, cap_hours], where)
-    return _Axis(first, days, in_h, in_t, year, cap_hours, avail, used, over, power)
+    return _Axis(first, days, in_h, in_t, year, cap_hours, plan_hours, avail, used, over, power)
 
 
 def commitment_total(commitment: Commitment, years: list[ContractYear]) -> float:
@@ -190,17 +170,30 @@ def _safe_div(a: Floats, b: Floats, scale: float = 1.0) -> Floats:
     return out
 
 
+def _payments(contract: Contract) -> list[tuple[dt.date, float]]:
+    """A prepaid contract's payments as (date, amount)."""
+    if contract.billing is None or contract.commitment is None or contract.commitment.total_usd is None:
+        return []
+    total = contract.commitment.total_usd
+    return [
+        (p.date, p.amount_usd if p.amount_usd is not None else (p.share or 0.0) * total)
+        for p in contract.billing.payments
+    ]
+
+
 def _contract_rows(
-    rc: ResolvedContract, commitment: Commitment | None, ax: _Axis, peak_flops: float
+    rc: ResolvedContract, contract: Contract, ax: _Axis, peak_flops: float, usable: bool = True
 ) -> pd.DataFrame:
     price = rc.price_per_gpu_hour_usd
     on_commitment = rc.kind == "committed"
-    committed = on_commitment and commitment is not None
+    commitment = contract.commitment if on_commitment else None
     years = contract_years(rc.start, rc.end)
     h_last = int(np.flatnonzero(ax.in_horizon)[-1])
     # days the ledger covers: the horizon's days inside the term, and any outside it with activity
     active = (ax.used > 0) | (ax.avail > 0) | (ax.overflow > 0) | (ax.power_usd > 0)
     keep = ax.in_horizon & (ax.in_term | active)
+    # the ledger starts at the horizon: a year or term begun before it counts from there
+    counted = keep | (~ax.in_horizon & (np.arange(ax.days) > h_last) & ax.in_term)
 
     if on_commitment:
         used = ax.used
@@ -209,43 +202,24 @@ def _contract_rows(
         used = np.maximum(ax.used, ax.overflow)  # on-demand capacity: every hour used is overflow
         over = used
     usage_cost = np.where(keep, used * price, 0.0)
-
-    accrual = np.zeros(ax.days)
-    plan = np.zeros(ax.days)
-    true_up = np.zeros(ax.days)
-    unused = np.zeros(ax.days)
-    projected = np.zeros(ax.days)
-    if committed:
-        assert commitment is not None
-        total = commitment_total(commitment, years)
-        cap_term = ax.cap_hours.sum()
-        plan = total * (ax.cap_hours / cap_term if cap_term > 0 else ax.in_term / ax.in_term.sum())
-        if commitment.min_per_year_usd is not None:
-            for y in years:
-                a, b = ax.index(y.start), ax.index(y.end)
-                accrual[a : b + 1] = commitment.min_per_year_usd / y.full_days
-        # the ledger starts at the horizon: a year or term begun before it counts from there
-        counted = keep | (~ax.in_horizon & (np.arange(ax.days) > h_last) & ax.in_term)
-        accrual = np.where(counted, accrual, 0.0)
-        for y in years if commitment.min_per_year_usd is not None else []:
-            a, b = ax.index(y.start), ax.index(y.end)
-            if b > h_last or not keep[a : b + 1].any():
-                continue  # not yet due inside the run, or wholly before it
-            short = max(0.0, accrual[a : b + 1].sum() - usage_cost[a : b + 1].sum())
-            unused[b] += short
-            if commitment.take_or_pay:
-                true_up[b] += short
-        if commitment.total_usd is not None:
-            t_end = ax.index(rc.end)
-            if t_end <= h_last:
-                share = plan[counted].sum()  # the part of the total that falls inside the ledger
-                paid = (usage_cost + true_up)[ax.in_term].sum()
-                short = max(0.0, share - paid)
-                unused[t_end] += short
-                if commitment.take_or_pay:
-                    true_up[t_end] += short
-        projected = _projected_shortfall(rc, commitment, ax, years, usage_cost, true_up, accrual, plan)
-        plan = np.where(keep, plan, 0.0)
+    days = Days(
+        first=ax.first,
+        keep=keep,
+        counted=counted,
+        in_term=ax.in_term,
+        h_last=h_last,
+        t0=ax.index(rc.start),
+        t1=ax.index(rc.end),
+        delivered=ax.cap_hours,
+        planned=ax.plan_hours,
+        usage_cost=usage_cost,
+    )
+    daily = bill(rc.billing, price, commitment, contract.billing, years, days, _payments(contract))
+    projected = np.full(ax.days, np.nan)
+    if daily.minimum_term is not None and daily.plan_term is not None and commitment is not None:
+        projected = _projected_shortfall(
+            rc, commitment, ax, years, usage_cost, daily.true_up, daily.minimum_term, daily.plan_term
+        )
 
     frame = pd.DataFrame(
         {
@@ -255,10 +229,17 @@ def _contract_rows(
             "gpu_hours_used": used,
             "overflow_gpu_hours": over,
             "usage_cost_usd": usage_cost,
-            "minimum_accrued_usd": accrual,
-            "true_up_usd": true_up,
-            "unused_commitment_usd": unused,
-            "plan_usd": plan,
+            "billed_usage_usd": daily.billed_usage,
+            "minimum_accrued_usd": daily.minimum,
+            "true_up_usd": daily.true_up,
+            "accrued_extra_usd": daily.accrued_extra,
+            "prepaid_usd": daily.prepaid,
+            "unused_commitment_usd": daily.unused,
+            "structural_unused_usd": daily.structural,
+            "delivered_value_usd": daily.delivered_value,
+            "undelivered_usd": daily.undelivered,
+            "credit_usd": daily.credit,
+            "plan_usd": daily.plan,
             "power_cost_usd": ax.power_usd,
             "projected_shortfall_usd": projected,
         }
@@ -273,17 +254,37 @@ def _contract_rows(
     rows["contract"] = rc.name
     rows["provider"] = rc.provider
     rows["kind"] = rc.kind
+    rows["billing"] = rc.billing
     rows["price_per_gpu_hour_usd"] = price
     rows["overflow_cost_usd"] = rows["overflow_gpu_hours"] * price
-    rows["cost_due_usd"] = rows["usage_cost_usd"] + rows["true_up_usd"]
+    usage_row = rows["usage_cost_usd"].to_numpy(np.float64)
+    accrued = rows["billed_usage_usd"].to_numpy(np.float64) + rows["accrued_extra_usd"].to_numpy(np.float64)
+    if rc.billing == "reserved":
+        # a month bills the capacity delivered, priced, used or not: the idle part is the true-up
+        idle = np.maximum(rows["delivered_value_usd"].to_numpy(np.float64) - usage_row, 0.0)
+        rows["true_up_usd"] = idle
+        rows["unused_commitment_usd"] = rows["unused_commitment_usd"] + idle
+        accrued = accrued + idle
+    charge = (rows["billed_usage_usd"] + rows["true_up_usd"] + rows["prepaid_usd"]).to_numpy(np.float64)
+    # service credits come off the month's bill, never beyond it
+    credit = np.minimum(rows["credit_usd"].to_numpy(np.float64), np.maximum(charge, 0.0))
+    rows["service_credit_usd"] = credit
+    rows["cost_due_usd"] = charge - credit
+    rows["accrued_cost_usd"] = accrued - credit
+    rows["demand_unused_usd"] = rows["unused_commitment_usd"] - rows["structural_unused_usd"]
     spent = (rows["cost_due_usd"] + rows["power_cost_usd"]).to_numpy()
     used_h = rows["gpu_hours_used"].to_numpy()
     rows["utilization_pct"] = _safe_div(used_h, rows["gpu_hours_available"].to_numpy(), 100.0)
     basis = np.where(rows["minimum_accrued_usd"] > 0, rows["minimum_accrued_usd"], rows["plan_usd"])
-    rows["waste_pct"] = _safe_div(np.maximum(basis - rows["usage_cost_usd"].to_numpy(), 0.0), basis, 100.0)
+    rows["waste_pct"] = _safe_div(np.maximum(basis - usage_row, 0.0), basis, 100.0)
     rows["usd_per_used_gpu_hour"] = _safe_div(spent, used_h)
     rows["usd_per_pflop"] = _safe_div(spent, used_h * 3600.0 * peak_flops / FLOP_PER_PFLOP)
     rows["committed_used"] = used_h if on_commitment else 0.0
+    # capacity no workload may use is reported as such: not online, not idle, outside utilization
+    rows["gpu_hours_unusable"] = 0.0 if usable else rows["gpu_hours_available"]
+    if not usable:
+        rows["gpu_hours_available"] = 0.0
+        rows["utilization_pct"] = np.nan
     return rows
 
 
@@ -369,12 +370,13 @@ def build_ledger(
     h0 = scenario.horizon.start.toordinal()
     h_days = scenario.horizon.end.toordinal() - h0 + 1
     daily = _series_daily(series, scenario, h0, h_days)
+    usable = usable_contracts(scenario)
     parts = []
     for rc in contracts:
         rows_u = usage[usage["contract"].astype(str) == rc.name]
         ax = _axis(rc, scenario, rows_u, daily.get(rc.name))
         peak = catalog.accelerator_of(rc.product.id).peak_flops("bf16")
-        rows = _contract_rows(rc, by_name[rc.name].commitment, ax, peak)
+        rows = _contract_rows(rc, by_name[rc.name], ax, peak, rc.name in usable)
         if not rows.empty:
             parts.append(rows)
     if not parts:
@@ -392,12 +394,18 @@ def _coverage(ledger: pd.DataFrame) -> Floats:
     return _safe_div(committed, total, 100.0)
 
 
-def commitment_from(rc: ResolvedContract, commitment: Commitment, day: dt.date) -> float:
-    """The part of a contract's commitment that falls on or after `day`, in proportion to capacity online."""
+def commitment_from(
+    rc: ResolvedContract, commitment: Commitment, day: dt.date, prorate: bool = True
+) -> float:
+    """The part of a contract's commitment that falls on or after `day`, in proportion to capacity
+    delivered; pro-rated (unless told not to) to capacity delivered against the planned ramp."""
     years = contract_years(rc.start, rc.end)
     total = commitment_total(commitment, years)
     first, days = rc.start.toordinal(), rc.end.toordinal() - rc.start.toordinal() + 1
-    cap = _ramp_gpus(rc, first, days)
+    cap = _ramp_gpus(rc, first, days)  # delivered: a slipped contract owes from what arrives
+    planned = _ramp_gpus(rc, first, days, rc.planned_ramp or rc.ramp)
+    if prorate and planned.sum() > 0:
+        total *= min(1.0, float(cap.sum() / planned.sum()))
     after = np.arange(first, first + days) >= day.toordinal()
     if cap.sum() > 0:
         return float(total * cap[after].sum() / cap.sum())

@@ -28,7 +28,9 @@ def build_spend(ledger: pd.DataFrame) -> pd.DataFrame:
         return empty_table("spend")
     df = ledger.assign(year=_year(ledger["month"]))
     g = df.groupby(["year", "provider"], sort=True).agg(
-        spend_usd=("cost_due_usd", "sum"), commitment_due_usd=("plan_usd", "sum")
+        spend_usd=("cost_due_usd", "sum"),
+        accrued_cost_usd=("accrued_cost_usd", "sum"),
+        commitment_due_usd=("plan_usd", "sum"),
     )
     g = g.reset_index()
     total = g.groupby("year")["spend_usd"].transform("sum")
@@ -144,7 +146,9 @@ def remaining_commitments_by_year(
             continue
         rows = ledger[ledger["contract"] == rc.name].sort_values("month") if not ledger.empty else ledger
         if commitment.total_usd is not None:
-            owed = commitment_from(rc, commitment, scenario.horizon.start)
+            billing = by_name[rc.name].billing
+            prorate = billing.prorate_minimum if billing is not None else True
+            owed = commitment_from(rc, commitment, scenario.horizon.start, prorate)
             credit = rows["cost_due_usd"].astype(np.float64) if len(rows) else pd.Series(dtype=np.float64)
         else:
             assert commitment.min_per_year_usd is not None
@@ -193,6 +197,7 @@ def build_portfolio(
     spend = build_spend(ledger)
     led = ledger.assign(year=_year(ledger["month"])) if not ledger.empty else None
     spend_y = spend.groupby("year")["spend_usd"].sum() if not spend.empty else pd.Series(dtype=float)
+    accr_y = spend.groupby("year")["accrued_cost_usd"].sum() if not spend.empty else pd.Series(dtype=float)
     power_y = led.groupby("year")["power_cost_usd"].sum() if led is not None else pd.Series(dtype=float)
     hhi_y: dict[int, float] = {}
     if not spend.empty:
@@ -224,6 +229,7 @@ def build_portfolio(
                     "year": y,
                     "scenario": name,
                     "spend_usd": s,
+                    "accrued_cost_usd": float(accr_y.get(y, 0.0)),
                     "power_cost_usd": p,
                     "hhi": hhi_y.get(y, float("nan")),
                     "revenue_usd": r,

@@ -1,4 +1,7 @@
-"""Capacity by provider and quarter: GPUs online, facility power, and the list-price value of the capacity."""
+"""Capacity by provider and quarter: GPUs online, facility power, and the list-price value of the capacity.
+
+Only usable capacity counts as online: a pool that no workload may use (fleet/usable.py) is reported
+in its own column, so it is neither online nor idle."""
 
 from __future__ import annotations
 
@@ -20,14 +23,23 @@ class QuarterRow:
     gpu_hours: float
     list_value_usd: float  # GPU-hours x catalog list price (contract price where the catalog has none)
     unlisted_gpu_hours: float  # GPU-hours valued at the contract price for want of a list price
+    unusable_gpu_hours: float = 0.0  # online, but no workload may use it (not counted above)
 
 
-def quarterly_capacity(tl: CapacityTimeline, catalog: Catalog) -> list[QuarterRow]:
+def quarterly_capacity(
+    tl: CapacityTimeline, catalog: Catalog, usable: frozenset[str] | None = None
+) -> list[QuarterRow]:
+    """Per provider and quarter; `usable` names the contracts some workload may use (default: all)."""
     days = np.arange(tl.days)
     dates = [tl.date(int(d)) for d in days]
     quarter_of = np.array([f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in dates])
-    gpus = tl.gpus
-    mw = tl.facility_mw
+    apart = np.zeros(tl.contract.shape, dtype=bool)
+    for k, rc in enumerate(tl.contracts):
+        if usable is not None and rc.name not in usable:
+            apart |= tl.contract == k
+    unusable = np.where(apart, tl.gpus, 0)
+    gpus = np.where(apart, 0, tl.gpus)
+    mw = np.where(apart, 0.0, tl.facility_mw)
     # $ per GPU-hour per cluster and day: list price of the product, else the holding contract's price
     price = np.zeros(gpus.shape)
     listed = np.zeros(gpus.shape, dtype=bool)
@@ -53,6 +65,7 @@ def quarterly_capacity(tl: CapacityTimeline, catalog: Catalog) -> list[QuarterRo
                     gpu_hours=float(hours.sum()),
                     list_value_usd=float((hours * price[np.ix_(sel, cols)]).sum()),
                     unlisted_gpu_hours=float((hours * ~listed[np.ix_(sel, cols)]).sum()),
+                    unusable_gpu_hours=float(unusable[np.ix_(sel, cols)].sum() * 24.0),
                 )
             )
     return rows

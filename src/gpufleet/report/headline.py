@@ -28,6 +28,7 @@ FIGURES: dict[str, Figure] = {
     "gpus_online_peak": Figure("GPUs online, peak", "gpus", 0),
     "gpus_online_end": Figure("GPUs online, end", "gpus", 0),
     "gpu_hours_capacity": Figure("GPU-hours online", "gpu_h", 0),
+    "gpu_hours_unusable": Figure("GPU-hours online that no workload may use (not idle)", "gpu_h", -1),
     "utilization_pct": Figure("utilization (allocated / online)", "pct", 1),
     "utilization_class_pct": Figure("utilization", "pct", 0),
     "idle_pct": Figure("idle", "pct", -1),
@@ -46,9 +47,12 @@ FIGURES: dict[str, Figure] = {
     "peak_queued_gpus": Figure("GPUs asked for by waiting jobs, peak", "gpus", -1),
     "inference_unserved_pct": Figure("inference demand unserved", "pct", -1),
     "inference_unserved_tokens": Figure("inference tokens unserved", "tokens", -1),
-    "spend_usd": Figure("spend", "usd", -1),
+    "spend_usd": Figure("spend (cash out)", "usd", -1),
     "usage_cost_usd": Figure("spend on GPU-hours used", "usd", 0),
     "unused_commitment_usd": Figure("unused commitment (minimum not reached by use)", "usd", -1),
+    "structural_unused_usd": Figure("unused commitment, structural (capacity cannot reach it)", "usd", -1),
+    "demand_unused_usd": Figure("unused commitment, demand (capacity there, unused)", "usd", -1),
+    "accrued_cost_usd": Figure("cost (accrued)", "usd", -1),
     "true_up_usd": Figure("commitment shortfalls paid (true-ups)", "usd", -1),
     "overflow_cost_usd": Figure("overflow (on-demand) cost", "usd", -1),
     "usd_per_used_gpu_hour": Figure("cost per used GPU-hour", "usd_rate", -1),
@@ -59,13 +63,14 @@ FIGURES: dict[str, Figure] = {
 
 # How the figures are grouped for people, in order.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "Capacity": ("gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "utilization_pct",
-                 "utilization_class_pct", "idle_pct", "failed_pct", "stranded_pct"),
+    "Capacity": ("gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "gpu_hours_unusable",
+                 "utilization_pct", "utilization_class_pct", "idle_pct", "failed_pct", "stranded_pct"),
     "Work": ("jobs_submitted", "jobs_finished", "jobs_failed", "jobs_queued_at_end", "jobs_running_at_end",
              "wait_p50_h", "wait_p95_h"),
     "Reliability and demand": ("lost_gpu_hours", "goodput_pct", "shortfall_gpu_hours", "peak_queued_gpus",
                                "inference_unserved_pct", "inference_unserved_tokens"),
-    "Money": ("spend_usd", "usage_cost_usd", "unused_commitment_usd", "true_up_usd", "overflow_cost_usd",
+    "Money": ("spend_usd", "accrued_cost_usd", "usage_cost_usd", "unused_commitment_usd",
+              "structural_unused_usd", "demand_unused_usd", "true_up_usd", "overflow_cost_usd",
               "usd_per_used_gpu_hour", "top_provider_share_pct", "hhi", "funding_need_usd"),
 }  # fmt: skip
 
@@ -98,8 +103,14 @@ def _ratio(num: float, den: float) -> float | None:
 def headline(tables: RunTables) -> dict[str, Value]:
     """The run's headline numbers, flat and JSON-ready; keys are described by FIGURES (see `describe`)."""
     out: dict[str, Value] = {}
+    led = tables.ledger
+    unusable = set(led.loc[led["gpu_hours_unusable"] > 0, "contract"].astype(str)) if len(led) else set()
     s = tables.series
     h = _hours(s) if len(s) else np.zeros(0)
+    # capacity no workload may use is neither online for utilization nor idle (reported on its own)
+    apart = s["contract"].astype(str).isin(unusable).to_numpy() if len(s) else np.zeros(0, dtype=bool)
+    out["gpu_hours_unusable"] = float((s["capacity_gpus"].to_numpy() * h)[apart].sum()) if len(s) else 0.0
+    s, h = s[~apart], h[~apart]
     cap_h = float((s["capacity_gpus"].to_numpy() * h).sum())
     by_time = s.groupby("time")["capacity_gpus"].sum().sort_index()
     out["gpus_online_peak"] = _f(by_time.max()) if len(by_time) else None
@@ -145,8 +156,11 @@ def headline(tables: RunTables) -> dict[str, Value]:
         out["inference_unserved_pct"] = None
         out["inference_unserved_tokens"] = None
 
-    led, sp = tables.ledger, tables.spend
+    sp = tables.spend
     out["spend_usd"] = float(sp["spend_usd"].sum())
+    out["accrued_cost_usd"] = float(led["accrued_cost_usd"].sum())
+    out["structural_unused_usd"] = float(led["structural_unused_usd"].sum())
+    out["demand_unused_usd"] = float(led["demand_unused_usd"].sum())
     out["usage_cost_usd"] = float(led["usage_cost_usd"].sum())
     out["unused_commitment_usd"] = float(led["unused_commitment_usd"].sum())
     out["true_up_usd"] = float(led["true_up_usd"].sum())

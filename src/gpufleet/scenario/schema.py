@@ -122,10 +122,20 @@ class ShareStep(Strict):
 
 
 class DerivedRamp(Strict):
-    """Full size = commitment / (term years x 8,760 h x price x GPUs per domain), reached by the schedule."""
+    """Full size = commitment / (price x GPUs per domain x ramp-weighted hours), reached by the schedule.
+
+    Ramp-weighted hours = the sum over the schedule's steps of share x hours from the step's date to the
+    next step (or the term's end): the hours the fleet delivers over the term, as a share of full size.
+    """
 
     derive: Literal["commitment"] = "commitment"
     schedule: list[ShareStep] = Field(min_length=1)
+    sizing: Literal["ramp-weighted", "term-hours"] = Field(
+        "ramp-weighted",
+        description="ramp-weighted: capacity delivered over the term, priced, equals the commitment; "
+        "term-hours: full size = commitment / (term hours x price x GPUs per domain), as if all of it "
+        "were online from the term's start (the fleet then delivers less than the commitment).",
+    )
 
 
 def _ramp_kind(value: Any) -> str:
@@ -152,6 +162,77 @@ class Commitment(Strict):
         return self
 
 
+BillingModel = Literal["reserved", "spend-commitment", "prepaid", "on-demand", "capacity-block"]
+
+
+class Payment(Strict):
+    """One stated payment of a prepaid contract: a share of the commitment or an amount, on a date."""
+
+    date: dt.date = Field(description="Day the payment is invoiced (inside the term).")
+    share: Share | None = Field(None, description="Share of commitment.total_usd paid on this date.")
+    amount_usd: PositiveFloat | None = Field(None, description="Or: the amount paid on this date.")
+
+    @model_validator(mode="after")
+    def _one(self) -> Payment:
+        if (self.share is None) == (self.amount_usd is None):
+            raise ValueError("give share or amount_usd")
+        return self
+
+
+class Billing(Strict):
+    """How the provider bills the contract (docs/finance.md, "Billing models", has the arithmetic)."""
+
+    model: BillingModel = Field(
+        description="reserved: each month, price x GPUs delivered x hours, used or not. "
+        "spend-commitment: usage x price as it happens, the commitment's minimums trued up (see true_up). "
+        "prepaid: the stated payments on their dates, recognized over the term in proportion to "
+        "capacity delivered. on-demand / capacity-block: usage x price only."
+    )
+    true_up: Literal["period-end", "monthly"] = Field(
+        "period-end",
+        description="spend-commitment: when a minimum's shortfall is billed. period-end: at the end of "
+        "the contract year (yearly minimum) or term (total). monthly: the minimum is invoiced in monthly "
+        "instalments in proportion to capacity delivered, usage drawing them down; each month bills "
+        "usage + the change in max(0, instalments to date - usage to date), so the period pays "
+        "max(usage, minimum) in all.",
+    )
+    prorate_minimum: bool = Field(
+        True,
+        description="spend-commitment and prepaid: a minimum (or prepayment) is pro-rated to capacity "
+        "delivered against the planned (unslipped) ramp: minimum x min(1, delivered / planned GPU-hours "
+        "in the period). false: the minimum stands whatever is delivered.",
+    )
+    service_credit_rate: Share = Field(
+        0.0,
+        description="Share of the price credited per GPU-hour planned but not delivered (late delivery "
+        "or withdrawn capacity), in the month it was due.",
+    )
+    payments: list[Payment] = Field(
+        default_factory=list, description="prepaid: the stated payments (dates, shares or amounts)."
+    )
+
+    @model_validator(mode="after")
+    def _payments(self) -> Billing:
+        if self.model == "prepaid" and not self.payments:
+            raise ValueError("a prepaid contract needs payments")
+        if self.model != "prepaid" and self.payments:
+            raise ValueError(f"payments are for prepaid contracts, not {self.model}")
+        if self.true_up != "period-end" and self.model != "spend-commitment":
+            raise ValueError(f"true_up is for spend-commitment contracts, not {self.model}")
+        return self
+
+
+class ProviderEvent(Strict):
+    """Capacity withdrawn from a date (a default, a lost campus): the ramp's domains cut from then on."""
+
+    provider: Name
+    date: dt.date = Field(description="First day without the withdrawn capacity.")
+    withdraw_share: Share = Field(
+        1.0, description="Share of the provider's capacity withdrawn from the date."
+    )
+    contracts: list[Name] | None = Field(None, description="Contracts hit; default: all of the provider's.")
+
+
 class Contract(Strict):
     name: Name
     provider: Name
@@ -168,6 +249,23 @@ class Contract(Strict):
     )
     commitment: Commitment | None = None
     cap_gpus: PositiveInt | None = Field(None, description="On-demand / capacity-block: most GPUs at once.")
+    billing: Billing | None = Field(
+        None, description="How the contract bills; default: spend-commitment (committed) or its kind."
+    )
+    slip_months: int = Field(
+        0,
+        ge=0,
+        le=120,
+        description="Delivery late by this many months: every ramp date moves later (steps past the term's "
+        "end never arrive); the term, the commitment and the planned ramp stay.",
+    )
+
+    @property
+    def billing_model(self) -> BillingModel:
+        """The billing model in force: stated, else spend-commitment (committed) or the contract's kind."""
+        if self.billing is not None:
+            return self.billing.model
+        return "spend-commitment" if self.kind == "committed" else self.kind
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Contract:
@@ -185,6 +283,24 @@ class Contract(Strict):
             self.commitment is None or self.commitment.total_usd is None
         ):
             raise ValueError("a ramp derived from the commitment needs commitment.total_usd")
+        model = self.billing_model
+        if self.kind != "committed" and model != self.kind:
+            raise ValueError(f"a {self.kind} contract bills as {self.kind}, not {model}")
+        if model in ("on-demand", "capacity-block") and self.commitment is not None:
+            raise ValueError(f"{model} billing carries no commitment")
+        if model == "reserved" and self.commitment is not None and self.commitment.min_per_year_usd:
+            raise ValueError("reserved billing charges capacity delivered; a yearly minimum does not apply")
+        if model == "prepaid":
+            if self.commitment is None or self.commitment.total_usd is None:
+                raise ValueError("prepaid billing needs commitment.total_usd (what the payments add up to)")
+            assert self.billing is not None
+            total = self.commitment.total_usd
+            paid = sum(p.amount_usd if p.amount_usd is not None else (p.share or 0.0) * total
+                       for p in self.billing.payments)  # fmt: skip
+            if abs(paid - total) > 1e-6 * total:
+                raise ValueError(
+                    f"prepaid payments add up to {paid:,.0f}, not commitment.total_usd {total:,.0f}"
+                )
         return self
 
 
@@ -444,3 +560,6 @@ class Scenario(Strict):
     workloads: list[Workload] = Field(default_factory=list)
     policies: Policies = Field(default_factory=Policies)
     finance: Finance = Field(default_factory=Finance)
+    provider_events: list[ProviderEvent] = Field(
+        default_factory=list, description="Capacity withdrawn from a date (defaults, lost sites)."
+    )

@@ -158,7 +158,7 @@ class _Checker:
             self.ramp(i)
             rc = resolve_contract(c, s, self.catalog)
             size = cluster_domains(c, s)
-            for k, (date, domains) in enumerate(rc.ramp):
+            for k, (date, domains) in enumerate(rc.planned_ramp):
                 if domains > size:
                     path: Path = ("contracts", i, "ramp")
                     path = (*path, "schedule", k) if isinstance(c.ramp, DerivedRamp) else (*path, k)
@@ -176,10 +176,26 @@ class _Checker:
                         f"cluster '{name}' is already under contract '{s.contracts[a].name}' until {a_end}",
                     )
         self.power(resolved)
+        self.events()
+
+    def events(self) -> None:
+        s = self.s
+        for i, ev in enumerate(s.provider_events):
+            if not self.ref(("provider_events", i, "provider"), "provider", ev.provider, s.providers):
+                continue
+            own = [c.name for c in s.contracts if c.provider == ev.provider]
+            for k, name in enumerate(ev.contracts or []):
+                self.ref(("provider_events", i, "contracts", k), f"contract of {ev.provider}", name, own)
 
     def ramp(self, i: int) -> None:
         c = self.s.contracts[i]
         start, end = contract_term(c, self.s)
+        for k, pay in enumerate(c.billing.payments if c.billing else []):
+            if not start <= pay.date <= end:
+                self.add(
+                    ("contracts", i, "billing", "payments", k, "date"),
+                    f"payment date {pay.date} is outside the term {start} .. {end}",
+                )
         if c.ramp is None:
             return
         if isinstance(c.ramp, DerivedRamp):

@@ -8,8 +8,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from test_finance_ledger import monthly
 
+from finance.test_ledger import monthly
 from gpufleet.finance.ledger import build_ledger
 from gpufleet.finance.portfolio import build_portfolio, build_spend, revenue
 from gpufleet.scenario import LoadedScenario, load_scenario_text
@@ -159,9 +159,8 @@ def test_revenue_is_prorated_to_the_part_of_a_year_in_the_horizon() -> None:
 
 
 def test_use_beyond_a_yearly_minimum_does_not_lower_the_next_years_minimums() -> None:
-    from test_finance_ledger import GPUS as TP_GPUS
-    from test_finance_ledger import scenario, usage_frame
-
+    from finance.test_ledger import GPUS as TP_GPUS
+    from finance.test_ledger import scenario, usage_frame
     from gpufleet.finance.portfolio import remaining_commitments_by_year
 
     minimum = 10.0e6

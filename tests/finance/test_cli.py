@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers import run_cli
-from test_finance_ledger import BASE, GPUS, monthly, usage_frame
 
+from finance.test_ledger import BASE, GPUS, monthly, usage_frame
 from gpufleet import __version__
 from gpufleet.finance import compute_finance
 from gpufleet.finance.focus import FOCUS_MANDATORY
@@ -68,6 +68,11 @@ def test_finance_prints_used_and_unused_commitment_by_year(
     assert "Portfolio by year" in r.stdout
     assert "tp" in r.stdout
     assert f"${0.4 * MINIMUM / 1e6:,.2f}M" in r.stdout  # the unused commitment paid at the true-up
+    # capacity all year is worth exactly the minimum: nothing structural, the idle 40% is demand
+    assert f"structural $0.00 + demand ${0.4 * MINIMUM / 1e6:,.2f}M" in r.stdout
+    assert "Cash out and accrued cost by provider and year" in r.stdout
+    # no revenue scenario: the funding need is the year's cash out, peaking in 2025
+    assert f"Peak funding need (none): ${MINIMUM / 1e6:,.2f}M by the end of 2025" in r.stdout
 
 
 def test_finance_json(scenario_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,6 +87,15 @@ def test_finance_json(scenario_file: Path, capsys: pytest.CaptureFixture[str]) -
     assert tp[0]["cost_due_usd"] == pytest.approx(MINIMUM)
     assert data["portfolio"] and data["spend"]
     assert data["spend"][0]["spend_usd"] == pytest.approx(MINIMUM)
+    assert data["unused_commitment"]["structural_unused_usd"] == pytest.approx(0.0, abs=1e-6)
+    assert data["unused_commitment"]["demand_unused_usd"] == pytest.approx(0.4 * MINIMUM)
+    total = [c for c in data["cash_and_cost_by_year"] if c["provider"] == "total"]
+    assert [c["year"] for c in total] == [2025]
+    assert total[0]["cash_out_usd"] == pytest.approx(MINIMUM)  # true-up billed at the year's end
+    assert total[0]["accrued_cost_usd"] == pytest.approx(MINIMUM)
+    assert data["funding_peaks"] == [
+        {"scenario": "none", "peak_funding_need_usd": pytest.approx(MINIMUM), "peak_year": 2025}
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

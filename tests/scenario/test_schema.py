@@ -77,7 +77,9 @@ def test_default_scenario_validates_and_is_full_size() -> None:
 
 
 def test_default_fleet_follows_deal_amounts_and_prices() -> None:
-    """Each derived contract's full size = amount / (term hours x price x GPUs per domain), computed here."""
+    """Each derived contract's full size = amount / (ramp-weighted hours x price x GPUs per domain), where
+    ramp-weighted hours = the sum, day by day over the term, of the share online that day x 24 h
+    (computed here day by day, not by the code's step sums)."""
     raw = yaml.safe_load(builtin_scenario_text())
     loaded = load_builtin_scenario()
     cat = load_builtin_catalog()
@@ -87,7 +89,12 @@ def test_default_fleet_follows_deal_amounts_and_prices() -> None:
         if not isinstance(c.get("ramp"), dict):
             continue
         start, end = c["term"]["start"], c["term"]["end"]
-        hours = ((end - start).days + 1) * 24
+        shares = sorted((st["date"], st["share"]) for st in c["ramp"]["schedule"])
+        hours = 0.0
+        day_ = start
+        while day_ <= end:
+            hours += 24 * max((sh for d, sh in shares if d <= day_), default=0.0)
+            day_ += dt.timedelta(days=1)
         gpd = cat.products[clusters[c["clusters"][0]]["product"]].gpus_per_domain
         amount, price = float(c["commitment"]["total_usd"]), float(c["price_per_gpu_hour_usd"])
         full = math.floor(amount / (hours * price * gpd))
