@@ -216,7 +216,9 @@ class TrainingRun(Strict):
     params: PositiveFloat = Field(description="Parameters N.")
     tokens: PositiveFloat = Field(description="Training tokens D.")
     accelerator: str = Field(description="Catalog accelerator id the run is planned on.")
-    precision: Precision = "bf16"
+    precision: Precision | None = Field(
+        None, description="Default: the precision the accelerator trains in (catalog training.yaml)."
+    )
     gpus: PositiveInt
     mfu: float | None = Field(
         None, gt=0, le=1, description="Default: catalog MFU for the accelerator and scale."
