@@ -216,9 +216,7 @@ class TrainingRun(Strict):
     params: PositiveFloat = Field(description="Parameters N.")
     tokens: PositiveFloat = Field(description="Training tokens D.")
     accelerator: str = Field(description="Catalog accelerator id the run is planned on.")
-    precision: Precision | None = Field(
-        None, description="Default: the precision the accelerator trains in (catalog training.yaml)."
-    )
+    precision: Precision | None = None
     gpus: PositiveInt
     mfu: float | None = Field(
         None, gt=0, le=1, description="Default: catalog MFU for the accelerator and scale."
