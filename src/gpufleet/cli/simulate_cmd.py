@@ -59,6 +59,10 @@ def _training_table(gaps: list[TrainingGap]) -> None:
     def days(x: float) -> str:
         return f"{x:,.1f}"
 
+    def part(x: float) -> str:
+        text = f"{x:,.2f}"
+        return "0.00" if text == "-0.00" else text
+
     rows = [
         (g.name + ("" if g.finished else f" ({g.state})"),
          f"{days(g.estimated_days)} / {days(g.simulated_days)}{'' if g.finished else '+'}",
@@ -67,8 +71,8 @@ def _training_table(gaps: list[TrainingGap]) -> None:
          f"{fmt_usd(g.estimated_lost_gpu_hours)[1:]} / {fmt_usd(g.simulated_lost_gpu_hours)[1:]}",
          f"{fmt_usd(g.estimated_cost_usd)} / {fmt_usd(g.simulated_cost_usd)}"
          if g.estimated_cost_usd is not None and g.simulated_cost_usd is not None else "-",
-         days(g.wait_before_start_days), days(g.requeued_wait_days), days(g.preemption_days),
-         days(g.failures_days), days(g.other_days))
+         part(g.wait_before_start_days), part(g.requeued_wait_days), part(g.preemption_days),
+         part(g.failures_days), part(g.other_days))
         for g in gaps
     ]  # fmt: skip
     cols = ["training run", "days est / sim", "goodput est / sim", "lost GPU-h est / sim",
