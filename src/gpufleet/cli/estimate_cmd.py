@@ -62,7 +62,11 @@ _ACCELERATOR_OPTIONS = {"tflops": "--peak-tflops", "hbm_gb": "--memory-gb", "pow
 
 
 def _custom_accelerator(
-    acc_id: str, precision: str | None, peak_tflops: float, memory_gb: float | None, power_kw: float | None
+    acc_id: str,
+    precision: str | None,
+    peak_tflops: float | None,
+    memory_gb: float | None,
+    power_kw: float | None,
 ) -> Any:
     """An accelerator from the command line: `peak_tflops` is the dense peak at the run's precision."""
     from pydantic import ValidationError
@@ -80,7 +84,7 @@ def _custom_accelerator(
                 "a custom accelerator needs --peak-tflops, --memory-gb and --power-kw", where=option
             )
         _positive(value, option)
-    assert memory_gb is not None and power_kw is not None
+    assert peak_tflops is not None and memory_gb is not None and power_kw is not None
     prec = precision if precision in ("bf16", "fp8", "fp4") else default_precision(acc_id)[0]
     per_bf16 = {"bf16": 1.0, "fp8": 2.0, "fp4": 4.0}[prec]  # the usual dense ratios, for bf16's slot
     tflops: dict[str, float] = {"bf16": peak_tflops / per_bf16, prec: peak_tflops}
@@ -205,9 +209,7 @@ def training(
     if accelerator_file is not None:
         acc = _accelerator_file(accelerator_file, accelerator)
     elif custom:
-        acc = _custom_accelerator(
-            accelerator or "custom", precision, peak_tflops or math.nan, memory_gb, power_kw
-        )
+        acc = _custom_accelerator(accelerator or "custom", precision, peak_tflops, memory_gb, power_kw)
     elif accelerator is None:
         raise InputError("give --accelerator (or a custom one: --peak-tflops ..., --accelerator-file)",
                          where="--accelerator")  # fmt: skip
