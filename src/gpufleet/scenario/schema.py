@@ -204,7 +204,9 @@ class Topology(Strict):
 
 
 class Checkpointing(Strict):
-    interval_s: PositiveFloat | None = Field(None, description="Default: Young/Daly from cost and MTBF.")
+    interval_s: PositiveFloat | None = Field(
+        None, description="Training seconds between checkpoints. Default: the optimum for cost and MTBF."
+    )
     cost_s: float = Field(30.0, ge=0, description="Time a checkpoint stalls training.")
     restart_s: float | None = Field(None, ge=0, description="Restart overhead; default grows with job size.")
 
