@@ -126,3 +126,18 @@ def test_expected_wall_matches_a_monte_carlo_of_the_failure_process() -> None:
     expected = rel.expected_wall_s(work, period, restart, mtbf)
     se = float(np.std(walls)) / math.sqrt(len(walls))
     assert abs(float(np.mean(walls)) - expected) < 4 * se
+
+
+@given(
+    st.floats(min_value=1.0, max_value=1e8),
+    st.floats(min_value=0.0, max_value=1e4),
+    st.floats(min_value=0.0, max_value=2e3),
+    st.floats(min_value=60.0, max_value=1e7),
+)
+def test_expected_wall_is_at_least_the_work_and_grows_with_restarts_and_failures(
+    work: float, period: float, restart: float, mtbf: float
+) -> None:
+    wall = rel.expected_wall_s(work, period, restart, mtbf)
+    assert wall >= work * (1 - 1e-12)
+    assert rel.expected_wall_s(work, period, restart + 10, mtbf) >= wall
+    assert rel.expected_wall_s(work, period, restart, mtbf / 2) >= wall

@@ -143,9 +143,10 @@ def expected_wall_s(work_s: float, period_s: float, restart_s: float, mtbf_s: fl
         return work_s * math.exp(restart_s / m)
     if math.isinf(period_s) or period_s >= work_s:
         return scale * math.expm1(work_s / m)
-    whole = math.floor(work_s / period_s)
-    rest = work_s - whole * period_s
-    return whole * scale * math.expm1(period_s / m) + scale * math.expm1(rest / m)
+    rest = math.fmod(work_s, period_s)
+    x = period_s / m
+    per_second = math.expm1(x) / x if x > 0 else 1.0  # e^(R/M) x this per second of whole periods
+    return math.exp(restart_s / m) * (work_s - rest) * per_second + scale * math.expm1(rest / m)
 
 
 def expected_goodput(checkpoint_cost_s: float, interval_s: float, restart_s: float, mtbf_s: float) -> float:
