@@ -71,3 +71,17 @@ def test_every_training_default_carries_a_source_and_a_confidence() -> None:
         # an assumption says so, a fact names more than our own assumption
         if entry["confidence"] != "assumption":
             assert set(entry["sources"]) - {"gpufleet_assumption"}, where
+
+
+def test_llama3_mfu_points_equal_the_shared_facts() -> None:
+    import yaml
+    from helpers import shared_data
+
+    facts = yaml.safe_load(shared_data("facts/catalog-reference.yaml").read_text())
+    measured = {
+        int(r["run"].split()[3]): r["bf16_mfu"]
+        for r in facts["training_mfu"]
+        if r["run"].startswith("Llama 3 405B") and "seq 8K" in r["run"]
+    }
+    points = read_data_file("training.yaml")["mfu"]["h100"]["bf16"]["points"]
+    assert {p["gpus"]: p["mfu"] for p in points} == measured == {8192: 0.43, 16384: 0.41}
