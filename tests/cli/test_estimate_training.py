@@ -112,3 +112,11 @@ def test_a_bad_accelerator_file_names_file_and_line(
     res = run_cli("estimate", "training", *RUN, "--accelerator", "other", "--accelerator-file", str(f),
                   capsys=capsys)  # fmt: skip
     assert res.code == 2 and "no accelerator 'other'" in res.stderr
+
+
+def test_a_run_too_large_to_finish_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--params", "1e12", "--tokens", "1e13", "--accelerator", "h100", "--gpus", "10000000")
+    res = run_cli("estimate", "training", *args, capsys=capsys)
+    assert res.code == 0 and "never finishes" in res.stdout, res.stderr
+    d = _json(*args, "--price", "2", capsys=capsys)
+    assert d["expected_wall_days"] is None and d["expected_cost_usd"] is None and d["expected_goodput"] == 0

@@ -141,3 +141,7 @@ def test_expected_wall_is_at_least_the_work_and_grows_with_restarts_and_failures
     assert wall >= work * (1 - 1e-12)
     assert rel.expected_wall_s(work, period, restart + 10, mtbf) >= wall
     assert rel.expected_wall_s(work, period, restart, mtbf / 2) >= wall
+
+
+def test_a_job_whose_restarts_dwarf_its_mtbf_never_finishes() -> None:
+    assert math.isinf(rel.expected_wall_s(1e6, 100.0, 1e5, 10.0))  # e^(R/M) overflows: no finish

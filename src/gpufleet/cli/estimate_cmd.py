@@ -293,7 +293,9 @@ def training(
         ("GPU energy", f"{energy_mwh:,.0f} MWh", f"{chip.power_w / 1000:g} kW per GPU, no PUE"),
         ("expected cost", fmt_usd(cost) if cost is not None else "-", price_note),
     ]  # fmt: skip
-    if plan.expected_goodput <= 0.01:
+    if not math.isfinite(plan.expected_wall_s):
+        rows.append(("warning", "never finishes", "failures and restarts outpace progress at this size"))
+    elif plan.expected_goodput <= 0.01:
         rows.append(("warning", "barely progresses", "failures and restarts outpace progress at this size"))
     if states_gb > chip.hbm_gb:
         rows.append(("warning", "does not fit", f"model states alone exceed {chip.hbm_gb:g} GB per GPU"))

@@ -137,7 +137,13 @@ def expected_wall_s(work_s: float, period_s: float, restart_s: float, mtbf_s: fl
         raise ValueError("work, period and restart must be >= 0 and MTBF > 0")
     if math.isinf(mtbf_s):
         return work_s
-    m = mtbf_s
+    try:
+        return _expected_wall_s(work_s, period_s, restart_s, mtbf_s)
+    except OverflowError:
+        return math.inf  # restarts and periods far beyond the MTBF: it never finishes
+
+
+def _expected_wall_s(work_s: float, period_s: float, restart_s: float, m: float) -> float:
     scale = m * math.exp(restart_s / m)
     if period_s == 0:
         return work_s * math.exp(restart_s / m)
