@@ -39,7 +39,7 @@ from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.reliability import failure_rate_per_gpu_hour
 from gpufleet.workload.streams import is_builtin_source
 from gpufleet.workload.synthetic import SyntheticParams
-from gpufleet.workload.training import plan_training
+from gpufleet.workload.training import plan_scenario_run
 
 CLASS_INDEX = {c: i for i, c in enumerate(PRIORITY_CLASSES)}  # a priority class's index in the engine
 # Stream jobs carry no checkpoint settings in the scenario; they checkpoint at the scenario
@@ -216,10 +216,8 @@ def build_input(
     for w, sub_rng in zip(scenario.workloads, streams, strict=False):
         item = w.item
         if isinstance(item, TrainingRun):
-            plan = plan_training(item, catalog)
-            c = plan.checkpoint_cost_s
-            tau = plan.checkpoint_interval_s
-            stall = 0.0 if (c <= 0 or not math.isfinite(tau) or tau <= 0) else c / tau
+            # the estimate's plan (workload.training): work, checkpoint period and restart as planned
+            plan = plan_scenario_run(item, scenario, catalog)
             submit = (
                 (item.earliest_start - scenario.horizon.start).days * SECONDS_PER_DAY
                 if item.earliest_start
@@ -230,16 +228,16 @@ def build_input(
                     name=item.name,
                     require=item.topology.require,
                     allowed_clusters=allowed_clusters(scenario, item.allowed_providers),
-                    checkpoint_cost_s=c,
-                    checkpoint_interval_s=item.checkpoint.interval_s,
-                    restart_s=item.checkpoint.restart_s,
+                    checkpoint_cost_s=plan.checkpoint_cost_s,
+                    checkpoint_interval_s=plan.checkpoint_period_s,
+                    restart_s=plan.restart_s,
                     prefer=item.topology.prefer,
                 )
             )
             k = CLASS_INDEX[item.priority_class or team_class(scenario, item.team)]
             add(
                 np.array([max(submit, 0.0)]),
-                np.array([plan.compute_s * (1.0 + stall)]),
+                np.array([plan.work_s]),
                 np.array([item.gpus], dtype=np.int64),
                 np.array([team_idx(item.team)], dtype=np.int64),
                 np.array([k], dtype=np.int64),

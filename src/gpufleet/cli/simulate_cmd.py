@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from gpufleet.cli import app
@@ -25,6 +26,7 @@ from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario import load_scenario
+from gpufleet.workload.training_gap import TrainingGap, scenario_training_gaps
 
 REPORT_OPT = typer.Option(
     None, "--report", "-o", help="Where to write the HTML report (default: reports/RUN_ID.html)."
@@ -55,6 +57,38 @@ def _capacity_table(rows: list[QuarterRow]) -> None:
         typer.echo(f"not counted as online: {unusable / 1e6:,.1f}M GPU-hours that no workload may use")
 
 
+def _training_table(gaps: list[TrainingGap]) -> None:
+    """Each training run: estimate vs simulation, and the gap in days by cause."""
+
+    def days(x: float) -> str:
+        return f"{x:,.1f}"
+
+    def part(x: float) -> str:
+        text = f"{x:,.2f}"
+        return "0.00" if text == "-0.00" else text
+
+    rows = [
+        (g.name + ("" if g.finished else f" ({g.state})"),
+         f"{days(g.estimated_days)} / {days(g.simulated_days)}{'' if g.finished else '+'}",
+         f"{g.estimated_goodput:.1%} / " + ("-" if g.simulated_goodput != g.simulated_goodput
+                                             else f"{g.simulated_goodput:.1%}"),
+         f"{fmt_usd(g.estimated_lost_gpu_hours)[1:]} / {fmt_usd(g.simulated_lost_gpu_hours)[1:]}",
+         f"{fmt_usd(g.estimated_cost_usd)} / {fmt_usd(g.simulated_cost_usd)}"
+         if g.estimated_cost_usd is not None and g.simulated_cost_usd is not None else "-",
+         part(g.wait_before_start_days), part(g.requeued_wait_days), part(g.preemption_days),
+         part(g.failures_days), part(g.other_days))
+        for g in gaps
+    ]  # fmt: skip
+    cols = ["training run", "days est / sim", "goodput est / sim", "lost GPU-h est / sim",
+            "cost est / sim", "wait", "requeued", "preempted", "failures", "other"]  # fmt: skip
+    print_table("Training runs: estimate (gpufleet estimate training) vs simulation; gap in days by cause",
+                cols, rows, right=cols[1:])  # fmt: skip
+    typer.echo(
+        "gap = wait before start + requeued waits + preemption losses + (failures as drawn - expected)"
+        " + other (work not done at the horizon); '+' marks a run unfinished at the horizon"
+    )
+
+
 @app.command("simulate")
 def simulate(
     file: Path | None = typer.Argument(
@@ -78,10 +112,12 @@ def simulate(
         check_output_file(report or Path("reports") / "report.html", "--report")
     loaded = load_scenario(file)
     check_fits(loaded, force)
-    capacity = quarterly_capacity(
-        build_capacity(loaded.scenario, loaded.catalog), loaded.catalog, usable_contracts(loaded.scenario)
-    )
+    timeline = build_capacity(loaded.scenario, loaded.catalog)
+    capacity = quarterly_capacity(timeline, loaded.catalog, usable_contracts(loaded.scenario))
     result = simulate_and_store(loaded, store_path, seed, quiet or as_json)
+    horizon_end = pd.Timestamp(timeline.start, tz="UTC") + pd.Timedelta(days=timeline.days)
+    prices = {c.name: c.price_per_gpu_hour_usd for c in timeline.contracts}
+    gaps = scenario_training_gaps(result.tables.jobs, loaded.scenario, loaded.catalog, prices, horizon_end)
     run_id = result.meta.run_id
     report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
     if report_path is not None:
@@ -92,7 +128,8 @@ def simulate(
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
                     "report": str(report_path) if report_path else None,
                     "headline": headline(result.tables), "trace_jobs_skipped": result.skipped,
-                    "capacity_by_quarter": [asdict(r) for r in capacity]})  # fmt: skip
+                    "capacity_by_quarter": [asdict(r) for r in capacity],
+                    "training_runs": [g.to_dict() for g in gaps]})  # fmt: skip
         return
     s = loaded.scenario
     typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
@@ -101,4 +138,6 @@ def simulate(
         counts = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in reasons.items())
         typer.echo(f"trace stream '{stream}': jobs not simulated: {counts}")
     terminal_summary(result.meta, result.tables, console(), report_path)
+    if gaps:
+        _training_table(gaps)
     typer.echo(f"stored as run {run_id} in {store_path}")

@@ -77,7 +77,7 @@ FIELD_NOTES: dict[str, str] = {
     "ShareStep.date": "From this date on.",
     "DerivedRamp.derive": "Always commitment: size follows the commitment and the price.",
     "DerivedRamp.schedule": "Dated shares of the full size, in date order.",
-    "TrainingRun.precision": "bf16 | fp8 | fp4: which peak the MFU applies to.",
+    "TrainingRun.precision": "bf16 | fp8 | fp4: the peak the MFU applies to; default the accelerator's.",
     "TrainingRun.gpus": "GPUs the run holds as one gang.",
     "TrainingRun.layers": "Transformer layers (attention term).",
     "TrainingRun.hidden_size": "Model width (attention term).",

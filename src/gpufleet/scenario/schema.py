@@ -320,7 +320,9 @@ class Topology(Strict):
 
 
 class Checkpointing(Strict):
-    interval_s: PositiveFloat | None = Field(None, description="Default: Young/Daly from cost and MTBF.")
+    interval_s: PositiveFloat | None = Field(
+        None, description="Training seconds between checkpoints. Default: the optimum for cost and MTBF."
+    )
     cost_s: float = Field(30.0, ge=0, description="Time a checkpoint stalls training.")
     restart_s: float | None = Field(None, ge=0, description="Restart overhead; default grows with job size.")
 
@@ -332,7 +334,7 @@ class TrainingRun(Strict):
     params: PositiveFloat = Field(description="Parameters N.")
     tokens: PositiveFloat = Field(description="Training tokens D.")
     accelerator: str = Field(description="Catalog accelerator id the run is planned on.")
-    precision: Precision = "bf16"
+    precision: Precision | None = None
     gpus: PositiveInt
     mfu: float | None = Field(
         None, gt=0, le=1, description="Default: catalog MFU for the accelerator and scale."

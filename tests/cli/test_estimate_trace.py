@@ -9,15 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import SHARED_DATA, run_cli
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "traces"
+DATA = SHARED_DATA / "traces"
 PHILLY = DATA / "philly" / "philly.csv"
 OPENB = DATA / "alibaba-openb-2023" / "openb_pod_list_default.csv"
 CONV = DATA / "azure-llm-inference-2023" / "splitwise_conv.csv"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared traces not found at {DATA}")
 
-LLAMA3 = ("--params", "405e9", "--tokens", "15.6e12", "--accelerator", "h100", "--gpus", "16384")
+LLAMA3 = ("--params", "405e9", "--tokens", "15.6e12", "--accelerator", "h100", "--gpus", "16384",
+          "--precision", "bf16")  # fmt: skip
 
 
 def test_estimate_training_reproduces_llama3(capsys: pytest.CaptureFixture[str]) -> None:
