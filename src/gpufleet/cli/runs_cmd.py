@@ -60,21 +60,22 @@ def runs_list(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
 
 @runs_app.command("show")
 def runs_show(run: str = RUN_ARG, store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
-    """Show a run: its metadata, headline figures and table sizes."""
-    from gpufleet.report import headline
+    """Show a run: its dated findings, metadata, headline figures and table sizes."""
+    from gpufleet.report import stored_context, summarize, terminal_summary
 
     with _open(store) as st:
         run_id = st.resolve(run)
         meta, tables = st.load_meta(run_id), st.load_run(run_id)
-    h = headline(tables)
+        context = stored_context(st, run_id)
     rows = {name: len(df) for name, df in tables.items()}
     if as_json:
-        print_json({"run": meta.to_dict(), "headline": h, "rows": rows})
+        found, h = summarize(tables, context)
+        print_json(
+            {"run": meta.to_dict(), "findings": [f.to_dict() for f in found], "headline": h, "rows": rows}
+        )
         return
-    from gpufleet.report import terminal_summary
-
     out = console()
-    terminal_summary(meta, tables, out)
+    terminal_summary(meta, tables, out, context=context)
     out.print("rows: " + ", ".join(f"{n} {c:,}" for n, c in rows.items()))
     out.print(
         f"scenario hash: {meta.content_hash} · gpufleet {meta.gpufleet_version} · "

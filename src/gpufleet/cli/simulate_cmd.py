@@ -64,7 +64,7 @@ def simulate(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
-    from gpufleet.report import headline, terminal_summary, write_html_report
+    from gpufleet.report import run_context, summarize, terminal_summary, write_html_report
     from gpufleet.store import open_store
 
     if report is not None and report.is_dir():
@@ -77,10 +77,13 @@ def simulate(
     if report_path is not None:
         with open_store(store_path, read_only=True) as store:
             write_html_report(store, run_id, report_path)
+    context = run_context(loaded.scenario, loaded.catalog)
     if as_json:
+        found, head = summarize(result.tables, context)
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
                     "report": str(report_path) if report_path else None,
-                    "headline": headline(result.tables), "trace_jobs_skipped": result.skipped,
+                    "findings": [f.to_dict() for f in found],
+                    "headline": head, "trace_jobs_skipped": result.skipped,
                     "capacity_by_quarter": [asdict(r) for r in capacity]})  # fmt: skip
         return
     s = loaded.scenario
@@ -89,5 +92,5 @@ def simulate(
     for stream, reasons in result.skipped.items():
         counts = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in reasons.items())
         typer.echo(f"trace stream '{stream}': jobs not simulated: {counts}")
-    terminal_summary(result.meta, result.tables, console(), report_path)
+    terminal_summary(result.meta, result.tables, console(), report_path, context)
     typer.echo(f"stored as run {run_id} in {store_path}")

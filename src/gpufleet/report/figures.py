@@ -292,7 +292,7 @@ def failures_and_goodput(t: RunTables, colors: dict[str, str]) -> Plot:
 
 
 def _step_hours_per_row(df: pd.DataFrame) -> np.ndarray:
-    from gpufleet.report.headline import step_hours
+    from gpufleet.report.timeline import step_hours
 
     if not len(df):
         return np.zeros(0)
