@@ -12,7 +12,7 @@ from gpufleet import __version__
 from gpufleet.files import atomic_write
 from gpufleet.report.context import RunContext, stored_context
 from gpufleet.report.figures import Plot, build_plots
-from gpufleet.report.findings import Finding
+from gpufleet.report.findings import Finding, horizon_of
 from gpufleet.report.headline import Value, describe, fmt_value, label, ordered_keys, summarize
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
@@ -49,8 +49,9 @@ def render_report(
     meta: RunMeta, tables: RunTables, source: str = "", context: RunContext | None = None
 ) -> str:
     """The report's HTML text: dated findings first, then the figures over the run, tables and plots."""
-    found, h = summarize(tables, context)
-    plots = build_plots(tables)
+    ctx = context or RunContext()
+    found, h = summarize(tables, ctx)
+    plots = build_plots(tables, horizon_of(tables, ctx))
     body = [
         findings_html(found),
         _kpis(h),
