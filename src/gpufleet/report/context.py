@@ -31,10 +31,51 @@ class TrainingTarget:
     work_gpu_hours: float | None = None  # GPU-hours of compute the run needs at full speed
 
 
+CONTRACT_COLUMNS: tuple[str, ...] = (
+    "contract", "provider", "kind", "product", "accelerator", "term_start", "term_end",
+    "price_per_gpu_hour_usd", "commitment_total_usd", "commitment_min_per_year_usd", "take_or_pay",
+    "gpus_full_ramp",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
     horizon_end: pd.Timestamp | None = None
     training: Mapping[str, TrainingTarget] = field(default_factory=dict)
+    contracts: pd.DataFrame | None = None  # CONTRACT_COLUMNS, one row per contract
+
+
+def contract_table(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
+    """The scenario's contracts as the report lists them: terms, price, commitment, GPUs at full ramp.
+
+    GPUs at full ramp = the ramp's largest domain count × GPUs per domain (for on-demand and capacity-block
+    contracts, their cap). Prices and ramps are resolved as the engine resolves them (list price where
+    the contract states none; a ramp derived from the commitment where it says so).
+    """
+    from gpufleet.scenario.ramp import resolve_contracts
+
+    given = {c.name: c for c in scenario.contracts}
+    rows = []
+    for rc in resolve_contracts(scenario, catalog):
+        commitment = given[rc.name].commitment
+        ramp_gpus = max((d for _, d in rc.ramp), default=0) * rc.product.gpus_per_domain
+        rows.append(
+            {
+                "contract": rc.name,
+                "provider": rc.provider,
+                "kind": rc.kind,
+                "product": rc.product.id,
+                "accelerator": rc.product.accelerator,
+                "term_start": rc.start,
+                "term_end": rc.end,
+                "price_per_gpu_hour_usd": rc.price_per_gpu_hour_usd,
+                "commitment_total_usd": commitment.total_usd if commitment else None,
+                "commitment_min_per_year_usd": commitment.min_per_year_usd if commitment else None,
+                "take_or_pay": commitment.take_or_pay if commitment else None,
+                "gpus_full_ramp": rc.cap_gpus if rc.kind != "committed" and rc.cap_gpus else ramp_gpus,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS))
 
 
 def _day_end(day: dt.date) -> pd.Timestamp:
@@ -64,7 +105,7 @@ def run_context(scenario: Scenario, catalog: Catalog) -> RunContext:
             work = plan.gpu_hours
         deadline = _day_end(run.deadline) if run.deadline else None
         targets[run.name] = TrainingTarget(deadline, estimate, work)
-    return RunContext(_day_end(scenario.horizon.end), targets)
+    return RunContext(_day_end(scenario.horizon.end), targets, contract_table(scenario, catalog))
 
 
 def stored_context(store: Store, run_id: str) -> RunContext:

@@ -14,6 +14,7 @@ from gpufleet.report.context import RunContext, stored_context
 from gpufleet.report.figures import Plot, build_plots
 from gpufleet.report.findings import Finding, horizon_of
 from gpufleet.report.headline import Value, describe, fmt_value, label, ordered_keys, summarize
+from gpufleet.report.tables_html import ReportTable, frame_html, report_tables
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
 
@@ -52,12 +53,14 @@ def render_report(
     ctx = context or RunContext()
     found, h = summarize(tables, ctx)
     plots = build_plots(tables, horizon_of(tables, ctx))
+    tabs = report_tables(tables, ctx)
     body = [
         findings_html(found),
         _kpis(h),
         details_html([h], ["value"]),
-        _toc(plots),
+        _toc(plots, tabs),
         *(section_html(p) for p in plots),
+        *(frame_html(t) for t in tabs),
     ]
     return page(
         title=f"gpufleet · {meta.scenario_name} · {meta.run_id}",
@@ -189,9 +192,10 @@ def _delta_cell(key: str, a: Value, b: Value) -> str:
     return f'<td class="num {cls}">{html.escape(text)}</td>'
 
 
-def _toc(plots: list[Plot]) -> str:
+def _toc(plots: list[Plot], tabs: list[ReportTable]) -> str:
     links = "".join(f'<a href="#sec-{p.id}">{html.escape(p.title)}</a>' for p in plots)
-    return f'<nav class="toc">Plots: {links}</nav>'
+    tables = "".join(f'<a href="#tab-{t.id}">{html.escape(t.title)}</a>' for t in tabs)
+    return f'<nav class="toc">Plots: {links}<br>Tables: {tables}</nav>'
 
 
 def section_html(p: Plot) -> str:

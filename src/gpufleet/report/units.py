@@ -8,12 +8,12 @@ _SCALES = (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3))
 
 
 def usd_text(x: float) -> str:
-    """$3.41B, $500.00M, $120."""
-    ax = abs(x)
+    """$3.41B, $500.00M, $120, −$1.87B."""
+    sign, ax = ("−" if x < 0 else ""), abs(x)
     for unit, scale in _SCALES:
         if ax >= scale:
-            return f"${x / scale:,.2f}{unit}"
-    return f"${x:,.0f}"
+            return f"{sign}${ax / scale:,.2f}{unit}"
+    return f"{sign}${ax:,.0f}"
 
 
 def si_text(x: float) -> str:
