@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class TrainingTarget:
     """A training run's plan: wanted by (deadline) and expected finish from the training-time model."""
 
-    deadline: pd.Timestamp | None = None  # end of the deadline day, UTC
+    deadline: pd.Timestamp | None = None  # the deadline day (00:00 UTC); the run is due by its end
     estimate_end: pd.Timestamp | None = None  # submit + expected wall time (with expected failures)
     work_gpu_hours: float | None = None  # GPU-hours of compute the run needs at full speed
 
@@ -103,7 +103,7 @@ def run_context(scenario: Scenario, catalog: Catalog) -> RunContext:
             submit = max(start, pd.Timestamp(run.earliest_start, tz="UTC")) if run.earliest_start else start
             estimate = submit + pd.Timedelta(seconds=wall) if wall < 1e12 else None
             work = plan.gpu_hours
-        deadline = _day_end(run.deadline) if run.deadline else None
+        deadline = pd.Timestamp(run.deadline, tz="UTC") if run.deadline else None
         targets[run.name] = TrainingTarget(deadline, estimate, work)
     return RunContext(_day_end(scenario.horizon.end), targets, contract_table(scenario, catalog))
 

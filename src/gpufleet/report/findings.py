@@ -189,8 +189,16 @@ def _days(a: pd.Timestamp, b: pd.Timestamp) -> float:
     return (a - b).total_seconds() / 86_400.0
 
 
+DAY = pd.Timedelta(days=1)
+
+
+def _due(target: pd.Timestamp, what: str) -> pd.Timestamp:
+    """The instant a target falls due: a deadline at the end of its day, an estimate when it says."""
+    return target + DAY if what == "deadline" else target
+
+
 def _against(end: pd.Timestamp, target: pd.Timestamp, what: str) -> str:
-    d = _days(end, target)
+    d = _days(end, _due(target, what))
     if abs(d) < 0.5:
         return f"on its {what} ({day_text(target)})"
     return f"{abs(d):,.0f} days {'after' if d > 0 else 'before'} its {what} ({day_text(target)})"
@@ -226,17 +234,22 @@ def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
         missed = [
             f"{w} {day_text(pd.Timestamp(t))}"
             for t, w in targets
-            if horizon is None or pd.Timestamp(t) <= horizon
+            if horizon is None or _due(pd.Timestamp(t), w) <= horizon
         ]
         later = [
             f"{w} {day_text(pd.Timestamp(t))}"
             for t, w in targets
-            if horizon is not None and pd.Timestamp(t) > horizon
+            if horizon is not None and _due(pd.Timestamp(t), w) > horizon
         ]
         if missed:
             head += "; past its " + " and ".join(missed)
         if later:
-            head += "; its " + " and ".join(later) + " lies beyond the horizon"
+            head += (
+                "; its "
+                + " and ".join(later)
+                + (" lie" if len(later) > 1 else " lies")
+                + " beyond the horizon"
+            )
         date = day_text(horizon) if horizon is not None else ""
     goodput = row["goodput_pct"]
     good = "–" if goodput is None or pd.isna(goodput) else f"{float(goodput):.1f}%"
@@ -262,7 +275,7 @@ def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
         "preemptions": int(row["preemptions"]),
     }
     if _has(end) and _has(deadline):
-        values["days_after_deadline"] = _days(pd.Timestamp(end), pd.Timestamp(deadline))
+        values["days_after_deadline"] = _days(pd.Timestamp(end), _due(pd.Timestamp(deadline), "deadline"))
     if _has(end) and _has(estimate):
         values["days_after_estimate"] = _days(pd.Timestamp(end), pd.Timestamp(estimate))
     return Finding("training", name, date, text, values)
