@@ -219,6 +219,7 @@ def wait_buckets(t: RunTables, horizon: pd.Timestamp) -> dict[str, list[int]]:
 def thin_queue(curve: pd.DataFrame, column: str, horizon: pd.Timestamp) -> tuple[pd.Series, np.ndarray]:
     """A queue curve for drawing: exact when short, else the maximum in each of QUEUE_POINTS_MAX time bins
     (so the peak stays visible), ending at the horizon."""
+    curve = curve[pd.to_datetime(curve["time"], utc=True) < horizon]  # the horizon's point: drawn below
     times = pd.to_datetime(curve["time"], utc=True)
     values = curve[column].to_numpy(np.float64)
     if len(curve) > QUEUE_POINTS_MAX:
