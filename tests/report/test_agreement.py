@@ -65,6 +65,8 @@ def check_findings_agree(outputs: dict[str, Any]) -> None:
         assert positions == sorted(positions), f"{name}: findings out of order"
         # findings come first: before any figure over the whole run
         assert positions[0] < flat.find("Over the whole run"), name
+    flat = _flat(outputs["simulate_text"])
+    assert flat.find("Findings") < flat.find("GPUs online at quarter end")  # the capacity table follows
 
 
 def check_headline_figures_agree(outputs: dict[str, Any]) -> None:

@@ -88,9 +88,9 @@ def simulate(
         return
     s = loaded.scenario
     typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
+    terminal_summary(result.meta, result.tables, console(), report_path, context)  # findings first
     _capacity_table(capacity)
     for stream, reasons in result.skipped.items():
         counts = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in reasons.items())
         typer.echo(f"trace stream '{stream}': jobs not simulated: {counts}")
-    terminal_summary(result.meta, result.tables, console(), report_path, context)
     typer.echo(f"stored as run {run_id} in {store_path}")

@@ -75,9 +75,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Demand not met": ("inference_unserved_worst_month_pct", "inference_unserved_pct",
                        "inference_unserved_tokens", "peak_queued_gpus", "peak_queued_jobs",
                        "shortfall_gpu_hours"),
-    "Capacity (averages over the run)": ("gpus_online_peak", "gpus_online_end", "gpu_hours_capacity",
-                                         "utilization_pct", "utilization_class_pct", "idle_pct", "failed_pct",
-                                         "stranded_pct"),
+    "Capacity (peak, end, and averages over the run)": (
+        "gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "utilization_pct",
+        "utilization_class_pct", "idle_pct", "failed_pct", "stranded_pct"),
     "Work (waits count jobs still waiting, censored at the horizon)": (
         "jobs_submitted", "jobs_finished", "jobs_failed", "jobs_queued_at_end", "jobs_running_at_end",
         "wait_p50_h", "wait_p95_h", "waits_censored", "lost_gpu_hours", "goodput_pct"),
