@@ -8,7 +8,6 @@ The terminal, --json and the HTML report show the same `Finding` objects, so the
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -375,7 +374,3 @@ def findings(
     out.extend(_commitment_findings(tables))
     out.extend(_funding_findings(tables))
     return out
-
-
-def is_missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
