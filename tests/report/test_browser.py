@@ -362,6 +362,11 @@ def test_compare_overlays_both_runs(browser: Any, tmp_path: Path, capsys: pytest
         assert len(tr["y"]) == tables.series["time"].nunique()
         if tr["name"].endswith("GPUs online"):
             _close(sum(tr["y"]), tables.series["capacity_gpus"].sum())
+    (queue,) = [p for p in plots if p["id"] == "cmp-queue"]
+    for tr in queue["traces"]:
+        tables = ta if tr["meta"]["run"] == "A" else tb
+        horizon = tables.series["time"].max() + pd.Timedelta(days=1)
+        _close(max(tr["y"]), _queue_at(tables.jobs, horizon)[0])
     (spend,) = [p for p in plots if p["id"] == "cmp-spend"]
     for tr in spend["traces"]:
         tables = ta if tr["meta"]["run"] == "A" else tb

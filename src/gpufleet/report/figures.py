@@ -23,8 +23,6 @@ CLASS_COLORS = {
     "best-effort": "#B279A2",
 }
 FAILED_COLOR, IDLE_COLOR = "#E45756", "#D5D0CB"
-WAIT_QUANTILES = np.linspace(0.0, 1.0, 101)
-WAIT_FLOOR_H = 1.0 / 60.0  # on a log axis a zero wait would vanish: waits under a minute are drawn at one
 # Wait buckets of the report's wait chart: (label, upper bound in hours); censored waits get their own bar.
 WAIT_BUCKETS: tuple[tuple[str, float], ...] = (
     ("no wait (< 1 min)", 1 / 60),
@@ -188,13 +186,6 @@ def utilization_by_class(t: RunTables) -> Plot | None:
         "or idle; the layers add up to the capacity.",
         style_figure(fig, "% of GPUs online", yaxis_range=[0, 100], yaxis_ticksuffix="%"),
     )
-
-
-def wait_quantiles(t: RunTables, cls: str) -> np.ndarray:
-    """Quantiles (0, 1, ..., 100 %) of the wait in hours of the class's jobs that started."""
-    j = t.jobs
-    w = j.loc[j["start"].notna() & (j["class"] == cls), "wait_s"].dropna().to_numpy(dtype="float64")
-    return np.quantile(w / 3600.0, WAIT_QUANTILES) if len(w) else np.zeros(0)
 
 
 def wait_buckets(t: RunTables, horizon: pd.Timestamp) -> dict[str, list[int]]:
@@ -592,6 +583,7 @@ def commitment_burn_down(t: RunTables) -> Plot | None:
         )
     fig = style_figure(fig, "USD, cumulative", height=max(320, 250 * rows), hovermode="closest", xtitle=None)
     fig.update_xaxes(title="month")
+    fig.update_yaxes(title="USD, cumulative")
     usd_axis(fig)
     fig.update_annotations(font_size=12)
     return Plot(
