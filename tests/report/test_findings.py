@@ -190,3 +190,17 @@ def test_order_and_headline_figures() -> None:
     bare = training_runs(run, RunContext(horizon_end=HORIZON))
     assert list(bare["run"]) == ["big", "late", "never"] and bare["deadline"].isna().all()
     assert headline(run, CONTEXT) == h
+
+
+def test_plots_the_run_lacks_are_left_out() -> None:
+    """No series, no spend: those plots are left out, and so is the on-demand contract's burn-down."""
+    from gpufleet.report.figures import build_plots
+
+    plots = {p.id: p for p in build_plots(make_run(), HORIZON)}
+    assert list(plots) == ["queue", "failures", "inference", "commitment"]
+    burned = {tr.meta["contract"] for tr in plots["commitment"].figure.data}
+    assert burned == {"c1", "c2"}  # "od" has no commitment
+    failures = plots["failures"].figure
+    assert [tr.meta for tr in failures.data] == [{"lost_by_class": True}]  # no GPUs down: one panel only
+    inference = plots["inference"].figure  # some demand unserved: the share has its own panel
+    assert any((tr.meta or {}).get("unserved_month") for tr in inference.data)
