@@ -96,21 +96,22 @@ def runs_status(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
 
 @runs_app.command("show")
 def runs_show(run: str = RUN_ARG, store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
-    """Show a run: its metadata, headline figures and table sizes."""
-    from gpufleet.report import headline
+    """Show a run: its dated findings, metadata, headline figures and table sizes."""
+    from gpufleet.report import stored_context, summarize, terminal_summary
 
     with _open(store) as st:
         run_id = st.resolve(run)
         meta, tables = st.load_meta(run_id), st.load_run(run_id)
-    h = headline(tables)
+        context = stored_context(st, run_id)
     rows = {name: len(df) for name, df in tables.items()}
     if as_json:
-        print_json({"run": meta.to_dict(), "headline": h, "rows": rows})
+        found, h = summarize(tables, context)
+        print_json(
+            {"run": meta.to_dict(), "findings": [f.to_dict() for f in found], "headline": h, "rows": rows}
+        )
         return
-    from gpufleet.report import terminal_summary
-
     out = console()
-    terminal_summary(meta, tables, out)
+    terminal_summary(meta, tables, out, context=context)
     out.print("rows: " + ", ".join(f"{n} {c:,}" for n, c in rows.items()))
     out.print(
         f"scenario hash: {meta.content_hash} · gpufleet {meta.gpufleet_version} · "
@@ -180,7 +181,7 @@ def report(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Write a run's HTML report: one self-contained file that works offline, read from the store."""
-    from gpufleet.report import write_report
+    from gpufleet.report import stored_context, write_report
 
     if run is not None and target is not None:
         raise InputError([Problem("--run", "", "give the run as TARGET or as --run, not both")])
@@ -197,8 +198,8 @@ def report(
             run_id = st.resolve(ref)
     path = output or Path("reports") / f"{run_id}.html"
     with _open(store) as st:  # read, close, then render: a writer waits only for the read
-        meta, tables = st.load_meta(run_id), st.load_run(run_id)
-    write_report(meta, tables, path, source=str(store))
+        meta, tables, context = st.load_meta(run_id), st.load_run(run_id), stored_context(st, run_id)
+    write_report(meta, tables, path, source=str(store), context=context)
     typer.echo(f"report of run {run_id}: {path}")
 
 

@@ -105,7 +105,7 @@ def simulate(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
-    from gpufleet.report import headline, terminal_summary, write_report
+    from gpufleet.report import run_context, summarize, terminal_summary, write_report
     from gpufleet.store import open_store
 
     if not no_report:  # checked before the work, not after it
@@ -120,24 +120,27 @@ def simulate(
     gaps = scenario_training_gaps(result.tables.jobs, loaded.scenario, loaded.catalog, prices, horizon_end)
     run_id = result.meta.run_id
     report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
+    context = run_context(loaded.scenario, loaded.catalog)
     if report_path is not None:
         with open_store(store_path, read_only=True) as store:  # read, close, then render
             meta, tables = store.load_meta(run_id), store.load_run(run_id)
-        write_report(meta, tables, report_path, source=str(store_path))
+        write_report(meta, tables, report_path, source=str(store_path), context=context)
     if as_json:
+        found, head = summarize(result.tables, context)
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
                     "report": str(report_path) if report_path else None,
-                    "headline": headline(result.tables), "trace_jobs_skipped": result.skipped,
+                    "findings": [f.to_dict() for f in found],
+                    "headline": head, "trace_jobs_skipped": result.skipped,
                     "capacity_by_quarter": [asdict(r) for r in capacity],
                     "training_runs": [g.to_dict() for g in gaps]})  # fmt: skip
         return
     s = loaded.scenario
     typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
+    terminal_summary(result.meta, result.tables, console(), report_path, context)  # findings first
     _capacity_table(capacity)
+    if gaps:
+        _training_table(gaps)
     for stream, reasons in result.skipped.items():
         counts = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in reasons.items())
         typer.echo(f"trace stream '{stream}': jobs not simulated: {counts}")
-    terminal_summary(result.meta, result.tables, console(), report_path)
-    if gaps:
-        _training_table(gaps)
     typer.echo(f"stored as run {run_id} in {store_path}")

@@ -6,23 +6,20 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from gpufleet.files import atomic_write
 from gpufleet.report.figures import (
-    CLASS_COLORS,
-    WAIT_FLOOR_H,
-    WAIT_QUANTILES,
     Plot,
     per_step,
     plotly_go,
     step_index,
     style_figure,
+    thin_queue,
     usd_axis,
-    wait_quantiles,
 )
-from gpufleet.report.headline import JOB_CLASSES, Value, headline
+from gpufleet.report.headline import Value, headline
 from gpufleet.report.html import details_html, meta_line, page, section_html
+from gpufleet.report.timeline import horizon_end_of
+from gpufleet.report.waits import queue_curve
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import CLASS_COLUMN, PRIORITY_CLASSES, RunTables
 
@@ -79,7 +76,7 @@ def render_compare(runs: dict[str, tuple[RunMeta, RunTables]], source: str = "")
 
 def overlay_plots(runs: dict[str, RunTables]) -> list[Plot]:
     """The main plots with both runs on the same axes."""
-    return [_capacity(runs), _utilization(runs), _waits(runs), _failures(runs), _cost(runs), _spend(runs)]
+    return [_capacity(runs), _utilization(runs), _queue(runs), _failures(runs), _cost(runs), _spend(runs)]
 
 
 def _line(go: Any, run: str, x: Any, y: Any, name: str, **kw: Any) -> Any:
@@ -134,31 +131,22 @@ def _utilization(runs: dict[str, RunTables]) -> Plot:
     )
 
 
-def _waits(runs: dict[str, RunTables]) -> Plot:
+def _queue(runs: dict[str, RunTables]) -> Plot:
+    """GPUs asked for by waiting jobs at every instant (all classes), both runs: true peaks side by side."""
     go = plotly_go()
     fig = go.Figure()
     for run, t in runs.items():
-        for c in JOB_CLASSES:
-            q = wait_quantiles(t, c)
-            if len(q):
-                fig.add_trace(
-                    _line(
-                        go,
-                        run,
-                        np.maximum(q, WAIT_FLOOR_H),
-                        100 * WAIT_QUANTILES,
-                        c,
-                        line={"color": CLASS_COLORS[c], "shape": "hv"},
-                    )
-                )
-    fig = style_figure(fig, "% of started jobs", hovermode="closest")
-    fig.update_xaxes(type="log", title="wait before first start (hours, log scale)")
-    fig.update_yaxes(range=[0, 101], ticksuffix="%")
+        horizon = horizon_end_of(t)
+        if horizon is None or t.jobs.empty:
+            continue
+        x, y = thin_queue(queue_curve(t.jobs, horizon), "queued_gpus", horizon)
+        fig.add_trace(_line(go, run, x, y, "GPUs waiting", line={"width": 1.2, "shape": "hv"}))
     return Plot(
-        "cmp-wait",
-        "Wait before start, by class",
-        "Share of started jobs that waited at most a given time, by class; A solid, B dashed.",
-        fig,
+        "cmp-queue",
+        "Waiting work",
+        "GPUs asked for by jobs waiting for their first start, at every instant (from the jobs table), both "
+        "runs; A solid, B dashed.",
+        style_figure(fig, "GPUs waiting", hovermode="closest"),
     )
 
 

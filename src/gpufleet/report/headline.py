@@ -8,6 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gpufleet.report.context import RunContext
+from gpufleet.report.findings import Finding, findings, horizon_of, inference_by_month, training_runs
+from gpufleet.report.timeline import step_hours
+from gpufleet.report.units import si_text, usd_text
+from gpufleet.report.waits import QueuePeaks, job_waits, queue_peaks
 from gpufleet.tables import CLASS_COLUMN, PRIORITY_CLASSES, RunTables
 
 Value = float | int | None
@@ -23,30 +28,37 @@ class Figure:
     better: int
 
 
-# Base key -> description. Keys with a dot carry a class or revenue scenario after it ("wait_p50_h.training").
+# Base key -> description. Keys with a dot carry a qualifier after it: a class ("wait_p50_h.training"),
+# a training run ("training_goodput_pct.frontier-2026") or a revenue scenario ("funding_need_usd.base").
 FIGURES: dict[str, Figure] = {
     "gpus_online_peak": Figure("GPUs online, peak", "gpus", 0),
     "gpus_online_end": Figure("GPUs online, end", "gpus", 0),
-    "gpu_hours_capacity": Figure("GPU-hours online", "gpu_h", 0),
-    "gpu_hours_unusable": Figure("GPU-hours online that no workload may use (not idle)", "gpu_h", -1),
-    "utilization_pct": Figure("utilization (allocated / online)", "pct", 1),
-    "utilization_class_pct": Figure("utilization", "pct", 0),
-    "idle_pct": Figure("idle", "pct", -1),
-    "failed_pct": Figure("failed (GPUs down)", "pct", -1),
-    "stranded_pct": Figure("stranded (free, but no waiting job fits)", "pct", -1),
+    "gpu_hours_capacity": Figure("GPU-hours online, total", "gpu_h", 0),
+    "gpu_hours_unusable": Figure("GPU-hours online that no workload may use (not idle), total", "gpu_h", -1),
+    "utilization_pct": Figure("utilization, average (allocated / online)", "pct", 1),
+    "utilization_class_pct": Figure("utilization, average", "pct", 0),
+    "idle_pct": Figure("idle, average", "pct", -1),
+    "failed_pct": Figure("GPUs down for repair, average", "pct", -1),
+    "stranded_pct": Figure("stranded, average (free, but no waiting job fits)", "pct", -1),
     "jobs_submitted": Figure("jobs submitted", "count", 0),
     "jobs_finished": Figure("jobs finished", "count", 1),
     "jobs_failed": Figure("jobs failed", "count", -1),
     "jobs_queued_at_end": Figure("jobs still queued at the horizon", "count", -1),
     "jobs_running_at_end": Figure("jobs still running at the horizon", "count", 0),
-    "wait_p50_h": Figure("wait p50", "h", -1),
-    "wait_p95_h": Figure("wait p95", "h", -1),
-    "lost_gpu_hours": Figure("GPU-hours lost to failures and preemption", "gpu_h", -1),
-    "goodput_pct": Figure("goodput (job GPU-hours not lost)", "pct", 1),
-    "shortfall_gpu_hours": Figure("demand waiting for GPUs", "gpu_h", -1),
-    "peak_queued_gpus": Figure("GPUs asked for by waiting jobs, peak", "gpus", -1),
-    "inference_unserved_pct": Figure("inference demand unserved", "pct", -1),
-    "inference_unserved_tokens": Figure("inference tokens unserved", "tokens", -1),
+    "wait_p50_h": Figure("wait p50, censored waits included", "h", -1),
+    "wait_p95_h": Figure("wait p95, censored waits included", "h", -1),
+    "waits_censored": Figure("waits censored at the horizon (jobs still waiting)", "count", -1),
+    "training_goodput_pct": Figure("training run goodput", "pct", 1),
+    "training_lost_gpu_hours": Figure("training run GPU-hours lost", "gpu_h", -1),
+    "training_interruptions": Figure("training run interruptions, failures + preemptions", "count", -1),
+    "lost_gpu_hours": Figure("GPU-hours lost to failures and preemption, total", "gpu_h", -1),
+    "goodput_pct": Figure("goodput, all jobs (job GPU-hours not lost)", "pct", 1),
+    "shortfall_gpu_hours": Figure("demand waiting for GPUs, total", "gpu_h", -1),
+    "peak_queued_gpus": Figure("GPUs asked for by waiting jobs, peak at any instant", "gpus", -1),
+    "peak_queued_jobs": Figure("jobs waiting, peak at any instant", "count", -1),
+    "inference_unserved_worst_month_pct": Figure("inference demand unserved, worst month", "pct", -1),
+    "inference_unserved_pct": Figure("inference demand unserved, average over the run", "pct", -1),
+    "inference_unserved_tokens": Figure("inference tokens unserved, total", "tokens", -1),
     "spend_usd": Figure("spend (cash out)", "usd", -1),
     "usage_cost_usd": Figure("spend on GPU-hours used", "usd", 0),
     "unused_commitment_usd": Figure("unused commitment (minimum not reached by use)", "usd", -1),
@@ -55,35 +67,28 @@ FIGURES: dict[str, Figure] = {
     "accrued_cost_usd": Figure("cost (accrued)", "usd", -1),
     "true_up_usd": Figure("commitment shortfalls paid (true-ups)", "usd", -1),
     "overflow_cost_usd": Figure("overflow (on-demand) cost", "usd", -1),
-    "usd_per_used_gpu_hour": Figure("cost per used GPU-hour", "usd_rate", -1),
+    "usd_per_used_gpu_hour": Figure("cost per used GPU-hour, average", "usd_rate", -1),
     "top_provider_share_pct": Figure("largest provider's share of spend", "pct", -1),
     "hhi": Figure("provider concentration (HHI of spend)", "index", -1),
     "funding_need_usd": Figure("peak funding need", "usd", -1),
 }
 
-# How the figures are grouped for people, in order.
+# How the figures are grouped for people, in order (after the dated findings).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "Capacity": ("gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "gpu_hours_unusable",
-                 "utilization_pct", "utilization_class_pct", "idle_pct", "failed_pct", "stranded_pct"),
-    "Work": ("jobs_submitted", "jobs_finished", "jobs_failed", "jobs_queued_at_end", "jobs_running_at_end",
-             "wait_p50_h", "wait_p95_h"),
-    "Reliability and demand": ("lost_gpu_hours", "goodput_pct", "shortfall_gpu_hours", "peak_queued_gpus",
-                               "inference_unserved_pct", "inference_unserved_tokens"),
+    "Training runs": ("training_goodput_pct", "training_lost_gpu_hours", "training_interruptions"),
+    "Demand not met": ("inference_unserved_worst_month_pct", "inference_unserved_pct",
+                       "inference_unserved_tokens", "peak_queued_gpus", "peak_queued_jobs",
+                       "shortfall_gpu_hours"),
+    "Capacity (peak, end, and averages over the run)": (
+        "gpus_online_peak", "gpus_online_end", "gpu_hours_capacity", "gpu_hours_unusable", "utilization_pct",
+        "utilization_class_pct", "idle_pct", "failed_pct", "stranded_pct"),
+    "Work (waits count jobs still waiting, censored at the horizon)": (
+        "jobs_submitted", "jobs_finished", "jobs_failed", "jobs_queued_at_end", "jobs_running_at_end",
+        "wait_p50_h", "wait_p95_h", "waits_censored", "lost_gpu_hours", "goodput_pct"),
     "Money": ("spend_usd", "accrued_cost_usd", "usage_cost_usd", "unused_commitment_usd",
               "structural_unused_usd", "demand_unused_usd", "true_up_usd", "overflow_cost_usd",
               "usd_per_used_gpu_hour", "top_provider_share_pct", "hhi", "funding_need_usd"),
 }  # fmt: skip
-
-
-def step_hours(times: pd.Series) -> pd.Series:
-    """Hours each reporting step lasts, indexed by its start (the last one as long as the one before)."""
-    t = pd.Series(pd.to_datetime(times).unique()).sort_values().reset_index(drop=True)
-    if len(t) == 0:
-        return pd.Series(dtype="float64")
-    d = (t.shift(-1) - t).dt.total_seconds() / 3600.0
-    fallback = float(d.iloc[:-1].median()) if len(t) > 1 else 24.0
-    d.iloc[-1] = fallback
-    return pd.Series(d.to_numpy(), index=pd.DatetimeIndex(t))
 
 
 def _hours(df: pd.DataFrame) -> np.ndarray:
@@ -100,8 +105,16 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else 100.0 * num / den
 
 
-def headline(tables: RunTables) -> dict[str, Value]:
-    """The run's headline numbers, flat and JSON-ready; keys are described by FIGURES (see `describe`)."""
+def headline(
+    tables: RunTables, context: RunContext | None = None, peaks: QueuePeaks | None = None
+) -> dict[str, Value]:
+    """The run's headline numbers, flat and JSON-ready; keys are described by FIGURES (see `describe`).
+
+    `context` gives the horizon (for censored waits) and training runs' names; without it both come from
+    the tables. `peaks` may be passed when already computed (queue_peaks).
+    """
+    ctx = context or RunContext()
+    horizon = horizon_of(tables, ctx)
     out: dict[str, Value] = {}
     led = tables.ledger
     unusable = set(led.loc[led["gpu_hours_unusable"] > 0, "contract"].astype(str)) if len(led) else set()
@@ -132,11 +145,20 @@ def headline(tables: RunTables) -> dict[str, Value]:
     for state, key in (("finished", "jobs_finished"), ("failed", "jobs_failed"),
                        ("queued", "jobs_queued_at_end"), ("running", "jobs_running_at_end")):  # fmt: skip
         out[key] = int((j["state"] == state).sum())
-    started = j[j["start"].notna()]
+    waits = job_waits(j, horizon) if horizon is not None and len(j) else None
     for c in JOB_CLASSES:
-        w = started.loc[started["class"] == c, "wait_s"].dropna().to_numpy(dtype="float64") / 3600.0
+        mine = waits[waits["class"] == c] if waits is not None else None
+        w = mine["wait_h"].to_numpy(dtype="float64") if mine is not None else np.zeros(0)
         out[f"wait_p50_h.{c}"] = float(np.quantile(w, 0.5)) if len(w) else None
         out[f"wait_p95_h.{c}"] = float(np.quantile(w, 0.95)) if len(w) else None
+        if len(w):
+            out[f"waits_censored.{c}"] = int(mine["censored"].sum()) if mine is not None else 0
+
+    for _, r in training_runs(tables, ctx).iterrows():
+        name = str(r["run"])
+        out[f"training_goodput_pct.{name}"] = None if pd.isna(r["goodput_pct"]) else float(r["goodput_pct"])
+        out[f"training_lost_gpu_hours.{name}"] = float(r["lost_gpu_hours"])
+        out[f"training_interruptions.{name}"] = int(r["interruptions"])
 
     lost = float(j["lost_gpu_hours"].sum())
     job_alloc_h = sum(alloc_h[c] for c in JOB_CLASSES)
@@ -144,7 +166,9 @@ def headline(tables: RunTables) -> dict[str, Value]:
     out["goodput_pct"] = None if job_alloc_h == 0 else 100.0 * (1.0 - lost / job_alloc_h)
     qu = tables.queue
     out["shortfall_gpu_hours"] = float((qu["queued_gpus"].to_numpy() * _hours(qu)).sum()) if len(qu) else 0.0
-    out["peak_queued_gpus"] = _f(qu.groupby("time")["queued_gpus"].sum().max()) if len(qu) else 0.0
+    pk = peaks if peaks is not None else queue_peaks(tables, horizon)
+    out["peak_queued_gpus"] = pk.gpus.value
+    out["peak_queued_jobs"] = int(pk.jobs.value)
     inf = tables.inference
     if len(inf):
         ih = _hours(inf) * 3600.0
@@ -152,9 +176,12 @@ def headline(tables: RunTables) -> dict[str, Value]:
         served = float((inf["served_tokens_s"].to_numpy() * ih).sum())
         out["inference_unserved_pct"] = _ratio(demand - served, demand)
         out["inference_unserved_tokens"] = demand - served
+        months = inference_by_month(inf)
+        out["inference_unserved_worst_month_pct"] = float(months["unserved_pct"].max())
     else:
         out["inference_unserved_pct"] = None
         out["inference_unserved_tokens"] = None
+        out["inference_unserved_worst_month_pct"] = None
 
     sp = tables.spend
     out["spend_usd"] = float(sp["spend_usd"].sum())
@@ -197,15 +224,15 @@ def fmt_value(key: str, value: Value) -> str:
     if unit == "pct":
         return f"{value:,.1f}%"
     if unit == "usd":
-        return _usd(value)
+        return usd_text(value)
     if unit == "usd_rate":
         return f"${value:,.2f}"
     if unit == "h":
         return f"{value * 60:,.0f} min" if abs(value) < 1 else f"{value:,.1f} h"
     if unit == "gpu_h":
-        return _si(value) + " GPU-h"
+        return si_text(value) + " GPU-h"
     if unit == "tokens":
-        return _si(value) + " tokens"
+        return si_text(value) + " tokens"
     return f"{value:,.0f}"
 
 
@@ -235,17 +262,8 @@ def _qual_order(key: str) -> tuple[int, str]:
     return (PRIORITY_CLASSES.index(qual) if qual in PRIORITY_CLASSES else len(PRIORITY_CLASSES), qual)
 
 
-def _usd(x: float) -> str:
-    ax = abs(x)
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if ax >= scale:
-            return f"${x / scale:,.2f}{unit}"
-    return f"${x:,.0f}"
-
-
-def _si(x: float) -> str:
-    ax = abs(x)
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if ax >= scale:
-            return f"{x / scale:,.2f}{unit}"
-    return f"{x:,.0f}"
+def summarize(tables: RunTables, context: RunContext | None = None) -> tuple[list[Finding], dict[str, Value]]:
+    """The dated findings and the headline figures of a run (the queue's peaks computed once for both)."""
+    ctx = context or RunContext()
+    peaks = queue_peaks(tables, horizon_of(tables, ctx))
+    return findings(tables, ctx, peaks), headline(tables, ctx, peaks)

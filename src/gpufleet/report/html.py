@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 
 from gpufleet import __version__
 from gpufleet.files import atomic_write
+from gpufleet.report.context import RunContext, stored_context
 from gpufleet.report.figures import Plot, build_plots
-from gpufleet.report.headline import Value, describe, fmt_value, headline, label, ordered_keys
+from gpufleet.report.findings import Finding, horizon_of
+from gpufleet.report.headline import Value, describe, fmt_value, label, ordered_keys, summarize
+from gpufleet.report.tables_html import ReportTable, frame_html, report_tables
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
 
@@ -28,29 +31,48 @@ KPIS: tuple[str, ...] = (
     "jobs_finished",
     "spend_usd",
     "unused_commitment_usd",
-    "inference_unserved_pct",
-    "top_provider_share_pct",
+    "inference_unserved_worst_month_pct",
+    "peak_queued_gpus",
 )
 
 
 def write_html_report(store: Store, run_id: str, path: Path) -> Path:
     """Write the run's report to `path` (temp file, then rename) from what the store holds."""
-    return write_report(store.load_meta(run_id), store.load_run(run_id), path, source=str(store.path))
+    return write_report(
+        store.load_meta(run_id),
+        store.load_run(run_id),
+        path,
+        source=str(store.path),
+        context=stored_context(store, run_id),
+    )
 
 
-def write_report(meta: RunMeta, tables: RunTables, path: Path, source: str = "") -> Path:
+def write_report(
+    meta: RunMeta, tables: RunTables, path: Path, source: str = "", context: RunContext | None = None
+) -> Path:
     """Write a report from a run already read (the store can be closed while this renders)."""
-    text = render_report(meta, tables, source=source)
+    text = render_report(meta, tables, source=source, context=context)
     path = Path(path)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path
 
 
-def render_report(meta: RunMeta, tables: RunTables, source: str = "") -> str:
-    """The report's HTML text."""
-    h = headline(tables)
-    plots = build_plots(tables)
-    body = [_kpis(h), details_html([h], ["value"]), _toc(plots), *(section_html(p) for p in plots)]
+def render_report(
+    meta: RunMeta, tables: RunTables, source: str = "", context: RunContext | None = None
+) -> str:
+    """The report's HTML text: dated findings first, then the figures over the run, tables and plots."""
+    ctx = context or RunContext()
+    found, h = summarize(tables, ctx)
+    plots = build_plots(tables, horizon_of(tables, ctx))
+    tabs = report_tables(tables, ctx)
+    body = [
+        findings_html(found),
+        _kpis(h),
+        details_html([h], ["value"]),
+        _toc(plots, tabs),
+        *(section_html(p) for p in plots),
+        *(frame_html(t) for t in tabs),
+    ]
     return page(
         title=f"gpufleet · {meta.scenario_name} · {meta.run_id}",
         kicker="gpufleet · run report",
@@ -100,6 +122,23 @@ def meta_line(meta: RunMeta, tag: str = "") -> str:
     return f'<div class="meta">{mark}{spans}</div>'
 
 
+def findings_html(found: list[Finding]) -> str:
+    """The findings as a list, each item carrying its kind, subject and date for readers and tests."""
+    items = "".join(
+        f'<li data-kind="{html.escape(f.kind)}" data-subject="{html.escape(f.subject)}" '
+        f'data-date="{html.escape(f.date)}">{html.escape(f.text)}</li>'
+        for f in found
+    )
+    if not items:
+        items = "<li>Nothing to report: the run has no inference, training, backlog or money.</li>"
+    return (
+        '<section class="findings"><h2>Findings</h2><ul>' + items + "</ul>"
+        '<p class="note">Dated, from the run\'s tables. The figures below are totals, peaks and averages '
+        "over the whole run; wait percentiles count jobs still waiting at the horizon, with their wait "
+        "up to it (censored).</p></section>"
+    )
+
+
 def _kpis(h: dict[str, Value]) -> str:
     notes = {
         "gpus_online_peak": f"{fmt_value('gpus_online_end', h.get('gpus_online_end'))} at the end",
@@ -111,8 +150,10 @@ def _kpis(h: dict[str, Value]) -> str:
         "spend_usd": fmt_value("usd_per_used_gpu_hour", h.get("usd_per_used_gpu_hour"))
         + " per used GPU-hour",
         "unused_commitment_usd": f"true-ups paid {fmt_value('true_up_usd', h.get('true_up_usd'))}",
-        "inference_unserved_pct": fmt_value("inference_unserved_tokens", h.get("inference_unserved_tokens")),
-        "top_provider_share_pct": f"HHI {fmt_value('hhi', h.get('hhi'))}",
+        "inference_unserved_worst_month_pct": "average over the run "
+        + fmt_value("inference_unserved_pct", h.get("inference_unserved_pct")),
+        "peak_queued_gpus": fmt_value("peak_queued_jobs", h.get("peak_queued_jobs"))
+        + " jobs waiting at the peak",
     }
     cards = []
     for key in KPIS:
@@ -162,9 +203,10 @@ def _delta_cell(key: str, a: Value, b: Value) -> str:
     return f'<td class="num {cls}">{html.escape(text)}</td>'
 
 
-def _toc(plots: list[Plot]) -> str:
+def _toc(plots: list[Plot], tabs: list[ReportTable]) -> str:
     links = "".join(f'<a href="#sec-{p.id}">{html.escape(p.title)}</a>' for p in plots)
-    return f'<nav class="toc">Plots: {links}</nav>'
+    tables = "".join(f'<a href="#tab-{t.id}">{html.escape(t.title)}</a>' for t in tabs)
+    return f'<nav class="toc">Plots: {links}<br>Tables: {tables}</nav>'
 
 
 def section_html(p: Plot) -> str:

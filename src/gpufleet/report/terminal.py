@@ -1,24 +1,52 @@
-"""The terminal summary after a run: the headline table (rich), the run id and where the report is."""
+"""The terminal summary of a run: dated findings first, then the headline table (rich), run id, report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from gpufleet.report.headline import Value, describe, fmt_delta, fmt_value, headline, label, ordered_keys
+from gpufleet.report.context import RunContext
+from gpufleet.report.findings import Finding
+from gpufleet.report.headline import Value, describe, fmt_delta, fmt_value, label, ordered_keys, summarize
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
 
 
+def print_findings(found: list[Finding], console: Console) -> None:
+    """The findings as a list, one per line, wrapped to the terminal."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for f in found:
+        grid.add_row("  •", escape(f.text))
+    if not found:
+        grid.add_row("  •", "nothing to report: the run has no inference, training, backlog or money")
+    console.print("[bold]Findings[/bold] (dated, from the run's tables)")
+    console.print(grid)
+
+
 def terminal_summary(
-    meta: RunMeta, tables: RunTables, console: Console, report_path: Path | str | None = None
+    meta: RunMeta,
+    tables: RunTables,
+    console: Console,
+    report_path: Path | str | None = None,
+    context: RunContext | None = None,
 ) -> dict[str, Value]:
-    """Print the headline figures of a run, grouped, then its id and report path; returns the headline."""
-    h = headline(tables)
+    """Print the run's dated findings, then its headline figures grouped, then its id and report path.
+
+    Returns the headline (the findings are `summarize(tables, context)[0]`).
+    """
+    found, h = summarize(tables, context)
+    console.print(
+        f"[bold]{escape(meta.scenario_name)}[/bold] · run {meta.run_id} · seed {meta.seed} · "
+        f"{meta.wall_s:,.1f} s"
+    )
+    print_findings(found, console)
     table = Table(
-        title=f"{meta.scenario_name} · run {meta.run_id} · seed {meta.seed} · {meta.wall_s:,.1f} s",
+        title="Over the whole run: totals, peaks and averages (labelled)",
         title_justify="left",
         show_header=False,
         box=None,
@@ -30,9 +58,9 @@ def terminal_summary(
         shown = [k for k in keys if h[k] is not None]
         if not shown:
             continue
-        table.add_row(f"[bold]{group}[/bold]", "")
+        table.add_row(f"[bold]{escape(group)}[/bold]", "")
         for key in shown:
-            table.add_row(f"  {label(key)}", fmt_value(key, h[key]))
+            table.add_row(f"  {escape(label(key))}", fmt_value(key, h[key]))
     console.print(table)
     console.print(f"run id: [bold]{meta.run_id}[/bold] ({meta.status})")
     if report_path is not None:
@@ -55,12 +83,12 @@ def compare_table(
         shown = [k for k in keys if ha.get(k) is not None or hb.get(k) is not None]
         if not shown:
             continue
-        table.add_row(f"[bold]{group}[/bold]", "", "", "")
+        table.add_row(f"[bold]{escape(group)}[/bold]", "", "", "")
         for key in shown:
             va, vb = ha.get(key), hb.get(key)
             delta = fmt_delta(key, va, vb)
             better = describe(key)[0].better
             if va is not None and vb is not None and better and va != vb:
                 delta = f"[{'green' if (vb - va) * better > 0 else 'red'}]{delta}[/]"
-            table.add_row(f"  {label(key)}", fmt_value(key, va), fmt_value(key, vb), delta)
+            table.add_row(f"  {escape(label(key))}", fmt_value(key, va), fmt_value(key, vb), delta)
     console.print(table)

@@ -161,7 +161,8 @@ def test_terminal_summary_shows_headline_run_id_and_report_path() -> None:
     for label in (
         "GPUs online, peak",
         "utilization",
-        "wait p95 (research)",
+        "wait p95, censored waits included (research)",
+        "Findings",
         "goodput",
         "spend",
         "unused commitment",

@@ -1,0 +1,376 @@
+"""The run's dated findings, computed from its tables: what a planner reads first, before any average.
+
+Each finding names a date and a size: the worst month of unserved inference, each training run's goodput,
+loss and finish against its deadline or estimate, the largest research backlog, the contracts whose
+commitment goes unused (and the year it is lost), and the year and size of the peak funding need.
+The terminal, --json and the HTML report show the same `Finding` objects, so they say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gpufleet.finance.summary import contract_year_summary
+from gpufleet.report.context import RunContext, TrainingTarget
+from gpufleet.report.timeline import horizon_end_of, step_hours
+from gpufleet.report.units import day_text, month_text, si_text, usd_text
+from gpufleet.report.waits import QueuePeaks, queue_peaks
+from gpufleet.tables import RunTables
+
+Number = float | int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One dated finding: `kind` says what it is, `subject` what it is about, `text` how it reads."""
+
+    kind: str  # inference | training | backlog | commitment | funding
+    subject: str  # a training run, contract or revenue scenario; "" when the run has one such thing
+    date: str  # ISO date or month (YYYY-MM) the finding is dated at; "" when nothing happened
+    text: str
+    values: dict[str, Number] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def horizon_of(tables: RunTables, context: RunContext) -> pd.Timestamp | None:
+    return context.horizon_end if context.horizon_end is not None else horizon_end_of(tables)
+
+
+# --------------------------------------------------------------------------------------- inference
+
+
+def _month(times: pd.Series) -> pd.Series:
+    """The first instant (UTC) of each time's calendar month."""
+    t = pd.DatetimeIndex(pd.to_datetime(times, utc=True)).tz_convert(None)
+    return pd.Series(t.to_period("M").to_timestamp().tz_localize("UTC"), index=times.index)
+
+
+def inference_by_month(inf: pd.DataFrame) -> pd.DataFrame:
+    """Per calendar month: tokens demanded and unserved, the unserved share, and GPUs short (mean, peak).
+
+    GPUs short at a step = unserved tokens/s ÷ the most tokens/s per GPU the service reached in the run
+    (its throughput at full load: a replica short of demand is saturated), summed over services and regions.
+    """
+    cols = ["month", "demand_tokens", "unserved_tokens", "unserved_pct", "gpus_short_avg", "gpus_short_peak"]
+    if inf.empty:
+        return pd.DataFrame({c: [] for c in cols})
+    df = inf.copy()
+    df["time"] = pd.to_datetime(df["time"], utc=True)
+    hours = df["time"].map(step_hours(df["time"])).to_numpy(np.float64)
+    demand = df["demand_tokens_s"].to_numpy(np.float64)
+    served = df["served_tokens_s"].to_numpy(np.float64)
+    gpus = df["gpus"].to_numpy(np.float64)
+    unserved = np.maximum(demand - served, 0.0)
+    per_gpu = np.divide(served, gpus, out=np.zeros(len(df)), where=gpus > 0)
+    best = pd.Series(per_gpu).groupby(df["service"].astype(str).to_numpy()).transform("max").to_numpy()
+    df["short"] = np.divide(unserved, best, out=np.zeros(len(df)), where=best > 0)
+    df["demand_tokens"] = demand * hours * 3600.0
+    df["unserved_tokens"] = unserved * hours * 3600.0
+    df["hours"] = hours
+    per_step = df.groupby("time").agg(
+        demand_tokens=("demand_tokens", "sum"),
+        unserved_tokens=("unserved_tokens", "sum"),
+        short=("short", "sum"),
+        hours=("hours", "first"),
+    )
+    per_step["month"] = _month(per_step.index.to_series()).to_numpy()
+    per_step["short_h"] = per_step["short"] * per_step["hours"]
+    m = per_step.groupby("month").agg(
+        demand_tokens=("demand_tokens", "sum"),
+        unserved_tokens=("unserved_tokens", "sum"),
+        short_h=("short_h", "sum"),
+        hours=("hours", "sum"),
+        gpus_short_peak=("short", "max"),
+    )
+    dem = m["demand_tokens"].to_numpy(np.float64)
+    m["unserved_pct"] = np.divide(100.0 * m["unserved_tokens"], dem, out=np.zeros(len(m)), where=dem > 0)
+    m["gpus_short_avg"] = m["short_h"] / m["hours"]
+    return m.reset_index().loc[:, cols]
+
+
+def _inference_finding(tables: RunTables) -> Finding | None:
+    months = inference_by_month(tables.inference)
+    if months.empty:
+        return None
+    if float(months["unserved_tokens"].max()) <= 0:
+        return Finding(
+            "inference", "", "", "Inference: all demand served in every month.", {"unserved_pct": 0.0}
+        )
+    worst = months.iloc[int(months["unserved_pct"].to_numpy().argmax())]
+    when = pd.Timestamp(worst["month"])
+    share = float(worst["unserved_pct"])
+    text = (
+        f"Inference: worst month {month_text(when)}, {share:.1f}% of demand unserved "
+        f"(about {worst['gpus_short_avg']:,.0f} GPUs short on average that month, "
+        f"{worst['gpus_short_peak']:,.0f} at the peak)."
+    )
+    values: dict[str, Number] = {
+        "month": f"{when:%Y-%m}",
+        "unserved_pct": share,
+        "unserved_tokens": float(worst["unserved_tokens"]),
+        "gpus_short_avg": float(worst["gpus_short_avg"]),
+        "gpus_short_peak": float(worst["gpus_short_peak"]),
+    }
+    return Finding("inference", "", f"{when:%Y-%m}", text, values)
+
+
+# ---------------------------------------------------------------------------------------- training
+
+
+TRAINING_COLUMNS = (
+    "run", "gpus", "submit", "start", "end", "state", "held_gpu_hours", "lost_gpu_hours", "goodput_pct",
+    "restarts", "preemptions", "interruptions", "deadline", "estimate_end", "work_done_pct",
+)  # fmt: skip
+
+
+def training_run_names(tables: RunTables, context: RunContext) -> list[str]:
+    """The scenario's training runs where known, else workloads of class training with a single job."""
+    j = tables.jobs
+    if context.training:
+        present = set(j["workload"].astype(str))
+        return [n for n in context.training if n in present]
+    t = j[j["class"].astype(str) == "training"]
+    counts = t.groupby(t["workload"].astype(str)).size()
+    return [str(n) for n in counts.index if counts[n] == 1]
+
+
+def training_runs(tables: RunTables, context: RunContext) -> pd.DataFrame:
+    """One row per training run: GPU-hours held and lost, goodput, interruptions, finish and targets.
+
+    Held = GPUs × (time from submit to end, or to the horizon, minus the time queued): what the run
+    occupied. Goodput = 1 − lost / held. Interruptions = restarts after failures + preemptions.
+    """
+    horizon = horizon_of(tables, context)
+    j = tables.jobs
+    rows = []
+    for name in training_run_names(tables, context):
+        job = j[j["workload"].astype(str) == name].iloc[0]
+        submit, start, end = (
+            pd.Timestamp(job[c]) if not pd.isna(job[c]) else None for c in ("submit", "start", "end")
+        )
+        stop = end if end is not None else horizon
+        held = 0.0
+        if start is not None and stop is not None and submit is not None:
+            wait = 0.0 if pd.isna(job["wait_s"]) else float(job["wait_s"])
+            held = max(0.0, (stop - submit).total_seconds() - wait) * int(job["gpus"]) / 3600.0
+        lost = float(job["lost_gpu_hours"])
+        target = context.training.get(name, TrainingTarget())
+        work = target.work_gpu_hours
+        done = None if not work else 100.0 * max(0.0, held - lost) / work
+        rows.append(
+            {
+                "run": name,
+                "gpus": int(job["gpus"]),
+                "submit": submit,
+                "start": start,
+                "end": end,
+                "state": str(job["state"]),
+                "held_gpu_hours": held,
+                "lost_gpu_hours": lost,
+                "goodput_pct": 100.0 * (1.0 - lost / held) if held > 0 else None,
+                "restarts": int(job["restarts"]),
+                "preemptions": int(job["preemptions"]),
+                "interruptions": int(job["restarts"]) + int(job["preemptions"]),
+                "deadline": target.deadline,
+                "estimate_end": target.estimate_end,
+                "work_done_pct": done,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TRAINING_COLUMNS))
+
+
+def _days(a: pd.Timestamp, b: pd.Timestamp) -> float:
+    return (a - b).total_seconds() / 86_400.0
+
+
+DAY = pd.Timedelta(days=1)
+
+
+def _due(target: pd.Timestamp, what: str) -> pd.Timestamp:
+    """The instant a target falls due: a deadline at the end of its day, an estimate when it says."""
+    return target + DAY if what == "deadline" else target
+
+
+def _against(end: pd.Timestamp, target: pd.Timestamp, what: str) -> str:
+    d = _days(end, _due(target, what))
+    if abs(d) < 0.5:
+        return f"on its {what} ({day_text(target)})"
+    return f"{abs(d):,.0f} days {'after' if d > 0 else 'before'} its {what} ({day_text(target)})"
+
+
+def _has(v: object) -> bool:
+    return v is not None and not pd.isna(v)  # type: ignore[call-overload]
+
+
+def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
+    name = str(row["run"])
+    end, deadline, estimate = row["end"], row["deadline"], row["estimate_end"]
+    targets = [(deadline, "deadline")] if _has(deadline) else []
+    if _has(estimate):
+        targets.append((estimate, "estimate"))
+    state = str(row["state"])
+    if state == "finished" and _has(end):
+        when = pd.Timestamp(end)
+        head = f"finished {day_text(when)}"
+        if targets:
+            head += ", " + " and ".join(_against(when, pd.Timestamp(t), w) for t, w in targets)
+        date = day_text(when)
+    elif state == "failed" and _has(end):
+        when = pd.Timestamp(end)
+        head, date = f"failed {day_text(when)}", day_text(when)
+    else:
+        at = f" ({day_text(horizon)})" if horizon is not None else ""
+        head = (
+            "never started: still waiting" if not _has(row["start"]) else "still running"
+        ) + f" at the horizon{at}"
+        if row["work_done_pct"] is not None and not pd.isna(row["work_done_pct"]) and _has(row["start"]):
+            head += f", about {float(row['work_done_pct']):.0f}% of its compute done"
+        missed = [
+            f"{w} {day_text(pd.Timestamp(t))}"
+            for t, w in targets
+            if horizon is None or _due(pd.Timestamp(t), w) <= horizon
+        ]
+        later = [
+            f"{w} {day_text(pd.Timestamp(t))}"
+            for t, w in targets
+            if horizon is not None and _due(pd.Timestamp(t), w) > horizon
+        ]
+        if missed:
+            head += "; past its " + " and ".join(missed)
+        if later:
+            head += (
+                "; its "
+                + " and ".join(later)
+                + (" lie" if len(later) > 1 else " lies")
+                + " beyond the horizon"
+            )
+        date = day_text(horizon) if horizon is not None else ""
+    goodput = row["goodput_pct"]
+    good = "–" if goodput is None or pd.isna(goodput) else f"{float(goodput):.1f}%"
+    n = int(row["interruptions"])
+    text = (
+        f"Training {name} ({int(row['gpus']):,} GPUs): {head}. Goodput {good}, "
+        f"{si_text(float(row['lost_gpu_hours']))} GPU-h lost of "
+        f"{si_text(float(row['held_gpu_hours']))} held, "
+        f"{n:,} interruption{'' if n == 1 else 's'} ({int(row['restarts']):,} failures, "
+        f"{int(row['preemptions']):,} preemptions)."
+    )
+    values: dict[str, Number] = {
+        "state": state,
+        "gpus": int(row["gpus"]),
+        "end": day_text(pd.Timestamp(end)) if _has(end) else None,
+        "deadline": day_text(pd.Timestamp(deadline)) if _has(deadline) else None,
+        "estimate_end": day_text(pd.Timestamp(estimate)) if _has(estimate) else None,
+        "goodput_pct": None if goodput is None or pd.isna(goodput) else float(goodput),
+        "lost_gpu_hours": float(row["lost_gpu_hours"]),
+        "held_gpu_hours": float(row["held_gpu_hours"]),
+        "interruptions": n,
+        "restarts": int(row["restarts"]),
+        "preemptions": int(row["preemptions"]),
+    }
+    if _has(end) and _has(deadline):
+        values["days_after_deadline"] = _days(pd.Timestamp(end), _due(pd.Timestamp(deadline), "deadline"))
+    if _has(end) and _has(estimate):
+        values["days_after_estimate"] = _days(pd.Timestamp(end), pd.Timestamp(estimate))
+    return Finding("training", name, date, text, values)
+
+
+# ---------------------------------------------------------------------------------- backlog, money
+
+
+def _backlog_finding(peaks: QueuePeaks) -> Finding | None:
+    p = peaks.gpus_by_class.get("research")
+    if p is None:
+        return None
+    if p.at is None:
+        return Finding(
+            "backlog", "research", "", "Research backlog: no research job ever waited.", {"gpus": 0.0}
+        )
+    text = (
+        f"Research backlog: largest {p.at:%Y-%m-%d %H:%M} UTC, {p.value:,.0f} GPUs asked for by "
+        f"{p.jobs:,.0f} waiting jobs."
+    )
+    return Finding(
+        "backlog", "research", day_text(p.at), text, {"gpus": p.value, "jobs": p.jobs, "at": p.at.isoformat()}
+    )
+
+
+def _commitment_findings(tables: RunTables) -> list[Finding]:
+    """Per contract: commitment booked unused (with the contract years and calendar years it is lost),
+    else a shortfall the ledger projects for the term's end at the run's utilization."""
+    led = tables.ledger
+    if led.empty:
+        return []
+    years = contract_year_summary(led)
+    out = []
+    for contract in dict.fromkeys(led["contract"].astype(str)):
+        rows = years[(years["contract"].astype(str) == contract) & (years["unused_commitment_usd"] > 0)]
+        if len(rows):
+            total = float(rows["unused_commitment_usd"].sum())
+            parts = [
+                f"{usd_text(float(r['unused_commitment_usd']))} in contract year {int(r['contract_year'])} "
+                f"(lost {pd.Timestamp(r['last_month']):%b %Y})"
+                for _, r in rows.iterrows()
+            ]
+            first = pd.Timestamp(rows["last_month"].min())
+            text = f"Contract {contract}: {usd_text(total)} of commitment unused: " + ", ".join(parts) + "."
+            values: dict[str, Number] = {
+                "unused_commitment_usd": total,
+                "first_year_lost": int(first.year),
+                "contract_years": ",".join(str(int(y)) for y in rows["contract_year"]),
+            }
+            out.append(Finding("commitment", contract, f"{first:%Y-%m}", text, values))
+            continue
+        mine = led[led["contract"].astype(str) == contract]
+        last = mine.sort_values("month").iloc[-1]
+        projected = float(last["projected_shortfall_usd"])
+        if projected > 0:
+            when = pd.Timestamp(last["month"])
+            text = (
+                f"Contract {contract}: on course to leave {usd_text(projected)} of commitment unused by its "
+                f"term's end at the utilization of this run (projected at {month_text(when)})."
+            )
+            out.append(
+                Finding("commitment", contract, f"{when:%Y-%m}", text, {"projected_shortfall_usd": projected})
+            )
+    return out
+
+
+def _funding_findings(tables: RunTables) -> list[Finding]:
+    port = tables.portfolio
+    out = []
+    for scen, g in port.groupby(port["scenario"].astype(str), sort=True):
+        need = g["cumulative_funding_need_usd"].to_numpy(np.float64)
+        if not len(need) or float(need.max()) <= 0:
+            text = f"Funding ({scen}): revenue covers cash out every year."
+            out.append(Finding("funding", str(scen), "", text, {"peak_usd": 0.0}))
+            continue
+        i = int(need.argmax())
+        year = int(g["year"].iloc[i])
+        text = f"Funding ({scen}): peak need {usd_text(float(need[i]))} in {year}."
+        out.append(Finding("funding", str(scen), str(year), text, {"peak_usd": float(need[i]), "year": year}))
+    return out
+
+
+def findings(
+    tables: RunTables, context: RunContext | None = None, peaks: QueuePeaks | None = None
+) -> list[Finding]:
+    """The run's findings in reading order: inference, training runs, backlog, commitments, funding."""
+    ctx = context or RunContext()
+    horizon = horizon_of(tables, ctx)
+    out: list[Finding] = []
+    inf = _inference_finding(tables)
+    if inf is not None:
+        out.append(inf)
+    out.extend(_training_finding(r, horizon) for _, r in training_runs(tables, ctx).iterrows())
+    backlog = _backlog_finding(peaks if peaks is not None else queue_peaks(tables, horizon))
+    if backlog is not None:
+        out.append(backlog)
+    out.extend(_commitment_findings(tables))
+    out.extend(_funding_findings(tables))
+    return out
