@@ -114,12 +114,12 @@ def _sigint_in(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
 def test_ctrl_c_during_the_simulation_stores_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import gpufleet.sim.run
+    import gpufleet.assemble
 
     store = tmp_path / "s.duckdb"
     assert run_cli("simulate", str(SMALL), "--store", str(store), "--no-report", capsys=capsys).code == 0
     before = finished_runs(store)
-    _sigint_in(monkeypatch, gpufleet.sim.run, "simulate")
+    _sigint_in(monkeypatch, gpufleet.assemble, "simulate")
     r = run_cli("simulate", str(SMALL), "--store", str(store), "--no-report", capsys=capsys)
     assert r.code == 130
     assert r.stderr.strip().splitlines()[-1] == "interrupted; nothing stored"

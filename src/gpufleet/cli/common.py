@@ -77,7 +77,10 @@ NUMBER_BOUNDS: dict[str, Bounds] = {
     "--checkpoint-cost": Bounds(0, 1e7),
     "--checkpoint-interval": Bounds(0, 1e9, above=True),
     "--restart": Bounds(0, 1e7),
-    "--failure-rate": Bounds(0, 1, above=True),
+    "--failure-rate": Bounds(0, 1),  # 0: a failure-free run
+    "--peak-tflops": Bounds(0, 1e7, above=True),
+    "--memory-gb": Bounds(0, 1e6, above=True),
+    "--power-kw": Bounds(0, 1e3, above=True),
     "--price": Bounds(0, 1e4, above=True),
     "--weekly-users": Bounds(0, 1e11, above=True),
     "--tokens-per-user-per-day": Bounds(0, 1e9, above=True),

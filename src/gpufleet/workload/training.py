@@ -1,6 +1,6 @@
 """Training runs: FLOPs, precision, MFU, GPU-hours, checkpointing and failures -> expected wall time.
 
-One model, used by `gpufleet estimate training` and by the engine's input (sim/build.py):
+One model, used by `gpufleet estimate training` and by the engine's input (assemble.py):
 - FLOPs = 6 N D, plus 12 L d T per token for attention when sequence length T, layers L and hidden
   size d are given (the PaLM / Chinchilla accounting, forward + backward);
 - precision: the run's, else the accelerator's default (catalog/data/training.yaml);
@@ -279,7 +279,7 @@ def plan_training(
 
 def plan_scenario_run(run: TrainingRun, scenario: Scenario, catalog: Catalog) -> TrainingPlan:
     """The plan of a scenario's training run under the scenario's failure policy: the one the engine
-    runs (sim/build.py) and the one its comparison measures against (workload.training_gap)."""
+    runs (assemble.py) and the one its comparison measures against (workload.training_gap)."""
     f = scenario.policies.failures
     override = f.rate_per_gpu_hour.get(run.accelerator) if f.rate_per_gpu_hour else None
     strict = scenario.policies.mode == "strict-fifo"
