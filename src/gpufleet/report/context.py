@@ -29,6 +29,7 @@ class TrainingTarget:
     deadline: pd.Timestamp | None = None  # the deadline day (00:00 UTC); the run is due by its end
     estimate_end: pd.Timestamp | None = None  # submit + expected wall time (with expected failures)
     work_gpu_hours: float | None = None  # GPU-hours of compute the run needs at full speed
+    compute_share: float = 1.0  # compute / (compute + checkpoint writes): the part of work that trains
 
 
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -84,27 +85,27 @@ def _day_end(day: dt.date) -> pd.Timestamp:
 
 def run_context(scenario: Scenario, catalog: Catalog) -> RunContext:
     """The context of a run of `scenario`: its horizon and each training run's deadline and estimate."""
-    from gpufleet.workload.training import plan_training
+    from gpufleet.workload.training import plan_scenario_run
 
     start = pd.Timestamp(scenario.horizon.start, tz="UTC")
-    failures = scenario.policies.failures
     targets: dict[str, TrainingTarget] = {}
     for w in scenario.workloads:
         run = w.item
         if not isinstance(run, TrainingRun):
             continue
-        estimate, work = None, None
-        try:
-            plan = plan_training(run, catalog, failures.rate_per_gpu_hour.get(run.accelerator))
+        estimate, work, share = None, None, 1.0
+        try:  # the one training-time model, as the engine runs it (workload.training)
+            plan = plan_scenario_run(run, scenario, catalog)
         except InputError:
             plan = None
         if plan is not None:
-            wall = plan.expected_wall_s if failures.enabled else plan.compute_s
+            wall = plan.expected_wall_s
             submit = max(start, pd.Timestamp(run.earliest_start, tz="UTC")) if run.earliest_start else start
             estimate = submit + pd.Timedelta(seconds=wall) if wall < 1e12 else None
             work = plan.gpu_hours
+            share = plan.compute_s / plan.work_s if plan.work_s > 0 else 1.0
         deadline = pd.Timestamp(run.deadline, tz="UTC") if run.deadline else None
-        targets[run.name] = TrainingTarget(deadline, estimate, work)
+        targets[run.name] = TrainingTarget(deadline, estimate, work, share)
     return RunContext(_day_end(scenario.horizon.end), targets, contract_table(scenario, catalog))
 
 

@@ -143,7 +143,9 @@ def training_runs(tables: RunTables, context: RunContext) -> pd.DataFrame:
     """One row per training run: GPU-hours held and lost, goodput, interruptions, finish and targets.
 
     Held = GPUs × (time from submit to end, or to the horizon, minus the time queued): what the run
-    occupied. Goodput = 1 − lost / held. Interruptions = restarts after failures + preemptions.
+    occupied. Goodput = compute / held, as the training-time model defines it: the held GPU-hours not lost
+    to failures or preemptions, less the share spent writing checkpoints. Interruptions = restarts after
+    failures + preemptions.
     """
     horizon = horizon_of(tables, context)
     j = tables.jobs
@@ -161,7 +163,7 @@ def training_runs(tables: RunTables, context: RunContext) -> pd.DataFrame:
         lost = float(job["lost_gpu_hours"])
         target = context.training.get(name, TrainingTarget())
         work = target.work_gpu_hours
-        done = None if not work else 100.0 * max(0.0, held - lost) / work
+        done = None if not work else 100.0 * target.compute_share * max(0.0, held - lost) / work
         rows.append(
             {
                 "run": name,
@@ -172,7 +174,7 @@ def training_runs(tables: RunTables, context: RunContext) -> pd.DataFrame:
                 "state": str(job["state"]),
                 "held_gpu_hours": held,
                 "lost_gpu_hours": lost,
-                "goodput_pct": 100.0 * (1.0 - lost / held) if held > 0 else None,
+                "goodput_pct": 100.0 * target.compute_share * (1.0 - lost / held) if held > 0 else None,
                 "restarts": int(job["restarts"]),
                 "preemptions": int(job["preemptions"]),
                 "interruptions": int(job["restarts"]) + int(job["preemptions"]),
