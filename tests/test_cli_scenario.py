@@ -72,8 +72,9 @@ def test_capacity_by_quarter_matches_the_ramp(capsys: pytest.CaptureFixture[str]
     assert azure.gpus_online_end == 16 * 72
     assert azure.gpus_online_avg == pytest.approx((45 * 8 + 45 * 16) * 72 / 90)
     assert azure.gpu_hours == pytest.approx((45 * 8 + 45 * 16) * 72 * 24)
-    # nd-gb300-v6 has no list price: valued at the contract's $3.50, and flagged
+    # valued at the contract's $3.50; nd-gb300-v6 has no list price, so no list value is made up for it
+    assert azure.contract_value_usd == pytest.approx(azure.gpu_hours * 3.5)
     assert load_builtin_catalog().list_price("azure/nd-gb300-v6") is None
-    assert azure.list_value_usd == pytest.approx(azure.gpu_hours * 3.5)
+    assert azure.list_value_usd == 0.0
     assert azure.unlisted_gpu_hours == pytest.approx(azure.gpu_hours)
     assert azure.facility_mw_avg == pytest.approx((45 * 8 + 45 * 16) / 90 * 135 * 1.15 / 1000)

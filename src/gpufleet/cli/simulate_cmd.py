@@ -34,24 +34,25 @@ REPORT_OPT = typer.Option(
 
 
 def _capacity_table(rows: list[QuarterRow]) -> None:
-    """Quarters down, providers across: GPUs online at the quarter's end; then power and list value."""
+    """Quarters down, providers across: GPUs online at the quarter's end; then power and contract value."""
     providers = list(dict.fromkeys(r.provider for r in rows))
     quarters = list(dict.fromkeys(r.quarter for r in rows))
     by = {(r.provider, r.quarter): r for r in rows}
     table_rows = []
     for q in quarters:
         cells = [by[(p, q)] for p in providers]
-        value = sum(c.list_value_usd for c in cells)
-        unlisted = any(c.unlisted_gpu_hours for c in cells)
         table_rows.append(
             (q, *(fmt_num(c.gpus_online_end) for c in cells), fmt_num(sum(c.gpus_online_end for c in cells)),
-             fmt_num(sum(c.facility_mw_avg for c in cells), 0), fmt_usd(value) + ("*" if unlisted else ""))
+             fmt_num(sum(c.facility_mw_avg for c in cells), 0),
+             fmt_usd(sum(c.contract_value_usd for c in cells)))
         )  # fmt: skip
-    cols = ["quarter", *providers, "total GPUs", "facility MW", "list-price value"]
-    print_table("GPUs online at quarter end, facility power (average) and list-price value of the capacity",
+    cols = ["quarter", *providers, "total GPUs", "facility MW", "at contract price"]
+    print_table("GPUs online at quarter end, facility power (average), capacity at contract prices",
                 cols, table_rows, right=cols[1:])  # fmt: skip
-    if any(r.unlisted_gpu_hours for r in rows):
-        typer.echo("* partly at the contract price: the catalog has no list price for some products")
+    typer.echo(
+        "at contract price = GPU-hours online x the contract's price per GPU-hour (what reserved capacity"
+        " bills); list prices are in --json (list_value_usd, for the products the catalog lists)"
+    )
     unusable = sum(r.unusable_gpu_hours for r in rows)
     if unusable:
         typer.echo(f"not counted as online: {unusable / 1e6:,.1f}M GPU-hours that no workload may use")

@@ -1,4 +1,4 @@
-"""Capacity by provider and quarter: GPUs online, facility power, and the list-price value of the capacity.
+"""Capacity by provider and quarter: GPUs online, facility power, and the capacity priced at its contracts.
 
 Only usable capacity counts as online: a pool that no workload may use (fleet/usable.py) is reported
 in its own column, so it is neither online nor idle."""
@@ -21,8 +21,9 @@ class QuarterRow:
     gpus_online_avg: float
     facility_mw_avg: float
     gpu_hours: float
-    list_value_usd: float  # GPU-hours x catalog list price (contract price where the catalog has none)
-    unlisted_gpu_hours: float  # GPU-hours valued at the contract price for want of a list price
+    contract_value_usd: float  # GPU-hours x the holding contract's price: what the capacity costs
+    list_value_usd: float  # listed GPU-hours x list price (never mixed with contract prices)
+    unlisted_gpu_hours: float  # GPU-hours of products without a list price (not in list_value_usd)
     unusable_gpu_hours: float = 0.0  # online, but no workload may use it (not counted above)
 
 
@@ -40,13 +41,15 @@ def quarterly_capacity(
     unusable = np.where(apart, tl.gpus, 0)
     gpus = np.where(apart, 0, tl.gpus)
     mw = np.where(apart, 0.0, tl.facility_mw)
-    # $ per GPU-hour per cluster and day: list price of the product, else the holding contract's price
+    # $ per GPU-hour per cluster and day: the holding contract's price, and the product's list price (0: none)
     price = np.zeros(gpus.shape)
+    list_price = np.zeros(gpus.shape)
     listed = np.zeros(gpus.shape, dtype=bool)
     for k, rc in enumerate(tl.contracts):
         lp = catalog.list_price(rc.product.id)
         mask = tl.contract == k
-        price[mask] = lp.usd_per_gpu_hour if lp else rc.price_per_gpu_hour_usd
+        price[mask] = rc.price_per_gpu_hour_usd
+        list_price[mask] = lp.usd_per_gpu_hour if lp else 0.0
         listed[mask] = lp is not None
     rows = []
     for provider in dict.fromkeys(tl.providers):
@@ -63,7 +66,8 @@ def quarterly_capacity(
                     gpus_online_avg=float(g.sum(axis=0).mean()),
                     facility_mw_avg=float(mw[np.ix_(sel, cols)].sum(axis=0).mean()),
                     gpu_hours=float(hours.sum()),
-                    list_value_usd=float((hours * price[np.ix_(sel, cols)]).sum()),
+                    contract_value_usd=float((hours * price[np.ix_(sel, cols)]).sum()),
+                    list_value_usd=float((hours * list_price[np.ix_(sel, cols)]).sum()),
                     unlisted_gpu_hours=float((hours * ~listed[np.ix_(sel, cols)]).sum()),
                     unusable_gpu_hours=float(unusable[np.ix_(sel, cols)].sum() * 24.0),
                 )
