@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from helpers import run_cli
 
 from finance.test_ledger import BASE, GPUS, monthly, usage_frame
@@ -202,3 +203,24 @@ def test_deal_reverse_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
         r = run_cli("deal", *args, capsys=capsys)
         assert r.code == 2, args
         assert where in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_pool_no_workload_may_use_is_one_line_not_a_row_a_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """small.yaml with overflow off: its capacity-block pool is never used nor billed; the ledger table
+    lists no zero rows for it (once a year of its term) but says once what it is."""
+    small = Path(__file__).resolve().parents[1] / "scenarios" / "small.yaml"
+    scenario = tmp_path / "pool.yaml"
+    scenario.write_text(small.read_text().replace("overflow: true", "overflow: false"))
+    store = tmp_path / "s.duckdb"
+    args = ("--store", str(store), "--no-report", "--quiet")
+    assert run_cli("simulate", str(scenario), *args, capsys=capsys).code == 0
+    r = run_cli("finance", "--run", "latest", "--store", str(store), capsys=capsys)
+    assert r.code == 0
+    contracts = yaml.safe_load(scenario.read_text())["contracts"]
+    pools = [c["name"] for c in contracts if c.get("kind", "committed") != "committed"]
+    assert pools
+    for pool in pools:
+        assert f"{pool}: no workload may use it" in r.stdout
+        assert not any(line.startswith(f"│ {pool}") for line in r.stdout.splitlines())

@@ -218,6 +218,11 @@ def summary(
         return
     name = f"'{loaded.scenario.name}' " if loaded else ""
     typer.echo(f"Finance of run {run_id} {name}(contract years run from each term's start)")
+    # a pool no workload may use, never used nor billed, is one line under the table, not a row a year
+    unusable, used = by_year["gpu_hours_unusable"] > 0, by_year["gpu_hours_used"] > 0
+    idle_pool = unusable & ~used & (by_year["cost_due_usd"] == 0)
+    quiet_pools = sorted(set(by_year.loc[idle_pool, "contract"].astype(str)))
+    by_year = by_year[~by_year["contract"].astype(str).isin(quiet_pools)]
     rows = [
         (
             str(r["contract"]),
@@ -259,6 +264,8 @@ def summary(
         "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued. "
         "--json adds used commitment and burn behind plan"
     )
+    for pool in quiet_pools:
+        typer.echo(f"{pool}: no workload may use it; never used nor billed in its term (not counted online)")
     typer.echo(
         f"Unused commitment over the horizon: {fmt_usd(split['unused_commitment_usd'])} = structural "
         f"{fmt_usd(split['structural_unused_usd'])} + demand {fmt_usd(split['demand_unused_usd'])}"
