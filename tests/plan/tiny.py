@@ -12,6 +12,7 @@ def tiny(
     commitment: str = "",
     power_mw: float = 100.0,
     plan_extra: str = "",
+    workloads: str = "",
     option: str = "{name: more, provider: azure, site: bb-1, product: azure/nd-gb200-v6, "
     "price_per_gpu_hour_usd: 3.0, max_domains: 20, term_months: 12, start_every_months: 12}",
 ) -> LoadedScenario:
@@ -33,6 +34,7 @@ contracts:
     price_per_gpu_hour_usd: 2.0
     billing: {billing}
 {commitment}
+{workloads}
 plan:
   discount_rate_per_year: 0.0
   options:

@@ -9,6 +9,7 @@ used are the constraints that conflict, and the error names them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,13 @@ def _matrix(mod: Model, rows: list[int]) -> csr_matrix:
 def solve(mod: Model, time_limit_s: float = DEFAULT_TIME_LIMIT_S, gap: float = DEFAULT_MIP_GAP) -> Solution:
     """The MILP to `gap` within `time_limit_s`; an infeasible one raises PlanInfeasible naming why."""
     n_rows = len(mod.rows)
+    if not mod.cost:  # nothing to decide: only rows without columns, met or not
+        broken = [r.name for r in mod.rows if r.upper < 0 or (r.equality and r.upper != 0)]
+        if broken:
+            raise PlanInfeasible(
+                "no plan meets these constraints together: " + "; ".join(broken), where="plan"
+            )
+        return Solution(np.zeros(0), mod.constant, 0.0, "optimal")
     A = _matrix(mod, list(range(n_rows)))
     ub = np.array([r.upper for r in mod.rows])
     lb = np.array([r.upper if r.equality else -np.inf for r in mod.rows])
@@ -103,11 +111,15 @@ def explain_infeasible(mod: Model, time_limit_s: float) -> str:
     return "no plan meets these constraints together: " + "; ".join(names) + more
 
 
-def _lp_duals(mod: Model, lower: Floats, upper: Floats, integrality_off: bool = True) -> Floats:
+def _lp_duals(mod: Model, lower: Floats, upper: Floats) -> Floats:
     """Per row: d objective / d upper (<= 0 for a binding capacity), from HiGHS's LP marginals."""
     ineq = [k for k, r in enumerate(mod.rows) if not r.equality]
     eq = [k for k, r in enumerate(mod.rows) if r.equality]
-    res = linprog(
+    return _duals_of(mod, lower, upper, ineq, eq)
+
+
+def _lp(mod: Model, lower: Floats, upper: Floats, ineq: list[int], eq: list[int]) -> Any:
+    return linprog(
         c=np.array(mod.cost),
         A_ub=_matrix(mod, ineq) if ineq else None,
         b_ub=np.array([mod.rows[k].upper for k in ineq]) if ineq else None,
@@ -116,7 +128,13 @@ def _lp_duals(mod: Model, lower: Floats, upper: Floats, integrality_off: bool = 
         bounds=list(zip(lower, upper, strict=True)),
         method="highs",
     )
+
+
+def _duals_of(mod: Model, lower: Floats, upper: Floats, ineq: list[int], eq: list[int]) -> Floats:
     out = np.zeros(len(mod.rows))
+    if not mod.cost:
+        return out
+    res = _lp(mod, lower, upper, ineq, eq)
     if res.status != 0:
         return out
     if ineq:
