@@ -11,7 +11,6 @@ from helpers import run_cli
 
 from tests.plan.tiny import HOURS, tiny
 
-
 RESEARCH = """\
 teams: [{name: res, quota_share: 1.0}]
 workloads:
