@@ -13,6 +13,7 @@ from gpufleet.plan.model import build_model
 from gpufleet.plan.run import PlanInputs, make_plan, prepare, read
 from gpufleet.plan.solve import PlanInfeasible, solve
 from gpufleet.scenario.load import LoadedScenario
+from gpufleet.scenario.options import DEFAULT_UNMET_PENALTY as PENALTY
 from tests.plan.tiny import HOURS, tiny
 
 MW_PER_DOMAIN = 0.132  # azure/nd-gb200-v6: 132 kW IT per NVL72 rack, PUE 1.0 in `tiny`
@@ -26,13 +27,15 @@ def flat(ls: LoadedScenario, gpus: float) -> PlanInputs:
 
 
 def test_signs_the_smallest_option_that_covers_demand() -> None:
-    # 1000 GPUs wanted, 720 held: 280 short -> ceil(280 / 72) = 4 domains at $3 beat a $20 penalty
+    # 1000 GPUs wanted, 720 held: 280 short -> ceil(280 / 72) = 4 domains at $3 beat the $30 penalty
     result = make_plan(flat(tiny(), 1000.0))
     assert [(s["option"], s["domains"], s["start"]) for s in result.signed] == [("more", 4, "2026-01")]
     hand = 720 * HOURS * 2.0 + 4 * 72 * HOURS * 3.0
     assert result.objective_pv_usd == pytest.approx(hand, rel=1e-9)
     assert result.unmet == {}
-    assert result.option_value["more"] == pytest.approx(280 * HOURS * 20.0 - 4 * 72 * HOURS * 3.0, rel=1e-6)
+    assert result.option_value["more"] == pytest.approx(
+        280 * HOURS * PENALTY - 4 * 72 * HOURS * 3.0, rel=1e-6
+    )
 
 
 def test_nothing_signed_when_the_fleet_is_enough() -> None:
@@ -46,13 +49,15 @@ def test_power_cap_binds_and_one_more_gw_is_worth_the_penalty_saved() -> None:
     p = flat(tiny(power_mw=0.45), 1000.0)
     result = make_plan(p)
     assert [s["domains"] for s in result.signed] == [3]
-    hand = 720 * HOURS * 2.0 + 216 * HOURS * 3.0 + 64 * HOURS * 20.0
+    hand = 720 * HOURS * 2.0 + 216 * HOURS * 3.0 + 64 * HOURS * PENALTY
     assert result.objective_pv_usd == pytest.approx(hand, rel=1e-9)
     assert result.unmet["research"] == pytest.approx(64 * HOURS)
-    assert result.value_of_gw["bb-1"] == pytest.approx(64 * HOURS * 20.0 - 72 * HOURS * 3.0, rel=1e-6)
-    # LP relaxation: one more MW is 1 / 0.132 domains = 545 GPUs, worth (20 - 3) $/GPU-hour each
+    assert result.value_of_gw["bb-1"] == pytest.approx(64 * HOURS * PENALTY - 72 * HOURS * 3.0, rel=1e-6)
+    # LP relaxation: one more MW is 1 / 0.132 domains = 545 GPUs, worth (penalty - 3) $/GPU-hour each
     assert result.power_shadow["bb-1"] > 0
-    assert result.power_shadow["bb-1"] == pytest.approx(72 / MW_PER_DOMAIN * HOURS * 17.0, rel=1e-6)
+    assert result.power_shadow["bb-1"] == pytest.approx(
+        72 / MW_PER_DOMAIN * HOURS * (PENALTY - 3.0), rel=1e-6
+    )
 
 
 def test_plan_never_exceeds_capacity_or_power() -> None:

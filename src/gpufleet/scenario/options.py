@@ -16,7 +16,7 @@ _Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 DEFAULT_DISCOUNT_RATE = (
     0.08  # per year: an assumption (a large lab's cost of capital), stated in docs/plan.md
 )
-DEFAULT_UNMET_PENALTY = 20.0  # $ per GPU-hour not served: above every list price, so serving wins
+DEFAULT_UNMET_PENALTY = 30.0  # $ per GPU-hour not served: above every catalog list price (the top is $27.04)
 
 
 class _Strict(BaseModel):
