@@ -26,8 +26,8 @@ class _Strict(BaseModel):
 class CandidateOption(_Strict):
     """A contract the lab could sign: the plan decides whether, how big and when."""
 
-    name: _Id
-    provider: _Id
+    name: _Id = Field(description="The option's id, as the plan reports it.")
+    provider: _Id = Field(description="The provider selling it (the site's provider).")
     site: _Id = Field(description="Site the capacity would sit at (its power budget and geo apply).")
     product: str = Field(description="Catalog product id, provider/sku.")
     price_per_gpu_hour_usd: PositiveFloat | None = Field(None, description="Default: the catalog list price.")
@@ -59,9 +59,13 @@ class CandidateOption(_Strict):
 class PlanSection(_Strict):
     """Candidate contracts and the planner's settings (defaults stated in docs/plan.md)."""
 
-    options: list[CandidateOption] = Field(default_factory=list)
-    discount_rate_per_year: float = Field(DEFAULT_DISCOUNT_RATE, ge=0, le=1)
-    unmet_penalty_usd_per_gpu_hour: PositiveFloat = DEFAULT_UNMET_PENALTY
+    options: list[CandidateOption] = Field(default_factory=list, description="Candidate contracts.")
+    discount_rate_per_year: float = Field(
+        DEFAULT_DISCOUNT_RATE, ge=0, le=1, description="Discount rate of cash out (present value)."
+    )
+    unmet_penalty_usd_per_gpu_hour: PositiveFloat = Field(
+        DEFAULT_UNMET_PENALTY, description="Cost of a GPU-hour of demand not served."
+    )
     max_provider_share: float | None = Field(
         None, gt=0, le=1, description="Cap on any provider's share of use."
     )
