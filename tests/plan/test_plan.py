@@ -9,7 +9,7 @@ from gpufleet.aggregate.billing import monthly_bill
 from gpufleet.aggregate.capacity import monthly_capacity
 from gpufleet.aggregate.demand import Demand, DemandClass
 from gpufleet.errors import InputError
-from gpufleet.plan.model import build_model
+from gpufleet.plan.model import Case, build_model
 from gpufleet.plan.run import PlanInputs, make_plan, prepare, read
 from gpufleet.plan.solve import PlanInfeasible, solve
 from gpufleet.scenario.load import LoadedScenario
@@ -23,7 +23,9 @@ def flat(ls: LoadedScenario, gpus: float) -> PlanInputs:
     """The tiny scenario with a research demand of `gpus` GPUs all year."""
     p = prepare(ls.scenario, ls.catalog, ls.source_map)
     research = DemandClass("research", "research", gpus * p.months.hours)
-    return PlanInputs(p.scenario, p.catalog, p.months, p.options, Demand((research,), ()), 60.0, 1e-6)
+    return PlanInputs(
+        p.scenario, p.catalog, p.months, p.options, (Case("base", 1.0, Demand((research,), ())),), 60.0, 1e-6
+    )
 
 
 def test_signs_the_smallest_option_that_covers_demand() -> None:
@@ -123,7 +125,9 @@ def test_budget_that_binds_leaves_demand_unmet_not_infeasible() -> None:
 def test_training_run_is_never_split_across_clusters() -> None:
     p = flat(tiny(), 0.0)
     run = DemandClass("run", "training", 600 * p.months.hours, gpus=600, accelerator="gb200")
-    p2 = PlanInputs(p.scenario, p.catalog, p.months, p.options, Demand((run,), ()), 60.0, 1e-6)
+    p2 = PlanInputs(
+        p.scenario, p.catalog, p.months, p.options, (Case("base", 1.0, Demand((run,), ())),), 60.0, 1e-6
+    )
     result = make_plan(p2, values=False)
     assert result.routing["target"].nunique() == 1
     assert result.unmet == {}
