@@ -11,7 +11,7 @@ from gpufleet.aggregate.demand import Demand, DemandClass
 from gpufleet.errors import InputError
 from gpufleet.plan.model import Case, build_model
 from gpufleet.plan.run import PlanInputs, make_plan, prepare, read
-from gpufleet.plan.solve import PlanInfeasible, solve
+from gpufleet.plan.solve import PlanInfeasible, shadow_prices, solve
 from gpufleet.scenario.load import LoadedScenario
 from gpufleet.scenario.options import DEFAULT_UNMET_PENALTY as PENALTY
 from tests.plan.tiny import HOURS, tiny
@@ -148,3 +148,21 @@ def test_option_sizes_out_of_order_are_refused_with_a_line() -> None:
     )
     with pytest.raises(InputError, match=r"tiny\.yaml:\d+"):
         tiny(option=bad)
+
+
+def test_capacity_shadow_price_matches_a_finite_difference() -> None:
+    # power-bound: demand is unmet, so a GPU-hour more on c-aa saves the penalty (its bill is fixed)
+    p = flat(tiny(power_mw=0.45), 1000.0)
+    cap = monthly_capacity(p.scenario, p.catalog, p.months)
+    mod = build_model(p.scenario, p.catalog, p.months, cap, p.demand, p.options)
+    sol = solve(mod, gap=1e-9)
+    fixed, _ = shadow_prices(mod, sol)
+    row = next(k for k, r in enumerate(mod.rows) if r.kind == "capacity" and r.key == ("c-aa", 5))
+    assert -fixed[row] == pytest.approx(PENALTY, rel=1e-9)
+    delta = 100.0
+    mod.rows[row].upper += delta
+    after = solve(mod, gap=1e-9)
+    assert (sol.objective - after.objective) / delta == pytest.approx(-fixed[row], rel=1e-6)
+    result = read(mod, sol, p)
+    june = result.capacity_shadow[result.capacity_shadow["quarter"] == "2026-Q2"]
+    assert june["usd_per_gpu_month"].iloc[0] == pytest.approx(PENALTY * 30 * 24, rel=0.02)

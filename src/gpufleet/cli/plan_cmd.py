@@ -114,5 +114,16 @@ def _print(d: dict[str, Any], by_quarter: Any) -> None:
             [[k, fmt_usd(v)] for k, v in d["option_value_usd"].items()],
             ["value"],
         )
+    if len(d["cases"]) > 1:
+        print_table(
+            "Demand cases (options signed once, routing per case)",
+            ["case", "weight", "cost PV", "objective PV"],
+            [
+                [k, f"{c['weight']:.2f}", fmt_usd(c["cost_pv_usd"]), fmt_usd(c["objective_pv_usd"])]
+                for k, c in d["cases"].items()
+            ],
+            ["weight", "cost PV", "objective PV"],
+        )
+        typer.echo(f"regret of signing for the base case alone: {fmt_usd(d['regret_of_base_plan_usd'])}")
     for note in d["notes"]:
         typer.echo(f"note: {note}")
