@@ -166,3 +166,37 @@ def test_capacity_shadow_price_matches_a_finite_difference() -> None:
     result = read(mod, sol, p)
     june = result.capacity_shadow[result.capacity_shadow["quarter"] == "2026-Q2"]
     assert june["usd_per_gpu_month"].iloc[0] == pytest.approx(PENALTY * 30 * 24, rel=0.02)
+
+
+def test_provider_share_cap_splits_use_evenly_between_two_providers() -> None:
+    # at most half per provider: aws use = azure use; 7 domains (504 GPUs) let each carry 500
+    result = make_plan(flat(tiny(plan_extra="  max_provider_share: 0.5"), 1000.0), values=False)
+    assert [s["domains"] for s in result.signed] == [7]
+    assert result.unmet == {}
+    by_provider = result.routing.groupby("provider")["gpu_hours"].sum()
+    assert by_provider["aws"] == pytest.approx(500 * HOURS) and by_provider["azure"] == pytest.approx(
+        500 * HOURS
+    )
+    assert result.objective_pv_usd == pytest.approx(720 * HOURS * 2.0 + 7 * 72 * HOURS * 3.0, rel=1e-9)
+
+
+def test_funding_cap_limits_what_is_signed() -> None:
+    cap_usd = 720 * HOURS * 2.0 + 3 * 72 * HOURS * 3.0 + 1.0
+    result = make_plan(flat(tiny(plan_extra=f"  max_cumulative_cash_usd: {cap_usd}"), 1000.0), values=False)
+    assert [s["domains"] for s in result.signed] == [3]
+    assert sum(result.cash_by_year.values()) <= cap_usd
+
+
+def test_a_slipped_contract_serves_nothing_before_it_arrives() -> None:
+    # 3 months late: January to March the demand goes to the option (signed from January) or unmet
+    p = flat(tiny(commitment="    slip_months: 3"), 500.0)
+    cap = monthly_capacity(p.scenario, p.catalog, p.months)
+    assert cap.gpu_hours[0, :3].sum() == 0 and cap.gpu_hours[0, 3] == 720 * p.months.hours[3]
+    result = make_plan(p, values=False)
+    early = result.routing[result.routing["month"].isin(["2026-01", "2026-02", "2026-03"])]
+    assert set(early["target"]) <= {"more"}
+    # 7 domains for the year (the option's one start) cost less than 3 months of 500 GPUs unmet;
+    # reserved bills only what is delivered: 9 months of the fleet
+    assert [s["domains"] for s in result.signed] == [7]
+    fleet = 720 * p.months.hours[3:].sum() * 2.0
+    assert result.cost_pv_usd == pytest.approx(fleet + 7 * 72 * HOURS * 3.0, rel=1e-9)
