@@ -33,7 +33,7 @@ def test_plan_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     # half the fleet's 720 GPUs of research fits on it: nothing to sign, the reserved bill is the cost
     assert d["signed"] == [] and d["unmet_gpu_hours"] == {}
     assert d["cost_pv_usd"] == pytest.approx(720 * HOURS * 2.0)
-    assert set(d["value_of_one_gw_usd"]) == {"bb-1"} and d["value_of_one_gw_usd"]["bb-1"] >= 0
+    assert set(d["value_of_extra_power_usd"]) == {"bb-1"} and d["value_of_extra_power_usd"]["bb-1"] >= 0
     assert set(d["option_value_usd"]) == {"more"}
     with out.open() as f:
         rows = list(csv.DictReader(f))

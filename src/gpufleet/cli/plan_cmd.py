@@ -26,8 +26,9 @@ def plan(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds HiGHS may spend on each solve."),
     gap: float = typer.Option(0.01, "--gap", help="Relative MIP gap at which a plan is good enough."),
     values: bool = typer.Option(
-        True, "--values/--no-values", help="Re-solve for +1 GW per site and without each option."
+        True, "--values/--no-values", help="Re-solve with more power per site and without each option."
     ),
+    extra_mw: float = typer.Option(1000.0, "--extra-mw", help="The power added per site for its value (MW)."),
 ) -> None:
     """The capacity plan: options to sign (size, start), routing by quarter, cost PV, unmet demand,
     shadow prices of capacity and power, and the value of one more GW and of each option."""
@@ -36,23 +37,24 @@ def plan(
 
     _in_range(time_limit, 0.0, 3600.0, "--time-limit")
     _in_range(gap, 0.0, 1.0, "--gap")
+    _in_range(extra_mw, 0.0, 1e6, "--extra-mw")
     if output is not None:
         check_output_file(output, "-o")
     loaded = load_scenario(file)
     inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, time_limit, gap)
-    result = make_plan(inputs, values=values)
+    result = make_plan(inputs, values=values, extra_mw=extra_mw)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         result.routing.to_csv(output, index=False)
     if as_json:
-        print_json({"scenario": loaded.scenario.name, **result.to_dict()})
+        print_json({"scenario": loaded.scenario.name, "extra_mw": extra_mw, **result.to_dict()})
         return
-    _print(result.to_dict(), routing_by_quarter(result.routing))
+    _print(result.to_dict(), routing_by_quarter(result.routing), extra_mw)
     if output is not None:
         typer.echo(f"routing written to {output}")
 
 
-def _print(d: dict[str, Any], by_quarter: Any) -> None:
+def _print(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
     typer.echo(
         f"plan: {d['status']}; cost PV {fmt_usd(d['cost_pv_usd'])}, "
         f"objective PV (with the unmet-demand penalty) {fmt_usd(d['objective_pv_usd'])}"
@@ -96,16 +98,16 @@ def _print(d: dict[str, Any], by_quarter: Any) -> None:
         [[y, fmt_usd(v)] for y, v in d["cash_by_year_usd"].items()],
         ["cash"],
     )
-    sites = sorted(set(d["power_shadow_usd_per_mw"]) | set(d["value_of_one_gw_usd"]))
+    sites = sorted(set(d["power_shadow_usd_per_mw"]) | set(d["value_of_extra_power_usd"]))
     if sites:
         print_table(
             "Power",
-            ["site", "shadow $/MW (LP)", "one more GW"],
+            ["site", "shadow $/MW (LP)", f"value of +{extra_mw:g} MW"],
             [
-                [s, fmt_usd(d["power_shadow_usd_per_mw"].get(s)), fmt_usd(d["value_of_one_gw_usd"].get(s))]
+                [s, fmt_usd(d["power_shadow_usd_per_mw"].get(s)), fmt_usd(d["value_of_extra_power_usd"].get(s))]
                 for s in sites
             ],
-            ["shadow $/MW (LP)", "one more GW"],
+            ["shadow $/MW (LP)", f"value of +{extra_mw:g} MW"],
         )
     if d["option_value_usd"]:
         print_table(

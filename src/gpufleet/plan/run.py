@@ -44,7 +44,7 @@ class PlanResult:
     capacity_shadow: pd.DataFrame  # cluster, quarter, usd_per_gpu_month (expected over cases)
     power_shadow: dict[str, float]  # site -> $ per MW held over every month of the horizon (LP relaxation)
     cases: dict[str, CaseResult] = field(default_factory=dict)
-    value_of_gw: dict[str, float] = field(default_factory=dict)  # site -> objective saved by +1 GW
+    value_of_gw: dict[str, float] = field(default_factory=dict)  # site -> objective saved by +extra_mw
     option_value: dict[str, float] = field(default_factory=dict)  # option -> objective lost without it
     regret_of_base_plan: float | None = None  # expected objective of the base-only plan minus this one
     notes: list[str] = field(default_factory=list)
@@ -60,7 +60,7 @@ class PlanResult:
             "cases": {k: vars(v) for k, v in self.cases.items()},
             "regret_of_base_plan_usd": self.regret_of_base_plan,
             "power_shadow_usd_per_mw": self.power_shadow,
-            "value_of_one_gw_usd": self.value_of_gw,
+            "value_of_extra_power_usd": self.value_of_gw,
             "option_value_usd": self.option_value,
             "capacity_shadow": self.capacity_shadow.to_dict(orient="records"),
             "routing_by_quarter": routing_by_quarter(self.routing).to_dict(orient="records"),
@@ -120,9 +120,10 @@ def solve_value(
     return solve(_model(p, extra, drop), p.time_limit_s, p.gap).objective
 
 
-def make_plan(p: PlanInputs, values: bool = True) -> PlanResult:
-    """Solve; with `values`, also re-solve for +1 GW at each site with options and without each option;
-    over several cases, also the regret of signing what the base case alone would sign."""
+def make_plan(p: PlanInputs, values: bool = True, extra_mw: float = GW_MW) -> PlanResult:
+    """Solve; with `values`, also re-solve with `extra_mw` more at each site with options (one GW by
+    default) and without each option; over several cases, also the regret of signing what the base
+    case alone would sign."""
     mod = _model(p)
     sol = solve(mod, p.time_limit_s, p.gap)
     result = read(mod, sol, p)
@@ -134,7 +135,7 @@ def make_plan(p: PlanInputs, values: bool = True) -> PlanResult:
         result.regret_of_base_plan = solve(fixed, p.time_limit_s, p.gap).objective - sol.objective
     if values:
         for site in sorted({o.option.site for o in p.options if o.signed}):
-            result.value_of_gw[site] = sol.objective - solve_value(p, {site: GW_MW})
+            result.value_of_gw[site] = sol.objective - solve_value(p, {site: extra_mw})
         for o in p.options:
             result.option_value[o.name] = solve_value(p, drop=frozenset({o.name})) - sol.objective
     return result
