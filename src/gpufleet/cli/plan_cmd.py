@@ -83,11 +83,12 @@ def _print(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
         pivot = by_quarter.pivot_table(index="class", columns="provider", values="gpu_hours", aggfunc="sum")
         providers = [str(p) for p in pivot.columns]
         print_table(
-            "Routing over the horizon, million GPU-hours (reference accelerator; by quarter: --json, -o)",
+            "Routing, million GPU-hours",
             ["class", *providers],
             [[str(k), *(fmt_num(v / 1e6, 1) if v == v else "-" for v in row)] for k, row in pivot.iterrows()],
             providers,
         )
+        typer.echo("(GPU-hours at each class's reference accelerator; by quarter in --json, by month in -o)")
     unmet = d["unmet_gpu_hours"]
     print_table(
         "Unmet demand", ["class", "GPU-hours"], [[k, fmt_num(v)] for k, v in unmet.items()] or [["-", "0"]]
@@ -104,14 +105,18 @@ def _print(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
             "Power",
             ["site", "shadow $/MW (LP)", f"value of +{extra_mw:g} MW"],
             [
-                [s, fmt_usd(d["power_shadow_usd_per_mw"].get(s)), fmt_usd(d["value_of_extra_power_usd"].get(s))]
+                [
+                    s,
+                    fmt_usd(d["power_shadow_usd_per_mw"].get(s)),
+                    fmt_usd(d["value_of_extra_power_usd"].get(s)),
+                ]
                 for s in sites
             ],
             ["shadow $/MW (LP)", f"value of +{extra_mw:g} MW"],
         )
     if d["option_value_usd"]:
         print_table(
-            "Value of each option (objective lost without it)",
+            "Value of each option",
             ["option", "value"],
             [[k, fmt_usd(v)] for k, v in d["option_value_usd"].items()],
             ["value"],
