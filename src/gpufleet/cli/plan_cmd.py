@@ -99,7 +99,8 @@ def _print(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
         [[y, fmt_usd(v)] for y, v in d["cash_by_year_usd"].items()],
         ["cash"],
     )
-    sites = sorted(set(d["power_shadow_usd_per_mw"]) | set(d["value_of_extra_power_usd"]))
+    shadow, extra = d["power_shadow_usd_per_mw"], d["value_of_extra_power_usd"]
+    sites = sorted(set(shadow) | set(extra))
     if sites:
         print_table(
             "Power",
