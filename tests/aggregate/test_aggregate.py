@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from helpers import SMALL
 
 from gpufleet.aggregate.billing import ledger_by_month, monthly_bill, usage_table
 from gpufleet.aggregate.capacity import monthly_capacity
@@ -62,3 +64,26 @@ def test_aggregate_bill_equals_the_ledger_on_the_same_usage() -> None:
     assert np.allclose(ours["cost_due_usd"], theirs["cost_due_usd"])
     # and by hand: usage priced, the yearly minimum trued up at year end
     assert ours["cost_due_usd"].sum() == pytest.approx(max(5e6, used.sum() * 2.0))
+
+
+def test_aggregate_bills_a_simulated_runs_usage_as_the_run_ledger_does() -> None:
+    # independent of the monthly model's own arithmetic: the engine made the usage, the run billed it
+    from gpufleet.pipeline import run_scenario
+    from gpufleet.scenario.load import load_scenario_file
+
+    loaded = load_scenario_file(SMALL)
+    tables = run_scenario(loaded).tables
+    sc, cat = loaded.scenario, loaded.catalog
+    months = horizon_months(sc.horizon)
+    cap = monthly_capacity(sc, cat, months)
+    usage = tables.usage
+    labels = [f"{t.year}-{t.month:02d}" for t in pd.to_datetime(usage["month"], utc=True)]
+    hours = np.maximum(usage["gpu_hours_used"].to_numpy(), usage["overflow_gpu_hours"].to_numpy())
+    used: dict[str, np.ndarray] = {}
+    for name, label, h in zip(usage["contract"], labels, hours, strict=True):
+        used.setdefault(str(name), np.zeros(months.count))[months.labels.index(label)] += h
+    ours = monthly_bill(sc, cat, cap, months, used)
+    theirs = ledger_by_month(tables.ledger)
+    assert len(ours) == len(theirs) and ours["cost_due_usd"].sum() > 0
+    assert np.allclose(ours["cost_due_usd"], theirs["cost_due_usd"], rtol=1e-9, atol=1e-3)
+    assert np.allclose(ours["gpu_hours_used"], theirs["gpu_hours_used"], rtol=1e-9)
