@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from gpufleet.catalog.model import Accelerator, Precision, Price, Product
+from gpufleet.scenario.options import PlanSection
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A short lowercase id: letters, digits, - _ .")]
@@ -564,4 +565,7 @@ class Scenario(Strict):
     finance: Finance = Field(default_factory=Finance)
     provider_events: list[ProviderEvent] = Field(
         default_factory=list, description="Capacity withdrawn from a date (defaults, lost sites)."
+    )
+    plan: PlanSection = Field(
+        default_factory=PlanSection, description="Candidate contracts for `gpufleet plan`."
     )

@@ -1,0 +1,88 @@
+"""(e) the default scenario's plan: 20 candidate options (two at each of ten sites), 3 demand cases.
+
+The cases scale the default demand by 0.8 / 1.0 / 1.3 with weights 0.25 / 0.5 / 0.25 (a stand-in
+until the scenario states revenue cases). Prints the LP relaxation's and the MILP's solve times.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+
+PRODUCTS = {
+    "aws": "aws/u-p6e-gb300x72",
+    "azure": "azure/nd-gb300-v6",
+    "oci": "oci/bm-gpu-gb300",
+    "coreweave": "coreweave/gb200-nvl72",
+}
+
+
+def plan_bench() -> dict[str, object]:
+    from gpufleet.aggregate.demand import Demand
+    from gpufleet.plan.model import Case
+    from gpufleet.plan.run import _model, prepare, with_cases
+    from gpufleet.plan.solve import solve
+    from gpufleet.scenario import load_scenario
+    from gpufleet.scenario.options import CandidateOption
+
+    t0 = time.perf_counter()
+    loaded = load_scenario(None)
+    sc = loaded.scenario
+    options = []
+    for site in [s for s in sc.sites if s.name != "aws-dallas-lz"][:10]:
+        for billing in ("reserved", "spend-commitment"):
+            options.append(
+                CandidateOption(
+                    name=f"{site.name}-{billing}",
+                    provider=site.provider,
+                    site=site.name,
+                    product=PRODUCTS[site.provider],
+                    price_per_gpu_hour_usd=3.0 if billing == "reserved" else 2.8,
+                    billing=billing,
+                    max_domains=2000,
+                    term_months=48,
+                    lead_time_months=6,
+                )
+            )
+    sc.plan.options = options
+    p = prepare(sc, loaded.catalog, loaded.source_map, 60.0, 0.01)
+
+    def scaled(f: float) -> Demand:
+        return Demand(tuple(replace(k, gpu_hours=k.gpu_hours * f) for k in p.demand.classes), p.demand.notes)
+
+    p = with_cases(
+        p, (Case("low", 0.25, scaled(0.8)), Case("base", 0.5, scaled(1.0)), Case("high", 0.25, scaled(1.3)))
+    )
+    t1 = time.perf_counter()
+    mod = _model(p)
+    t2 = time.perf_counter()
+    ints = list(mod.integer)
+    mod.integer = [0] * len(ints)
+    lp = solve(mod, 60.0, 0.01)
+    t3 = time.perf_counter()
+    mod.integer = ints
+    mip = solve(mod, 60.0, 0.01)
+    t4 = time.perf_counter()
+    return {
+        "case": "e: default scenario plan, 20 options, 3 cases",
+        "months": p.months.count,
+        "columns": len(mod.cost),
+        "integers": int(np.sum(ints)),
+        "rows": len(mod.rows),
+        "prepare_s": round(t1 - t0, 2),
+        "build_s": round(t2 - t1, 2),
+        "lp_s": round(t3 - t2, 2),
+        "milp_s": round(t4 - t3, 2),
+        "milp_status": mip.status,
+        "lp_objective": lp.objective,
+        "milp_objective": mip.objective,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(plan_bench()))
+    sys.exit(0)

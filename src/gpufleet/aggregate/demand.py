@@ -1,0 +1,164 @@
+"""Monthly demand per class: each training run, each inference service and region, each research stream.
+
+One function, `monthly_demand`, turns the scenario into demand; the planner and the fluid sweep take
+demand only from it. Amounts are GPU-hours at a class's reference accelerator; `gpu_hours_per_unit`
+converts them for another accelerator (inference: reference throughput / throughput there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from gpufleet.aggregate.months import Months
+from gpufleet.catalog import Catalog
+from gpufleet.errors import InputError
+from gpufleet.scenario.schema import Inference, Scenario, Stream, TrainingRun
+from gpufleet.units import SECONDS_PER_DAY
+from gpufleet.workload.inference import demand_tokens_s, tokens_per_s_per_gpu
+from gpufleet.workload.streams import is_builtin_source
+from gpufleet.workload.synthetic import builtin_params
+from gpufleet.workload.training import plan_scenario_run
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class DemandClass:
+    """One class of demand over the months."""
+
+    name: str  # training run, "service/region", or stream
+    kind: str  # training | inference | research
+    gpu_hours: Floats  # per month, at the reference accelerator
+    gpus: int = 0  # training: GPUs the run holds at once, in one cluster
+    accelerator: str | None = None  # training: the accelerator it is planned on
+    allowed_providers: tuple[str, ...] | None = None
+    allowed_geos: tuple[str, ...] | None = None
+    gpu_hours_per_unit: dict[str, float] = field(default_factory=dict)  # by accelerator; absent = 1
+
+    def factor(self, accelerator: str) -> float | None:
+        """GPU-hours on `accelerator` per reference GPU-hour; None when it cannot serve the class."""
+        if self.kind == "inference":
+            return self.gpu_hours_per_unit.get(accelerator)
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Demand:
+    classes: tuple[DemandClass, ...]
+    notes: tuple[str, ...]  # what the monthly model leaves out, in words
+
+
+def _overlap_hours(months: Months, start: dt.datetime, end: dt.datetime) -> Floats:
+    out = np.zeros(months.count)
+    for m in range(months.count):
+        a = dt.datetime.combine(months.first[m], dt.time())
+        b = dt.datetime.combine(months.last[m] + dt.timedelta(days=1), dt.time())
+        out[m] = max(0.0, (min(b, end) - max(a, start)).total_seconds()) / 3600.0
+    return out
+
+
+def _training(run: TrainingRun, scenario: Scenario, catalog: Catalog, months: Months) -> DemandClass:
+    """GPUs x hours active: from earliest start (else the horizon's) for the expected wall time."""
+    plan = plan_scenario_run(run, scenario, catalog)
+    start = dt.datetime.combine(run.earliest_start or scenario.horizon.start, dt.time())
+    active = _overlap_hours(months, start, start + dt.timedelta(seconds=plan.expected_wall_s))
+    return DemandClass(
+        name=run.name,
+        kind="training",
+        gpu_hours=run.gpus * active,
+        gpus=run.gpus,
+        accelerator=run.accelerator,
+        allowed_providers=tuple(run.allowed_providers) if run.allowed_providers else None,
+    )
+
+
+def _inference(
+    item: Inference, scenario: Scenario, catalog: Catalog, months: Months, accelerators: Iterable[str]
+) -> list[DemandClass]:
+    """Mean tokens/s of each month (hourly samples) x headroom, in GPU-hours at the best accelerator."""
+    tps = {}
+    for acc in sorted(set(accelerators)):
+        try:
+            tps[acc] = tokens_per_s_per_gpu(item.model_class, acc, catalog, item.tokens_per_s_per_gpu)
+        except InputError:
+            continue  # no throughput figure: this accelerator does not serve the class
+    if not tps:
+        return []
+    ref = max(tps.values())
+    start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
+    days = (scenario.horizon.end - scenario.horizon.start).days + 1
+    times = np.arange(0.0, days * SECONDS_PER_DAY, 3600.0)
+    by_region = demand_tokens_s(item.demand, start, times)
+    out = []
+    for region, tokens in by_region.items():
+        gh = np.zeros(months.count)
+        for m in range(months.count):
+            sl = months.day_slice(m)
+            mean = float(tokens[sl.start * 24 : sl.stop * 24].mean())
+            gh[m] = mean * item.headroom / ref * months.hours[m]
+        out.append(
+            DemandClass(
+                name=f"{item.name}/{region}",
+                kind="inference",
+                gpu_hours=gh,
+                allowed_providers=tuple(item.allowed_providers) if item.allowed_providers else None,
+                allowed_geos=tuple(item.allowed_regions) if item.allowed_regions else None,
+                gpu_hours_per_unit={a: ref / t for a, t in tps.items()},
+            )
+        )
+    return out
+
+
+def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandClass | None:
+    """Synthetic streams: a fixed rate x mean GPU-hours per job, or a share of the fleet online."""
+    syn = stream.synthetic
+    if syn is None or not is_builtin_source(syn.source):
+        return None
+    start = dt.datetime.combine(syn.start or months.start, dt.time())
+    end = dt.datetime.combine(syn.end or months.last[-1] + dt.timedelta(days=1), dt.time())
+    active = _overlap_hours(months, start, end)
+    share = np.divide(active, months.hours, out=np.zeros(months.count), where=months.hours > 0)
+    if syn.fleet_share is not None:
+        gh = syn.fleet_share * fleet_gpu_hours * share
+    else:
+        assert syn.jobs_per_day is not None
+        params = builtin_params(syn.source)
+        per_job_h = params.gpu_seconds_per_job * syn.size_scale / 3600.0
+        gh = syn.jobs_per_day * per_job_h * active / 24.0
+    allowed = tuple(stream.allowed_providers) if stream.allowed_providers else None
+    return DemandClass(name=stream.name, kind="research", gpu_hours=gh, allowed_providers=allowed)
+
+
+def monthly_demand(
+    scenario: Scenario,
+    catalog: Catalog,
+    months: Months,
+    accelerators: Iterable[str],
+    fleet_gpu_hours: Floats,
+) -> Demand:
+    """Demand per class and month. `accelerators`: those that could serve (the fleet's and the options');
+    `fleet_gpu_hours`: the contracted fleet's GPU-hours per month (streams sized as a fleet share)."""
+    classes: list[DemandClass] = []
+    notes: list[str] = []
+    accs = list(accelerators)
+    for w in scenario.workloads:
+        item = w.item
+        if isinstance(item, TrainingRun):
+            classes.append(_training(item, scenario, catalog, months))
+        elif isinstance(item, Inference):
+            found = _inference(item, scenario, catalog, months, accs)
+            if not found:
+                notes.append(f"{item.name}: no accelerator of the fleet has a throughput figure; left out")
+            classes.extend(found)
+        else:
+            one = _stream(item, months, fleet_gpu_hours)
+            if one is None:
+                notes.append(f"{item.name}: trace and file-fitted streams are not in the monthly model yet")
+            else:
+                classes.append(one)
+    return Demand(tuple(classes), tuple(notes))

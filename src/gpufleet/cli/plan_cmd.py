@@ -1,0 +1,137 @@
+"""`gpufleet plan`: what to sign and where to run what, from the scenario's candidate options (HiGHS)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from gpufleet.cli import app
+from gpufleet.cli.common import JSON_OPT, check_output_file, fmt_num, fmt_usd, print_json, print_table
+from gpufleet.errors import InputError
+
+
+def _in_range(value: float, low: float, high: float, option: str) -> None:
+    if not math.isfinite(value) or not low < value <= high:
+        raise InputError(f"expected a number in ({low:g}, {high:g}], got {value:g}", where=option)
+
+
+@app.command("plan")
+def plan(
+    file: Path | None = typer.Argument(None, help="Scenario file; default: the built-in scenario."),
+    as_json: bool = JSON_OPT,
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the monthly routing as CSV here."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds HiGHS may spend on each solve."),
+    gap: float = typer.Option(0.01, "--gap", help="Relative MIP gap at which a plan is good enough."),
+    values: bool = typer.Option(
+        True, "--values/--no-values", help="Re-solve with more power per site and without each option."
+    ),
+    extra_mw: float = typer.Option(1000.0, "--extra-mw", help="The power added per site for its value (MW)."),
+) -> None:
+    """The capacity plan: options to sign (size, start), routing by quarter, cost PV, unmet demand,
+    shadow prices of capacity and power, and the value of one more GW and of each option."""
+    from gpufleet.plan.run import make_plan, prepare, routing_by_quarter
+    from gpufleet.scenario import load_scenario
+
+    _in_range(time_limit, 0.0, 3600.0, "--time-limit")
+    _in_range(gap, 0.0, 1.0, "--gap")
+    _in_range(extra_mw, 0.0, 1e6, "--extra-mw")
+    if output is not None:
+        check_output_file(output, "-o")
+    loaded = load_scenario(file)
+    inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, time_limit, gap)
+    result = make_plan(inputs, values=values, extra_mw=extra_mw)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        result.routing.to_csv(output, index=False)
+    if as_json:
+        print_json({"scenario": loaded.scenario.name, "extra_mw": extra_mw, **result.to_dict()})
+        return
+    _print(result.to_dict(), routing_by_quarter(result.routing), extra_mw)
+    if output is not None:
+        typer.echo(f"routing written to {output}")
+
+
+def _print(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
+    typer.echo(
+        f"plan: {d['status']}; cost PV {fmt_usd(d['cost_pv_usd'])}, "
+        f"objective PV (with the unmet-demand penalty) {fmt_usd(d['objective_pv_usd'])}"
+    )
+    rows = [
+        [
+            s["option"],
+            s["provider"],
+            s["site"],
+            s["billing"],
+            s["start"],
+            fmt_num(s["domains"]),
+            fmt_num(s["gpus"]),
+        ]
+        for s in d["signed"]
+    ]
+    print_table(
+        "Sign",
+        ["option", "provider", "site", "billing", "start", "domains", "GPUs"],
+        rows,
+        ["domains", "GPUs"],
+    )
+    if not rows:
+        typer.echo("(sign nothing: the contracted fleet and the penalty make no option worth it)")
+    if not by_quarter.empty:
+        pivot = by_quarter.pivot_table(index="class", columns="provider", values="gpu_hours", aggfunc="sum")
+        providers = [str(p) for p in pivot.columns]
+        print_table(
+            "Routing, million GPU-hours",
+            ["class", *providers],
+            [[str(k), *(fmt_num(v / 1e6, 1) if v == v else "-" for v in row)] for k, row in pivot.iterrows()],
+            providers,
+        )
+        typer.echo("(GPU-hours at each class's reference accelerator; by quarter in --json, by month in -o)")
+    unmet = d["unmet_gpu_hours"]
+    print_table(
+        "Unmet demand", ["class", "GPU-hours"], [[k, fmt_num(v)] for k, v in unmet.items()] or [["-", "0"]]
+    )
+    print_table(
+        "Cash out by year",
+        ["year", "cash"],
+        [[y, fmt_usd(v)] for y, v in d["cash_by_year_usd"].items()],
+        ["cash"],
+    )
+    shadow, extra = d["power_shadow_usd_per_mw"], d["value_of_extra_power_usd"]
+    sites = sorted(set(shadow) | set(extra))
+    if sites:
+        print_table(
+            "Power",
+            ["site", "shadow $/MW (LP)", f"value of +{extra_mw:g} MW"],
+            [
+                [
+                    s,
+                    fmt_usd(d["power_shadow_usd_per_mw"].get(s)),
+                    fmt_usd(d["value_of_extra_power_usd"].get(s)),
+                ]
+                for s in sites
+            ],
+            ["shadow $/MW (LP)", f"value of +{extra_mw:g} MW"],
+        )
+    if d["option_value_usd"]:
+        print_table(
+            "Value of each option",
+            ["option", "value"],
+            [[k, fmt_usd(v)] for k, v in d["option_value_usd"].items()],
+            ["value"],
+        )
+    if len(d["cases"]) > 1:
+        print_table(
+            "Demand cases (options signed once, routing per case)",
+            ["case", "weight", "cost PV", "objective PV"],
+            [
+                [k, f"{c['weight']:.2f}", fmt_usd(c["cost_pv_usd"]), fmt_usd(c["objective_pv_usd"])]
+                for k, c in d["cases"].items()
+            ],
+            ["weight", "cost PV", "objective PV"],
+        )
+        typer.echo(f"regret of signing for the base case alone: {fmt_usd(d['regret_of_base_plan_usd'])}")
+    for note in d["notes"]:
+        typer.echo(f"note: {note}")
