@@ -24,7 +24,6 @@ class UsageBook:
         nc, k = len(fleet.clusters), len(fleet.contracts)
         self.days = fleet.days
         price = np.array([c.price_per_gpu_hour_usd for c in fleet.contracts] + [0.0])
-        self.price = price
         gpd = np.array([c.gpus_per_domain for c in fleet.clusters], dtype=np.float64)
         held = fleet.contract.astype(np.int64) if nc else np.zeros((0, fleet.days), np.int64)
         held = np.where(held < 0, k, held)  # k: no contract
@@ -32,9 +31,12 @@ class UsageBook:
         per = np.zeros((k + 1, fleet.days))
         for c in range(nc):
             np.add.at(per, (held[c], np.arange(fleet.days)), value[c])
-        self.cum = np.concatenate([np.zeros((k + 1, 1)), np.cumsum(per, axis=1)], axis=1)  # (k+1, days+1)
-        self.last_day = per[:, -1].copy() if fleet.days else np.zeros(k + 1)
-        self.held = held
+        cum = np.concatenate([np.zeros((k + 1, 1)), np.cumsum(per, axis=1)], axis=1)  # (k+1, days+1)
+        # plain lists: read a few times a day, cheaper than numpy scalars
+        self.cum: list[list[float]] = cum.tolist()
+        self.last_day: list[float] = per[:, -1].tolist() if fleet.days else [0.0] * (k + 1)
+        self.held: list[list[int]] = held.T.tolist()  # per day: each cluster's contract (k: none)
+        self.prices: list[float] = price.tolist()
         self.level = np.zeros(nc)  # GPUs allocated per cluster (all classes)
         self.pos = 0  # change-log records integrated so far
         self.t = 0.0
@@ -46,8 +48,9 @@ class UsageBook:
         """Capacity priced on days a..b (inclusive); days past the horizon at its last day's value."""
         d = self.days
         lo, hi = max(a, 0), min(b + 1, d)
-        inside = float(self.cum[k, hi] - self.cum[k, lo]) if hi > lo else 0.0
-        beyond = max(0, b + 1 - max(a, d)) * float(self.last_day[k])
+        cum = self.cum[k]
+        inside = cum[hi] - cum[lo] if hi > lo else 0.0
+        beyond = max(0, b + 1 - max(a, d)) * self.last_day[k]
         return inside + beyond
 
     def advance(self, log: ChangeLog, ngroup: int, now: float) -> None:
@@ -71,11 +74,13 @@ class UsageBook:
         self.t = now
         if day < 0 or not nc:
             return
-        usd = np.bincount(self.held[:, day], weights=gsec / SECONDS_PER_HOUR, minlength=len(self.price))
-        usd *= self.price
-        for k in np.flatnonzero(usd[:-1]):
-            self.used_year[k] += float(usd[k])
-            self.used_term[k] += float(usd[k])
+        nk = len(self.used_year)
+        prices = self.prices
+        for ci, ki in enumerate(self.held[day]):
+            if ki < nk:
+                usd = float(gsec[ci]) / SECONDS_PER_HOUR * prices[ki]
+                self.used_year[ki] += usd
+                self.used_term[ki] += usd
 
     def states(self, today: int) -> list[ContractState]:
         """Each contract's state on `today` (see sched/commitment.py)."""
