@@ -61,15 +61,19 @@ class UsageBook:
         if dt <= 0 and n == self.pos:
             return
         # copies of the new records only (array slices), so the log's buffers are never held
-        t = np.array(log.t[self.pos : n], dtype=np.float64)
-        g = np.array(log.group[self.pos : n], dtype=np.int64)
-        d = np.array(log.delta[self.pos : n], dtype=np.float64)
+        t = np.frombuffer(log.t[self.pos : n], dtype=np.float64)
+        g = np.frombuffer(log.group[self.pos : n], dtype=np.int32)
+        d = np.frombuffer(log.delta[self.pos : n], dtype=np.float64)
         self.pos = n
-        jobs = (g % ngroup) < NCLASS
-        c, d, t = g[jobs] // ngroup, d[jobs], t[jobs]
         nc = len(self.level)
-        gsec = self.level * dt + np.bincount(c, weights=d * (now - t), minlength=nc)
-        self.level += np.bincount(c, weights=d, minlength=nc)
+        size = nc * ngroup
+        # per group, then the class groups of each cluster summed (failed and capacity left out)
+        step = np.bincount(g, weights=d, minlength=size).reshape(nc, ngroup)[:, :NCLASS].sum(axis=1)
+        late = (
+            np.bincount(g, weights=d * (now - t), minlength=size).reshape(nc, ngroup)[:, :NCLASS].sum(axis=1)
+        )
+        gsec = self.level * dt + late
+        self.level += step
         day = min(int(self.t // SECONDS_PER_DAY), self.days - 1)
         self.t = now
         if day < 0 or not nc:
@@ -79,8 +83,18 @@ class UsageBook:
         for ci, ki in enumerate(self.held[day]):
             if ki < nk:
                 usd = float(gsec[ci]) / SECONDS_PER_HOUR * prices[ki]
+                self._enter_year(ki, day)
                 self.used_year[ki] += usd
                 self.used_term[ki] += usd
+
+    def _enter_year(self, k: int, day: int) -> None:
+        """Start counting contract k's year afresh when `day` lies in a later contract year."""
+        for a, b, _ in self.fleet.contracts[k].years:
+            if a <= day <= b:
+                if a != self.year_start[k]:
+                    self.year_start[k] = a
+                    self.used_year[k] = 0.0
+                return
 
     def states(self, today: int) -> list[ContractState]:
         """Each contract's state on `today` (see sched/commitment.py)."""
@@ -91,9 +105,7 @@ class UsageBook:
             if paid and ct.min_per_year_usd is not None:
                 for a, b, full in ct.years:
                     if a <= today <= b:
-                        if a != self.year_start[k]:
-                            self.year_start[k] = a
-                            self.used_year[k] = 0.0
+                        self._enter_year(k, today)
                         minimum = ct.min_per_year_usd / full * (b - max(a, 0) + 1)
                         left, cap, end = minimum - self.used_year[k], self.capacity_value(k, today, b), b
             if paid and ct.total_usd is not None and ct.start_day <= today <= ct.end_day:
