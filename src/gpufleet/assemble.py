@@ -12,14 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
+from gpufleet.finance.years import contract_years
 from gpufleet.fleet.capacity import CapacityTimeline, build_capacity
-from gpufleet.scenario.schema import Checkpointing, Inference, Scenario, Stream, TrainingRun, duration_seconds
+from gpufleet.scenario.schema import (
+    Checkpointing,
+    Contract,
+    Inference,
+    Scenario,
+    Stream,
+    TrainingRun,
+    duration_seconds,
+)
 from gpufleet.sim.engine import Progress, run_engine
 from gpufleet.sim.spec import (
     ClusterSpec,
@@ -80,6 +90,7 @@ def fleet_spec(scenario: Scenario, catalog: Catalog, tl: CapacityTimeline) -> Fl
             price_per_gpu_hour_usd=rc.price_per_gpu_hour_usd,
             start_day=(rc.start - tl.start).days,
             end_day=(rc.end - tl.start).days,
+            **_commitment_terms(by_name[rc.name], rc.kind, rc.start, rc.end, tl.start),
         )
         for rc in tl.contracts
     )
@@ -92,6 +103,22 @@ def fleet_spec(scenario: Scenario, catalog: Catalog, tl: CapacityTimeline) -> Fl
         domains=tl.domains,
         contract=tl.contract,
     )
+
+
+def _commitment_terms(
+    contract: Contract, kind: str, start: dt.date, end: dt.date, day0: dt.date
+) -> dict[str, Any]:
+    """A contract's billing model, minimums and contract years (finance/years.py) in horizon days."""
+    cm = contract.commitment
+    model = contract.billing.model if contract.billing is not None else "spend-commitment"
+    return {
+        "billing": model if kind == "committed" else kind,
+        "min_per_year_usd": cm.min_per_year_usd if cm is not None else None,
+        "total_usd": cm.total_usd if cm is not None else None,
+        "years": tuple(
+            ((y.start - day0).days, (y.end - day0).days, y.full_days) for y in contract_years(start, end)
+        ),
+    }
 
 
 def policy_spec(scenario: Scenario) -> PolicySpec:

@@ -29,6 +29,7 @@ from gpufleet.workload.readers import read_trace
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [
     ROOT / "bench" / "fleet-500k.yaml",
+    ROOT / "bench" / "default-2026-11-30.yaml",  # the frozen default of bench (d): must keep validating
     *sorted(SCENARIOS.glob("*.yaml")),
 ]
 

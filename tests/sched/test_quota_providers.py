@@ -20,8 +20,8 @@ def test_cheapest_orders_by_price() -> None:
     assert provider_policy("cheapest")(OFFERS, {}, ChoiceParams()) == [1, 2, 0, 3]
 
 
-def test_commitment_first_prefers_take_or_pay_capacity() -> None:
-    assert provider_policy("commitment-first")(OFFERS, {}, ChoiceParams()) == [2, 0, 1, 3]
+def test_price_order_prefers_take_or_pay_capacity() -> None:
+    assert provider_policy("price-order")(OFFERS, {}, ChoiceParams()) == [2, 0, 1, 3]
 
 
 def test_diversify_skips_a_provider_at_its_cap() -> None:

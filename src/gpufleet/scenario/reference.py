@@ -96,7 +96,7 @@ FIELD_NOTES: dict[str, str] = {
     "Stream.topology": "Topology each job requires or prefers.",
     "Stream.allowed_providers": "Only these providers; default any.",
     "Preemption.enabled": "Allow preemption at all.",
-    "ProviderChoice.name": "cheapest | commitment-first | diversify | pinned.",
+    "ProviderChoice.name": "cheapest | commitment-first | price-order | diversify | pinned.",
     "Failures.enabled": "Simulate interruptions and repairs.",
     "RevenueScenario.growth_per_year": "Compound yearly revenue growth.",
     "InferenceDemand.daily_peak_to_mean": "Daily peak demand over the day's mean.",

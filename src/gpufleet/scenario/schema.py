@@ -480,7 +480,7 @@ class Workload(Strict):
 
 
 class ProviderChoice(Strict):
-    name: Literal["cheapest", "commitment-first", "diversify", "pinned"] = "commitment-first"
+    name: Literal["cheapest", "commitment-first", "price-order", "diversify", "pinned"] = "commitment-first"
     max_share: Share | None = Field(
         None, description="diversify: cap on one provider's share of a team's use."
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, TypeVar
 
 from gpufleet.fleet.state import ClusterState, Placement
 from gpufleet.sched.backfill import Reservation, cluster_shadow, reserve
+from gpufleet.sched.commitment import CommitmentFirst, ContractState
 from gpufleet.sched.placement import best_fit, first_fit
 from gpufleet.sched.preemption import choose_victims
 from gpufleet.sched.providers import POLICIES as PROVIDER_POLICIES
@@ -91,18 +93,24 @@ class ProviderChoice(Protocol):
     The engine caches `order` per set of allowed clusters and clears the cache when the offers
     change (a capacity event), so a ranking costs one dictionary lookup per job. A policy whose
     order depends on the team's use (per_team) is asked every time. A ranking that needs fresher
-    inputs (a commitment's projected shortfall, say) recomputes inside `refresh`, which the engine
-    calls on the same trigger that clears the cache, never per job.
+    inputs (`needs_usage`: each contract's state, from the engine's daily usage bookkeeping)
+    recomputes inside `refresh`, called at each capacity change and, for such a policy, at each
+    day's start; it returns True when the order changed (the engine then clears its cache).
     """
 
     @property
     def per_team(self) -> bool: ...
 
+    @property
+    def needs_usage(self) -> bool: ...
+
     def order(
         self, offers: Sequence[ClusterOffer], team_use: Mapping[str, float], params: ChoiceParams
     ) -> list[int]: ...
 
-    def refresh(self, now: float, offers: Sequence[ClusterOffer | None]) -> None: ...
+    def refresh(
+        self, now: float, offers: Sequence[ClusterOffer | None], contracts: Sequence[ContractState]
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -111,14 +119,17 @@ class RankedProviders:
 
     rank: Callable[[Sequence[ClusterOffer], Mapping[str, float], ChoiceParams], list[int]]
     per_team: bool = False
+    needs_usage: bool = False
 
     def order(
         self, offers: Sequence[ClusterOffer], team_use: Mapping[str, float], params: ChoiceParams
     ) -> list[int]:
         return self.rank(offers, team_use, params)
 
-    def refresh(self, now: float, offers: Sequence[ClusterOffer | None]) -> None:
-        return None
+    def refresh(
+        self, now: float, offers: Sequence[ClusterOffer | None], contracts: Sequence[ContractState]
+    ) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -159,9 +170,12 @@ QUEUE_ORDERS: dict[str, Callable[[tuple[int, ...]], QueueOrder]] = {
 BACKFILL: dict[str, BackfillPolicy] = {"none": NoBackfill(), "easy": EasyBackfill()}
 PLACEMENT: dict[str, PlacementPolicy] = {"best-fit": best_fit, "first-fit": first_fit}
 VICTIMS: dict[str, VictimPolicy] = {"lowest-class-newest-first": choose_victims}
-PROVIDERS: dict[str, ProviderChoice] = {
-    name: RankedProviders(rank, per_team=name == "diversify") for name, rank in PROVIDER_POLICIES.items()
+# factories: a policy may keep state across one run (commitment-first's ranking), so each run gets its own
+PROVIDERS: dict[str, Callable[[], ProviderChoice]] = {
+    name: partial(RankedProviders, rank, per_team=name == "diversify")
+    for name, rank in PROVIDER_POLICIES.items()
 }
+PROVIDERS["commitment-first"] = CommitmentFirst
 
 
 @dataclass(frozen=True)
@@ -193,7 +207,7 @@ def resolve(
         backfill=BACKFILL["none" if strict else backfill],
         placement=_get(PLACEMENT, placement, "placement"),
         victims=_get(VICTIMS, victims, "victim choice"),
-        providers=_get(PROVIDERS, providers, "provider choice"),
+        providers=_get(PROVIDERS, providers, "provider choice")(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Provider choice: which clusters a job tries, in which order. Plain functions chosen by name.
+"""Provider choice: which clusters a job tries, in which order. Plain functions chosen by name
+(`commitment-first`, which keeps state across a run, is in sched/commitment.py).
 
 Each policy takes the offers (one per cluster the job may use, overflow contracts already filtered
 by the scenario's `overflow` switch) and the team's GPUs in use by provider, and returns cluster
@@ -20,6 +21,7 @@ class ClusterOffer:
     kind: str  # committed | on-demand | capacity-block
     take_or_pay: bool
     price_per_gpu_hour_usd: float
+    contract: int = -1  # index of the contract holding the cluster (commitment-first ranks contracts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +38,9 @@ def cheapest(offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: C
     return [o.index for o in sorted(offers, key=lambda o: (o.price_per_gpu_hour_usd, o.index))]
 
 
-def commitment_first(
-    offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: ChoiceParams
-) -> list[int]:
-    """Take-or-pay capacity (already paid for) first, then other committed, then overflow; cheaper first."""
+def price_order(offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: ChoiceParams) -> list[int]:
+    """Take-or-pay capacity first, then other committed, then overflow; cheaper first within each
+    (commitment-first before it ranked contracts by their commitments, sched/commitment.py)."""
 
     def rank(o: ClusterOffer) -> tuple[int, float, int]:
         group = 0 if (o.kind == "committed" and o.take_or_pay) else 1 if o.kind == "committed" else 2
@@ -67,7 +68,7 @@ def pinned(offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: Cho
 
 POLICIES: dict[str, ProviderPolicy] = {
     "cheapest": cheapest,
-    "commitment-first": commitment_first,
+    "price-order": price_order,
     "diversify": diversify,
     "pinned": pinned,
 }

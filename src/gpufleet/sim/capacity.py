@@ -1,11 +1,14 @@
 """Capacity changes: a day's contract ramps and term ends bring domains online or evict them, and
-set each cluster's offer (its contract terms) for provider choice and the teams' quota base."""
+set each cluster's offer (its contract terms) for provider choice and the teams' quota base; the
+provider ranking's refresh, at those changes and (DAY) at each day's start for a ranking by usage."""
 
 from __future__ import annotations
 
+from gpufleet.sched.commitment import ContractState
 from gpufleet.sched.providers import ClusterOffer
 from gpufleet.sim import autoscale, lifecycle
-from gpufleet.sim.state import G_CAPACITY, G_FAILED, NGROUP, SimState
+from gpufleet.sim.state import DAY, G_CAPACITY, G_FAILED, NGROUP, SimState
+from gpufleet.units import SECONDS_PER_DAY
 
 
 def on_capacity(st: SimState, payload: tuple[int, ...], now: float) -> None:
@@ -35,15 +38,36 @@ def on_capacity(st: SimState, payload: tuple[int, ...], now: float) -> None:
         if k >= 0 and want > 0:
             ct = contracts[k]
             if ct.kind == "committed" or st.pol.overflow:
-                offer = ClusterOffer(c, cs.provider, ct.kind, ct.take_or_pay, ct.price_per_gpu_hour_usd)
+                offer = ClusterOffer(c, cs.provider, ct.kind, ct.take_or_pay, ct.price_per_gpu_hour_usd, k)
         if offer != st.offers[c]:
             st.offers[c] = offer
             changed = True
         total += cs.capacity
     st.quota_total = total
     if changed:  # the provider ranking's trigger: recompute it, forget the cached orders
-        st.providers.refresh(now, st.offers)
+        refresh(st, now)
         st.offers_cache.clear()
+
+
+def refresh(st: SimState, now: float) -> None:
+    """Bring the usage book up to now, hand the contracts' states to the provider policy and drop
+    the cached orders if its ranking changed."""
+    book = st.usage_book
+    states: list[ContractState] = []
+    if book is not None:
+        book.advance(st.alloc_log, NGROUP, now)
+        states = book.states(int(now // SECONDS_PER_DAY))
+    if st.providers.refresh(now, st.offers, states):
+        st.offers_cache.clear()
+
+
+def on_day(st: SimState, payload: tuple[int, ...], now: float) -> None:
+    """The DAY event: re-rank the contracts at a day's start (only for a ranking by usage); the next
+    day's event is pushed here, so the heap holds one."""
+    refresh(st, now)
+    nxt = (payload[0] + 1) * SECONDS_PER_DAY
+    if nxt < st.inp.horizon_s:
+        st.push(nxt, DAY, (payload[0] + 1,))
 
 
 def evict_top(st: SimState, c: int, want: int, now: float) -> None:

@@ -2,7 +2,8 @@
 arrivals, one dispatch table from event kind to handler, the run loop and the result.
 
 Events: END (a segment ran out its work), FAIL (a drawn failure), CAPACITY (a day's ramp or term
-end), TICK (inference autoscaling) and REPAIR (failed GPUs back). Arrivals are read lazily from the
+end), TICK (inference autoscaling), REPAIR (failed GPUs back) and DAY (a day's start, when the
+provider ranking reads usage: commitment-first). Arrivals are read lazily from the
 sorted job arrays, never all on the heap; starts happen in the scheduling cycle, run after each
 instant's events when something changed. The mechanisms live in their own modules over one
 SimState (lifecycle, cycle, failures, capacity, autoscale, fragmentation); the policies in
@@ -26,6 +27,7 @@ from gpufleet.sim.record import ChangeLog
 from gpufleet.sim.spec import SimInput
 from gpufleet.sim.state import (
     CAPACITY,
+    DAY,
     END,
     FAIL,
     FAILED,
@@ -101,12 +103,13 @@ class Engine:
         n_ticks = math.ceil(inp.horizon_s / tick) if inp.services else 0
         self.autoscaler = Autoscaler(st, n_ticks, tick)
         # the dispatch table: one handler per event kind
-        self.handlers: list[Handler] = [lambda p, t: None] * 5
+        self.handlers: list[Handler] = [lambda p, t: None] * 6
         self.handlers[END] = partial(lifecycle.finish, st)
         self.handlers[FAIL] = partial(failures.on_fail, st)
         self.handlers[CAPACITY] = partial(capacity.on_capacity, st)
         self.handlers[TICK] = self.autoscaler.on_tick
         self.handlers[REPAIR] = partial(failures.on_repair, st)
+        self.handlers[DAY] = partial(capacity.on_day, st)
 
     def _schedule_fixed(self) -> None:
         """The events known up front: capacity changes (day 0 and every day the domains or the
@@ -122,6 +125,8 @@ class Engine:
             for day in np.flatnonzero(changed):
                 if day * SECONDS_PER_DAY < horizon:
                     st.push(day * SECONDS_PER_DAY, CAPACITY, (int(day),))
+        if st.usage_book is not None and horizon > SECONDS_PER_DAY:  # a ranking by usage: each day
+            st.push(SECONDS_PER_DAY, DAY, (1,))
         if self.autoscaler.n_ticks:
             st.push(0.0, TICK, (0,))
 

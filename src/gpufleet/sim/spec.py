@@ -29,6 +29,11 @@ class ContractSpec:
     price_per_gpu_hour_usd: float
     start_day: int  # horizon day index of the term's first day (may be < 0)
     end_day: int  # inclusive
+    # the terms commitment-first ranks by (sched/commitment.py); the ledger bills from the scenario
+    billing: str = "spend-commitment"  # reserved | spend-commitment | prepaid | on-demand | capacity-block
+    min_per_year_usd: float | None = None
+    total_usd: float | None = None
+    years: tuple[tuple[int, int, int], ...] = ()  # contract years: (first day, last day, days in a full year)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,16 @@ from gpufleet.sched.policies import resolve
 from gpufleet.sched.providers import ChoiceParams, ClusterOffer
 from gpufleet.sim.record import ChangeLog
 from gpufleet.sim.spec import SimInput
+from gpufleet.sim.usage import UsageBook
 from gpufleet.units import NCLASS, SECONDS_PER_HOUR
 from gpufleet.workload.reliability import job_mtbf_s, restart_overhead_s, young_daly_interval_s
 
 # event kinds (the kernel's dispatch table is indexed by them) and their order at equal times: job
 # ends and failures first, so that a job finishing as its capacity leaves finishes rather than being
-# evicted; then capacity changes, autoscale ticks, repairs
-END, FAIL, CAPACITY, TICK, REPAIR = 0, 1, 2, 3, 4
-PRIORITY = (0, 0, 1, 3, 4)
+# evicted; then capacity changes, DAY (a day's start: commitment-first re-ranks the contracts after
+# that day's capacity), autoscale ticks, repairs
+END, FAIL, CAPACITY, TICK, REPAIR, DAY = 0, 1, 2, 3, 4, 5
+PRIORITY = (0, 0, 1, 3, 4, 2)
 # job states
 QUEUED, RUNNING, FINISHED, FAILED = 1, 2, 3, 4
 # change-log groups per cluster: classes 0..3, failed, capacity
@@ -151,6 +153,8 @@ class SimState:
         self.preempt_memo: dict[tuple[int, int], int] = {}
         self.offers_cache: dict[tuple[int, ...], list[int]] = {}
         self.offers: list[ClusterOffer | None] = [None] * nc
+        # usage to date per contract, kept only for a provider ranking that reads it
+        self.usage_book = UsageBook(fleet) if self.providers.needs_usage else None
         self.params = ChoiceParams(self.pol.max_share, self.pol.pinned_provider)
         self.max_domains = fleet.domains.max(axis=1) if fleet.days else np.zeros(nc, np.int32)
         self.quota_total = 0
