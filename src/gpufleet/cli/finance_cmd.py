@@ -23,7 +23,7 @@ from gpufleet.cli.common import (
     print_json,
     print_table,
 )
-from gpufleet.cli.running import run_with_progress, stored_scenario
+from gpufleet.cli.running import latest_or_simulate, simulate_and_store, stored_scenario
 from gpufleet.errors import InputError, Problem
 from gpufleet.finance.deal import DEFAULT_PUE, HOURS_PER_YEAR, evaluate_deal
 from gpufleet.scenario import LoadedScenario, load_scenario
@@ -115,6 +115,17 @@ class _SummaryByDefault(TyperGroup):
             args = ["summary", *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage(ctx.command_path, "[FILE] [--run ID] [OPTIONS] | export -o PATH [OPTIONS]")
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """`finance --help` shows the options of `finance [FILE]` (--run, --json ...), then the commands."""
+        summary = self.commands["summary"]
+        records = [r for p in summary.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        with formatter.section("Options of `gpufleet finance [FILE]` (the ledger and portfolio)"):
+            formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
 
 finance_app = typer.Typer(
     cls=_SummaryByDefault,
@@ -122,8 +133,15 @@ finance_app = typer.Typer(
 )
 app.add_typer(finance_app, name="finance")
 
-FILE_ARG = typer.Argument(None, help="Scenario YAML file (default: the built-in default scenario).")
-RUN_OPT = typer.Option(None, "--run", help="Read a stored run (id, unique prefix or 'latest') instead.")
+FILE_ARG = typer.Argument(
+    None,
+    metavar="FILE",
+    help="Scenario YAML file to simulate and store first. Default: the latest stored run "
+    "(the default scenario is simulated only when the store holds no run).",
+)
+RUN_OPT = typer.Option(
+    None, "--run", metavar="ID", help="A stored run: id, unique prefix or 'latest' (with FILE: its scenario)."
+)
 
 
 def _run_tables(
@@ -131,17 +149,22 @@ def _run_tables(
 ) -> tuple[RunTables, LoadedScenario | None, str]:
     """The run's tables with finance filled in, the scenario when known, and the run id.
 
-    With --run, the scenario is FILE when given, else the text the store kept with the run.
+    --run reads a stored run (its scenario: FILE when given, else the text the store kept); FILE alone
+    is simulated and stored; neither: the latest stored run, or the default scenario simulated and
+    stored when the store has none (DESIGN.md, CLI conventions). The run named is always in the store.
     """
     from gpufleet.finance import compute_finance
-
-    if run is None:
-        loaded = load_scenario(file)
-        result = run_with_progress(loaded, seed, quiet)
-        return result.tables, loaded, result.meta.run_id
     from gpufleet.store import open_store
 
-    with open_store(store, read_only=True) as st:
+    if run is None:
+        if file is None:
+            run = latest_or_simulate(store, seed, quiet)
+        else:
+            run = simulate_and_store(load_scenario(file), store, seed, quiet).meta.run_id
+            file = None  # the store kept its text
+    elif seed is not None:
+        raise InputError([Problem("--seed", "", "a stored run has its seed already; --seed is for a FILE")])
+    with open_store(store, read_only=True, create=False) as st:
         run_id = st.resolve(run)
         tables = st.load_run(run_id)
         kept = stored_scenario(st, run_id, file)
@@ -360,6 +383,8 @@ def export(
     from gpufleet.finance.focus import build_focus
 
     kind = _format_of(fmt, output)
+    if not output.parent.is_dir():  # before any run is simulated: the file is written into a folder as is
+        raise InputError("cannot write here: No such file or directory", where=str(output))
     tables, loaded, run_id = _run_tables(file, run, store, seed, quiet)
     if loaded is None:
         raise InputError(

@@ -13,7 +13,7 @@ from gpufleet.files import atomic_write
 from gpufleet.report.context import RunContext, stored_context
 from gpufleet.report.figures import Plot, build_plots
 from gpufleet.report.findings import Finding, horizon_of
-from gpufleet.report.headline import Value, describe, fmt_value, label, ordered_keys, summarize
+from gpufleet.report.headline import Value, fmt_value, label, ordered_keys, summarize
 from gpufleet.report.tables_html import ReportTable, frame_html, report_tables
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
@@ -193,13 +193,10 @@ def details_html(heads: list[dict[str, Value]], names: list[str]) -> str:
 
 
 def _delta_cell(key: str, a: Value, b: Value) -> str:
-    from gpufleet.report.headline import fmt_delta
+    from gpufleet.report.headline import delta_tone, fmt_delta
 
     text = fmt_delta(key, a, b)
-    better = describe(key)[0].better
-    cls = ""
-    if a is not None and b is not None and better and b != a:
-        cls = "good" if (b - a) * better > 0 else "bad"
+    cls = {1: "good", -1: "bad"}.get(delta_tone(key, a, b), "")
     return f'<td class="num {cls}">{html.escape(text)}</td>'
 
 

@@ -44,7 +44,10 @@ class LoadedScenario:
     @property
     def content_hash(self) -> str:
         """Hash of the scenario's content, insensitive to comments and formatting."""
-        canonical = self.scenario.model_dump_json(round_trip=True)
+        # provenance says where figures come from, like comments: it changes no result
+        canonical = self.scenario.model_dump_json(
+            round_trip=True, exclude={"contracts": {"__all__": {"provenance"}}}
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
