@@ -214,6 +214,11 @@ def _probe(folder: Path, target: Path, option: str) -> None:
     os.unlink(tmp)
 
 
+def note(text: str) -> None:
+    """A line of prose on stdout, wrapped at spaces to the terminal (a table's legend, a total)."""
+    console().print(text, markup=False, highlight=False)
+
+
 def print_table(
     title: str,
     columns: Sequence[str],

@@ -20,6 +20,7 @@ from gpufleet.cli.common import (
     STORE_OPT,
     fmt_num,
     fmt_usd,
+    note,
     print_json,
     print_table,
 )
@@ -240,7 +241,7 @@ def summary(
         )
         return
     name = f"'{loaded.scenario.name}' " if loaded else ""
-    typer.echo(f"Finance of run {run_id} {name}(contract years run from each term's start)")
+    note(f"Finance of run {run_id} {name}(contract years run from each term's start)")
     rows = [
         (
             str(r["contract"]),
@@ -277,19 +278,19 @@ def summary(
         "power",
     ]
     print_table("Ledger by contract and contract year", cols, rows, right=cols[4:])
-    typer.echo(
+    note(
         "unused = structural (the capacity delivered, priced, could never reach the commitment) + demand "
         "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued. "
         "--json adds used commitment and burn behind plan"
     )
-    typer.echo(
+    note(
         f"Unused commitment over the horizon: {fmt_usd(split['unused_commitment_usd'])} = structural "
         f"{fmt_usd(split['structural_unused_usd'])} + demand {fmt_usd(split['demand_unused_usd'])}"
     )
     moved = float(by_year["undelivered_usd"].sum()) if len(by_year) else 0.0
     if moved > 0:
         credits = float(by_year["service_credit_usd"].sum())
-        typer.echo(
+        note(
             f"Capacity planned but not delivered (slips, provider events): {fmt_usd(moved)} at contract "
             f"prices, not billed; service credits {fmt_usd(credits)}"
         )
@@ -340,13 +341,11 @@ def summary(
         "yrs of revenue to cover",
     ]
     print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:])
-    typer.echo("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
+    note("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
     for r in peaks.to_dict("records"):
         year = r["peak_year"]
         when = "(never: revenue covers it)" if year is None or pd.isna(year) else f"by the end of {int(year)}"
-        typer.echo(
-            f"Peak funding need ({r['scenario']}): {fmt_usd(float(r['peak_funding_need_usd']))} {when}"
-        )
+        note(f"Peak funding need ({r['scenario']}): {fmt_usd(float(r['peak_funding_need_usd']))} {when}")
 
 
 def _format_of(fmt: str | None, output: Path) -> str:
