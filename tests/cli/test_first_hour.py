@@ -179,9 +179,16 @@ def test_runs_delete_removes_the_runs_report(stored: Path, capsys: pytest.Captur
         assert run_cli("report", run_id, "--store", str(stored), capsys=capsys).code == 0
     reports = [Path("reports") / f"{run_id}.html" for run_id in IDS]
     assert all(p.is_file() for p in reports)
+    # reports/ grows by the report alone: Plotly's JS is one file there, loaded by each (offline)
+    (js,) = Path("reports").glob("plotly-*.min.js")
+    assert js.stat().st_size > 1_000_000
+    for p in reports:
+        assert p.stat().st_size < js.stat().st_size / 2
+        assert f'<script type="text/javascript" src="{js.name}"></script>' in p.read_text()
     res = run_cli("runs", "delete", IDS[0], "--store", str(stored), capsys=capsys)
     assert res.code == 0, res.stderr
     assert not reports[0].exists() and reports[1].is_file()  # only the deleted run's report goes
+    assert js.is_file()  # the shared script stays for the others
     assert str(reports[0]) in res.stdout
     with open_store(stored, read_only=True) as st:
         assert st.run_ids() == [IDS[1]]

@@ -197,7 +197,11 @@ def report(
         None, "--run", metavar="ID", help="A stored run (same as giving it as RUN): id, prefix or 'latest'."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="HTML file to write (default: reports/RUN.html)."
+        None,
+        "-o",
+        "--output",
+        help="HTML file to write, self-contained (default: reports/RUN.html, which loads Plotly's JS from "
+        "one shared file in reports/).",
     ),
     store: Path = STORE_OPT,
     seed: int | None = SEED_OPT,
@@ -225,7 +229,7 @@ def report(
     with _open(store) as st:  # read, close, then render: a writer waits only for the read
         meta, tables, context = st.load_meta(run_id), st.load_run(run_id), stored_context(st, run_id)
     with working(quiet, f"writing the report of {run_id}"):
-        write_report(meta, tables, path, source=str(store), context=context)
+        write_report(meta, tables, path, str(store), context, share_plotly=output is None)
     typer.echo(f"report of run {run_id}: {path}")
 
 

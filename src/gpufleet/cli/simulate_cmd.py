@@ -30,7 +30,11 @@ from gpufleet.scenario import load_scenario
 from gpufleet.workload.training_gap import TrainingGap, scenario_training_gaps
 
 REPORT_OPT = typer.Option(
-    None, "--report", "-o", help="Where to write the HTML report (default: reports/RUN_ID.html)."
+    None,
+    "--report",
+    "-o",
+    help="Where to write the HTML report, self-contained (default: reports/RUN_ID.html, which loads "
+    "Plotly's JS from one shared file in reports/).",
 )
 
 
@@ -126,7 +130,7 @@ def simulate(
         with open_store(store_path, read_only=True) as store:  # read, close, then render
             meta, tables = store.load_meta(run_id), store.load_run(run_id)
         with working(quiet or as_json, "writing the report"):
-            write_report(meta, tables, report_file, source=str(store_path), context=context)
+            write_report(meta, tables, report_file, str(store_path), context, share_plotly=report is None)
     if as_json:
         found, head = summarize(result.tables, context)
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
