@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -e '.[native]' 2>&1 | $(PIP_SHOWN)
 	@touch $(STAMP)
 
-install-test: $(TEST_STAMP)
+install-test: install $(TEST_STAMP)
 
 $(TEST_STAMP): $(STAMP)
 	@echo "installing the test tools (pytest, ruff, mypy stubs, playwright)"

@@ -214,6 +214,9 @@ def _probe(folder: Path, target: Path, option: str) -> None:
     os.unlink(tmp)
 
 
+PROSE_WIDTH = 30  # room a prose column asks for when a table is folded; it wraps in what it gets
+
+
 def note(text: str) -> None:
     """A line of prose on stdout, wrapped at spaces to the terminal (a table's legend, a total)."""
     console().print(text, markup=False, highlight=False)
@@ -225,24 +228,28 @@ def print_table(
     rows: Sequence[Sequence[Any]],
     right: Sequence[str] = (),
     keys: int = 1,
+    prose: Sequence[str] = (),
 ) -> None:
     """A table that fits the terminal: no cell is ever split (ids, dates, figures stay whole).
 
     When the columns are wider than the terminal, the table is folded: printed in parts of as many
     columns as fit, each part repeating the first `keys` columns (the run id, the contract) so every
-    row can still be read.
+    row can still be read. Columns named in `prose` (a reason, a note) wrap at spaces instead.
     """
     out = console()
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     widths = [max([len(col), *(len(r[i]) for r in cells)]) for i, col in enumerate(columns)]
+    widths = [min(w, PROSE_WIDTH) if col in prose else w for w, col in zip(widths, columns, strict=True)]
     for part, idx in enumerate(fold_columns(widths, out.width, keys)):
         suffix = "" if len(idx) == len(columns) else f" (part {part + 1})"
         table = Table(title=title + suffix, title_justify="left", show_lines=False)
         for i in idx:
             col = columns[i]
-            table.add_column(
-                col, justify="right" if col in right else "left", no_wrap=True, min_width=widths[i]
-            )
+            justify = "right" if col in right else "left"
+            if col in prose:
+                table.add_column(col, justify=justify, overflow="fold", ratio=1)
+            else:
+                table.add_column(col, justify=justify, no_wrap=True, min_width=widths[i])
         for r in cells:
             table.add_row(*(r[i] for i in idx))
         out.print(table)

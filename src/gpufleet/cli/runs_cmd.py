@@ -95,6 +95,7 @@ def runs_status(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
         f"{len(statuses)} run{'s' if len(statuses) != 1 else ''} in {store}",
         ["run id", "status", "scenario", "updated (UTC)", "pid", "why"],
         rows,
+        prose=["why"],
     )
 
 
