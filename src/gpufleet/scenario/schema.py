@@ -252,7 +252,9 @@ FieldPath = Annotated[str, AfterValidator(_contract_field_path)]
 class Provenance(Strict):
     """Where one figure comes from: a public fact (with its source) or our assumption (with its reason)."""
 
-    kind: Literal["fact", "assumption"]
+    kind: Literal["fact", "assumption"] = Field(
+        description="fact: a public figure (name its source); assumption: ours (say why in the note)."
+    )
     source: str | None = Field(
         None, description="A catalog source key (sources.yaml) or the source in words; a fact needs one."
     )
