@@ -277,7 +277,7 @@ def summary(
         "overflow",
         "power",
     ]
-    print_table("Ledger by contract and contract year", cols, rows, right=cols[4:])
+    print_table("Ledger by contract and contract year", cols, rows, right=cols[4:], keys=3)
     note(
         "unused = structural (the capacity delivered, priced, could never reach the commitment) + demand "
         "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued. "
@@ -340,7 +340,7 @@ def summary(
         "funding need",
         "yrs of revenue to cover",
     ]
-    print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:])
+    print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:], keys=2)
     note("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
     for r in peaks.to_dict("records"):
         year = r["peak_year"]
