@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from gpufleet.errors import InputError
@@ -245,7 +245,7 @@ def print_table(
         table = Table(title=title + suffix, title_justify="left", show_lines=False)
         for i in idx:
             col = columns[i]
-            justify = "right" if col in right else "left"
+            justify: JustifyMethod = "right" if col in right else "left"
             if col in prose:
                 table.add_column(col, justify=justify, overflow="fold", ratio=1)
             else:
