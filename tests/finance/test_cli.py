@@ -50,6 +50,8 @@ def meta(loaded: LoadedScenario, run_id: str = "20250101-000000-abcdef") -> RunM
 def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(TEXT)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")  # `finance FILE` stores its run in ./gpufleet-results.duckdb
     calls: list[int | None] = []
 
     def run_scenario(loaded: LoadedScenario, seed: int | None = None, progress: object = None) -> RunResult:
@@ -109,7 +111,9 @@ def test_finance_export_writes_focus_rows(
     frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
     assert set(FOCUS_MANDATORY) <= set(frame.columns)
     assert frame["BilledCost"].sum() == pytest.approx(MINIMUM)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["case.yaml", out.name])  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["case.yaml", "cwd", out.name]
+    )  # no temp file left
     if fmt == "csv":
         assert str(frame["ChargePeriodStart"].iloc[0]).endswith("Z")
 
@@ -125,7 +129,8 @@ def test_finance_export_bad_input_exits_2_and_writes_nothing(
         "finance", "export", str(scenario_file), "-o", str(tmp_path / "none" / "b.csv"), capsys=capsys
     )
     assert r.code == 2 and "none/b.csv: cannot write here: No such file or directory" in r.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "cwd"]
+    assert not any((tmp_path / "cwd").iterdir())  # no run simulated or stored for bad input
 
 
 def test_finance_reads_a_stored_run(

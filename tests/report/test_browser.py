@@ -400,3 +400,22 @@ def test_the_empty_panel_check_sees_an_empty_panel(browser: Any, tmp_path: Path)
     load_offline(browser, out, tmp_path / "empty.png", 1, panels)
     with pytest.raises(AssertionError, match="half subplot x2y2 is empty"):
         check_no_panel_is_empty(panels, tmp_path)
+
+
+def test_a_report_in_reports_loads_the_shared_plotly_offline(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """reports/RUN.html loads Plotly's JS from the one file beside it, offline, and draws the same plots."""
+    store = tmp_path / "runs.duckdb"
+    meta = make_meta()
+    with open_store(store) as st:
+        st.save_run(meta, make_tables(seed=21))
+    monkeypatch.chdir(tmp_path)
+    res = run_cli("report", meta.run_id, "--store", str(store), capsys=capsys)
+    assert res.code == 0, res.stderr
+    out = tmp_path / "reports" / f"{meta.run_id}.html"
+    assert len(list((tmp_path / "reports").glob("plotly-*.min.js"))) == 1
+    plots = load_offline(browser, out, tmp_path / "shared.png", len(PLOT_IDS))
+    with open_store(store, read_only=True) as st:
+        t = st.load_run(meta.run_id)
+    check_plots_against_store(plots, t, t.series["time"].max() + pd.Timedelta(days=1), PLOT_IDS)

@@ -194,7 +194,10 @@ def test_report_default_path(
     monkeypatch.chdir(tmp_path)
     res = run_cli("report", metas[0].run_id, "--store", str(path), capsys=capsys)
     assert res.code == 0, res.stderr
-    assert (tmp_path / "reports" / f"{metas[0].run_id}.html").stat().st_size > 1_000_000
+    report = tmp_path / "reports" / f"{metas[0].run_id}.html"
+    (shared,) = (tmp_path / "reports").glob("plotly-*.min.js")  # Plotly's JS, once beside the reports
+    assert shared.stat().st_size > 1_000_000 and report.stat().st_size < 1_000_000
+    assert f'src="{shared.name}"' in report.read_text()
 
 
 def test_an_output_path_that_cannot_be_written_exits_2(

@@ -50,8 +50,9 @@ def _root(
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name)
 
-from gpufleet.cli.common import check_numbers  # noqa: E402  (once every command is registered)
+from gpufleet.cli.common import check_numbers, name_metavars  # noqa: E402  (once every command is registered)
 
+name_metavars(app)  # usage lines with RUN, FILE, <float>
 check_numbers(app)  # every numeric option of every command: finite and in its plausible range
 
 

@@ -6,6 +6,7 @@ import functools
 import inspect
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from gpufleet.errors import InputError
@@ -24,10 +25,18 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Hide progress bars (results are still printed).")
 STORE_OPT = typer.Option(Path("gpufleet-results.duckdb"), "--store", help="Results store (DuckDB file).")
 SEED_OPT = typer.Option(None, "--seed", help="Override the scenario's seed.")
+REPORTS_DIR = Path("reports")  # where a run's HTML report goes unless -o says otherwise
+
+
+def report_path(run_id: str) -> Path:
+    """A run's report by default: reports/RUN_ID.html (`runs delete` removes it with the run)."""
+    return REPORTS_DIR / f"{run_id}.html"
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    """Rich output as wide as the terminal (COLUMNS when set), else 160 columns (a pipe, a file)."""
+    sized = sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
+    return Console(stderr=stderr, soft_wrap=False, width=None if sized else 160)
 
 
 def print_json(data: Any) -> None:
@@ -114,6 +123,27 @@ def check_numbers(app: typer.Typer) -> None:
             check_numbers(group.typer_instance)
 
 
+def name_metavars(app: typer.Typer) -> None:
+    """Usage lines people read: an argument as its name in capitals (RUN, FILE, not `{run}`), a repeatable
+    option as its element type (`<float>`, not `<list[float]>`). A metavar a command sets stays."""
+    for info in app.registered_commands:
+        if info.callback is None:
+            continue
+        for p in inspect.signature(info.callback).parameters.values():
+            param = p.default
+            if getattr(param, "metavar", "") is not None:
+                continue
+            if isinstance(param, typer.models.ArgumentInfo):
+                param.metavar = p.name.upper()
+            elif isinstance(param, typer.models.OptionInfo) and (
+                m := re.search(r"list\[(\w+)\]", str(p.annotation))  # annotations are text here
+            ):
+                param.metavar = f"<{m.group(1)}>"
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            name_metavars(group.typer_instance)
+
+
 def _option_name(default: Any) -> str | None:
     decls = [d for d in getattr(default, "param_decls", None) or () if d.startswith("--")]
     return max(decls, key=len) if decls else None
@@ -184,15 +214,67 @@ def _probe(folder: Path, target: Path, option: str) -> None:
     os.unlink(tmp)
 
 
+PROSE_WIDTH = 30  # room a prose column asks for when a table is folded; it wraps in what it gets
+
+
+def note(text: str) -> None:
+    """A line of prose on stdout, wrapped at spaces to the terminal (a table's legend, a total)."""
+    console().print(text, markup=False, highlight=False)
+
+
 def print_table(
-    title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[str] = ()
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    right: Sequence[str] = (),
+    keys: int = 1,
+    prose: Sequence[str] = (),
 ) -> None:
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for col in columns:
-        table.add_column(col, justify="right" if col in right else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console().print(table)
+    """A table that fits the terminal: no cell is ever split (ids, dates, figures stay whole).
+
+    When the columns are wider than the terminal, the table is folded: printed in parts of as many
+    columns as fit, each part repeating the first `keys` columns (the run id, the contract) so every
+    row can still be read. Columns named in `prose` (a reason, a note) wrap at spaces instead.
+    """
+    out = console()
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max([len(col), *(len(r[i]) for r in cells)]) for i, col in enumerate(columns)]
+    widths = [min(w, PROSE_WIDTH) if col in prose else w for w, col in zip(widths, columns, strict=True)]
+    for part, idx in enumerate(fold_columns(widths, out.width, keys)):
+        suffix = "" if len(idx) == len(columns) else f" (part {part + 1})"
+        table = Table(title=title + suffix, title_justify="left", show_lines=False)
+        for i in idx:
+            col = columns[i]
+            justify: JustifyMethod = "right" if col in right else "left"
+            if col in prose:
+                table.add_column(col, justify=justify, overflow="fold", ratio=1)
+            else:
+                table.add_column(col, justify=justify, no_wrap=True, min_width=widths[i])
+        for r in cells:
+            table.add_row(*(r[i] for i in idx))
+        out.print(table)
+
+
+def fold_columns(widths: Sequence[int], room: int, keys: int = 1) -> list[list[int]]:
+    """Column indices in parts that each fit `room` characters (rich's box: 3 per column + 1), each part
+    led by the first `keys` columns; a single column wider than the room gets a part of its own."""
+    keys = min(keys, len(widths))
+    lead = list(range(keys))
+
+    def width(idx: list[int]) -> int:
+        return sum(widths[i] + 3 for i in idx) + 1
+
+    if width(list(range(len(widths)))) <= room:
+        return [list(range(len(widths)))]
+    parts: list[list[int]] = []
+    current = list(lead)
+    for i in range(keys, len(widths)):
+        if len(current) > keys and width([*current, i]) > room:
+            parts.append(current)
+            current = list(lead)
+        current.append(i)
+    parts.append(current)
+    return parts
 
 
 def fmt_num(x: float | None, digits: int = 0) -> str:

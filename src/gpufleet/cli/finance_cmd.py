@@ -20,10 +20,11 @@ from gpufleet.cli.common import (
     STORE_OPT,
     fmt_num,
     fmt_usd,
+    note,
     print_json,
     print_table,
 )
-from gpufleet.cli.running import run_with_progress, stored_scenario
+from gpufleet.cli.running import latest_or_simulate, simulate_and_store, stored_scenario
 from gpufleet.errors import InputError, Problem
 from gpufleet.finance.deal import DEFAULT_PUE, HOURS_PER_YEAR, evaluate_deal
 from gpufleet.scenario import LoadedScenario, load_scenario
@@ -115,6 +116,17 @@ class _SummaryByDefault(TyperGroup):
             args = ["summary", *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage(ctx.command_path, "[FILE] [--run ID] [OPTIONS] | export -o PATH [OPTIONS]")
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """`finance --help` shows the options of `finance [FILE]` (--run, --json ...), then the commands."""
+        summary = self.commands["summary"]
+        records = [r for p in summary.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        with formatter.section("Options of `gpufleet finance [FILE]` (the ledger and portfolio)"):
+            formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
 
 finance_app = typer.Typer(
     cls=_SummaryByDefault,
@@ -122,8 +134,15 @@ finance_app = typer.Typer(
 )
 app.add_typer(finance_app, name="finance")
 
-FILE_ARG = typer.Argument(None, help="Scenario YAML file (default: the built-in default scenario).")
-RUN_OPT = typer.Option(None, "--run", help="Read a stored run (id, unique prefix or 'latest') instead.")
+FILE_ARG = typer.Argument(
+    None,
+    metavar="FILE",
+    help="Scenario YAML file to simulate and store first. Default: the latest stored run "
+    "(the default scenario is simulated only when the store holds no run).",
+)
+RUN_OPT = typer.Option(
+    None, "--run", metavar="ID", help="A stored run: id, unique prefix or 'latest' (with FILE: its scenario)."
+)
 
 
 def _run_tables(
@@ -131,17 +150,22 @@ def _run_tables(
 ) -> tuple[RunTables, LoadedScenario | None, str]:
     """The run's tables with finance filled in, the scenario when known, and the run id.
 
-    With --run, the scenario is FILE when given, else the text the store kept with the run.
+    --run reads a stored run (its scenario: FILE when given, else the text the store kept); FILE alone
+    is simulated and stored; neither: the latest stored run, or the default scenario simulated and
+    stored when the store has none (DESIGN.md, CLI conventions). The run named is always in the store.
     """
     from gpufleet.finance import compute_finance
-
-    if run is None:
-        loaded = load_scenario(file)
-        result = run_with_progress(loaded, seed, quiet)
-        return result.tables, loaded, result.meta.run_id
     from gpufleet.store import open_store
 
-    with open_store(store, read_only=True) as st:
+    if run is None:
+        if file is None:
+            run = latest_or_simulate(store, seed, quiet)
+        else:
+            run = simulate_and_store(load_scenario(file), store, seed, quiet).meta.run_id
+            file = None  # the store kept its text
+    elif seed is not None:
+        raise InputError([Problem("--seed", "", "a stored run has its seed already; --seed is for a FILE")])
+    with open_store(store, read_only=True, create=False) as st:
         run_id = st.resolve(run)
         tables = st.load_run(run_id)
         kept = stored_scenario(st, run_id, file)
@@ -217,7 +241,7 @@ def summary(
         )
         return
     name = f"'{loaded.scenario.name}' " if loaded else ""
-    typer.echo(f"Finance of run {run_id} {name}(contract years run from each term's start)")
+    note(f"Finance of run {run_id} {name}(contract years run from each term's start)")
     # a pool no workload may use, never used nor billed, is one line under the table, not a row a year
     unusable, used = by_year["gpu_hours_unusable"] > 0, by_year["gpu_hours_used"] > 0
     idle_pool = unusable & ~used & (by_year["cost_due_usd"] == 0)
@@ -258,22 +282,22 @@ def summary(
         "overflow",
         "power",
     ]
-    print_table("Ledger by contract and contract year", cols, rows, right=cols[4:])
-    typer.echo(
+    print_table("Ledger by contract and contract year", cols, rows, right=cols[4:], keys=3)
+    note(
         "unused = structural (the capacity delivered, priced, could never reach the commitment) + demand "
         "(capacity there, not used); paid under take-or-pay. cash: billed (invoice month); cost: accrued. "
         "--json adds used commitment and burn behind plan"
     )
     for pool in quiet_pools:
-        typer.echo(f"{pool}: no workload may use it; never used nor billed in its term (not counted online)")
-    typer.echo(
+        note(f"{pool}: no workload may use it; never used nor billed in its term (not counted online)")
+    note(
         f"Unused commitment over the horizon: {fmt_usd(split['unused_commitment_usd'])} = structural "
         f"{fmt_usd(split['structural_unused_usd'])} + demand {fmt_usd(split['demand_unused_usd'])}"
     )
     moved = float(by_year["undelivered_usd"].sum()) if len(by_year) else 0.0
     if moved > 0:
         credits = float(by_year["service_credit_usd"].sum())
-        typer.echo(
+        note(
             f"Capacity planned but not delivered (slips, provider events): {fmt_usd(moved)} at contract "
             f"prices, not billed; service credits {fmt_usd(credits)}"
         )
@@ -323,14 +347,12 @@ def summary(
         "funding need",
         "yrs of revenue to cover",
     ]
-    print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:])
-    typer.echo("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
+    print_table("Portfolio by year and revenue scenario", pcols, port_rows, right=pcols[2:], keys=2)
+    note("cash gap = cash out + power - revenue; funding need = the most the running sum has reached")
     for r in peaks.to_dict("records"):
         year = r["peak_year"]
         when = "(never: revenue covers it)" if year is None or pd.isna(year) else f"by the end of {int(year)}"
-        typer.echo(
-            f"Peak funding need ({r['scenario']}): {fmt_usd(float(r['peak_funding_need_usd']))} {when}"
-        )
+        note(f"Peak funding need ({r['scenario']}): {fmt_usd(float(r['peak_funding_need_usd']))} {when}")
 
 
 def _format_of(fmt: str | None, output: Path) -> str:
@@ -367,6 +389,8 @@ def export(
     from gpufleet.finance.focus import build_focus
 
     kind = _format_of(fmt, output)
+    if not output.parent.is_dir():  # before any run is simulated: the file is written into a folder as is
+        raise InputError("cannot write here: No such file or directory", where=str(output))
     tables, loaded, run_id = _run_tables(file, run, store, seed, quiet)
     if loaded is None:
         raise InputError(

@@ -22,23 +22,40 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def progress_bar(quiet: bool) -> Iterator[Callable[[float, str], None] | None]:
-    """A rich progress bar on stderr, or nothing when quiet or not a terminal."""
+def progress_bar(quiet: bool, label: str = "simulating") -> Iterator[Callable[[float, str], None] | None]:
+    """A rich progress bar on stderr (elapsed and remaining time), or nothing when quiet or not a terminal."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     with Progress(
         TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=console(stderr=True), transient=True,
+        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+        console=console(stderr=True), transient=True,
     ) as bar:  # fmt: skip
-        task = bar.add_task("simulating", total=1.0)
+        task = bar.add_task(label, total=1.0)
 
         def update(fraction: float, label: str) -> None:
             bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=label)
 
         yield update
+
+
+@contextmanager
+def working(quiet: bool, label: str) -> Iterator[None]:
+    """A step of unknown length (rendering a report): a spinner and the elapsed time on stderr."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=console(stderr=True), transient=True,
+    ) as bar:  # fmt: skip
+        bar.add_task(label, total=None)
+        yield
 
 
 def run_with_progress(loaded: LoadedScenario, seed: int | None, quiet: bool) -> RunResult:
@@ -127,6 +144,29 @@ def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | Non
         raise
     _STORED.append(run_id)
     return result
+
+
+def latest_or_simulate(store_path: Path, seed: int | None, quiet: bool) -> str:
+    """DESIGN.md's rule for a command on results given neither a run nor a FILE: the latest stored run
+    (named on stderr); the default scenario is simulated and stored only when the store holds no run."""
+    import typer
+
+    from gpufleet.scenario import load_scenario
+    from gpufleet.store import open_store
+
+    if store_path.exists():
+        with open_store(store_path, read_only=True, create=False) as store:
+            ids = store.run_ids()
+        if ids:
+            if seed is not None:
+                raise InputError("a stored run has its seed already; --seed is for a FILE", where="--seed")
+            typer.echo(
+                f"using the latest run in {store_path}: {ids[-1]} (--run ID or a scenario FILE for another)",
+                err=True,
+            )
+            return ids[-1]
+    typer.echo(f"{store_path} holds no run yet: simulating the default scenario and storing it", err=True)
+    return simulate_and_store(load_scenario(None), store_path, seed, quiet).meta.run_id
 
 
 def _record_failure(store_path: Path, run_id: str, exc: BaseException) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from gpufleet.cli import app
 from gpufleet.cli.common import (
     JSON_OPT,
     QUIET_OPT,
+    REPORTS_DIR,
     SEED_OPT,
     STORE_OPT,
     check_output_file,
@@ -18,7 +20,9 @@ from gpufleet.cli.common import (
     console,
     print_json,
     print_table,
+    report_path,
 )
+from gpufleet.cli.running import latest_or_simulate, progress_bar, working
 from gpufleet.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -91,6 +95,7 @@ def runs_status(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
         f"{len(statuses)} run{'s' if len(statuses) != 1 else ''} in {store}",
         ["run id", "status", "scenario", "updated (UTC)", "pid", "why"],
         rows,
+        prose=["why"],
     )
 
 
@@ -121,15 +126,28 @@ def runs_show(run: str = RUN_ARG, store: Path = STORE_OPT, as_json: bool = JSON_
 
 @runs_app.command("delete")
 def runs_delete(
-    runs: list[str] = typer.Argument(..., help="Run ids (or unique prefixes) to delete."),
+    runs: list[str] = typer.Argument(..., metavar="RUN", help="Run ids (or unique prefixes) to delete."),
     store: Path = STORE_OPT,
 ) -> None:
-    """Delete runs and all their rows (each in one transaction)."""
+    """Delete runs and all their rows (each in one transaction), and their reports in reports/."""
     with _open(store, read_only=False) as st:
         ids = [st.resolve(r) for r in runs]  # every id checked before anything is deleted
         for run_id in dict.fromkeys(ids):
             st.delete_run(run_id)
-            typer.echo(f"deleted run {run_id}")
+            typer.echo(f"deleted run {run_id}{_delete_reports(run_id)}")
+
+
+def _delete_reports(run_id: str) -> str:
+    """Remove the run's report and the comparisons that name it from reports/; say what went."""
+    gone = [report_path(run_id), *REPORTS_DIR.glob(f"compare-*{run_id}*.html")]
+    removed = []
+    for path in gone:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(str(path))
+    if removed:
+        return f" and {', '.join(removed)}"
+    return f" (no report at {report_path(run_id)}; one written with -o elsewhere stays)"
 
 
 @runs_app.command("export")
@@ -138,6 +156,7 @@ def runs_export(
     format: str = typer.Option("parquet", "--format", help="Output format: parquet or csv."),
     output: Path = typer.Option(..., "-o", "--output", help="Folder to write the tables into."),
     store: Path = STORE_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Export a run's tables, one file per table, plus run.json with its metadata."""
     from gpufleet.store.export import EXPORT_FORMATS, write_run_files
@@ -149,7 +168,8 @@ def runs_export(
     with _open(store) as st:  # read, close, then write the files
         run_id = st.resolve(run)
         meta, tables = st.load_meta(run_id), st.load_run(run_id)
-    paths = write_run_files(meta, tables, output, format)
+    with progress_bar(quiet, f"exporting {run_id}") as progress:
+        paths = write_run_files(meta, tables, output, format, progress)
     typer.echo(f"wrote {len(paths)} files of run {run_id} to {output}")
 
 
@@ -157,8 +177,8 @@ def _is_scenario_file(target: str) -> bool:
     return target.endswith((".yaml", ".yml")) or Path(target).is_file()
 
 
-def simulate_and_store(file: Path | None, store: Path, seed: int | None, quiet: bool) -> str:
-    """Run a scenario through the pipeline and keep it in the store; returns the run id."""
+def simulate_and_store(file: Path, store: Path, seed: int | None, quiet: bool) -> str:
+    """Run a scenario file through the pipeline and keep it in the store; returns the run id."""
     from gpufleet.cli.running import simulate_and_store as run_and_store
     from gpufleet.scenario import load_scenario
 
@@ -169,12 +189,20 @@ def simulate_and_store(file: Path | None, store: Path, seed: int | None, quiet: 
 def report(
     target: str | None = typer.Argument(
         None,
+        metavar="RUN|FILE",
         help="A stored run (id, unique prefix or 'latest'), or a scenario YAML file to simulate and store "
-        "first (default: the built-in default scenario).",
+        "first. Default: the latest stored run (the default scenario is simulated only when the store "
+        "holds no run).",
     ),
-    run: str | None = typer.Option(None, "--run", help="A stored run (same as giving it as TARGET)."),
+    run: str | None = typer.Option(
+        None, "--run", metavar="ID", help="A stored run (same as giving it as RUN): id, prefix or 'latest'."
+    ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="HTML file to write (default: reports/RUN.html)."
+        None,
+        "-o",
+        "--output",
+        help="HTML file to write, self-contained (default: reports/RUN.html, which loads Plotly's JS from "
+        "one shared file in reports/).",
     ),
     store: Path = STORE_OPT,
     seed: int | None = SEED_OPT,
@@ -185,10 +213,12 @@ def report(
 
     if run is not None and target is not None:
         raise InputError([Problem("--run", "", "give the run as TARGET or as --run, not both")])
-    check_output_file(output or Path("reports") / "report.html", "-o")
+    check_output_file(output or report_path("check"), "-o")
     ref = run if run is not None else target
-    if ref is None or (run is None and _is_scenario_file(ref)):
-        run_id = simulate_and_store(Path(ref) if ref else None, store, seed, quiet)
+    if ref is None:
+        run_id = latest_or_simulate(store, seed, quiet)
+    elif run is None and _is_scenario_file(ref):
+        run_id = simulate_and_store(Path(ref), store, seed, quiet)
     else:
         if seed is not None:
             raise InputError(
@@ -196,10 +226,11 @@ def report(
             )
         with _open(store) as st:
             run_id = st.resolve(ref)
-    path = output or Path("reports") / f"{run_id}.html"
+    path = output or report_path(run_id)
     with _open(store) as st:  # read, close, then render: a writer waits only for the read
         meta, tables, context = st.load_meta(run_id), st.load_run(run_id), stored_context(st, run_id)
-    write_report(meta, tables, path, source=str(store), context=context)
+    with working(quiet, f"writing the report of {run_id}"):
+        write_report(meta, tables, path, str(store), context, share_plotly=output is None)
     typer.echo(f"report of run {run_id}: {path}")
 
 
@@ -213,6 +244,7 @@ def compare(
     ),
     store: Path = STORE_OPT,
     as_json: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Two runs' headline figures side by side with deltas (B − A); --html for overlaid plots."""
     from gpufleet.report import compare_headlines, compare_table, headline, write_compare
@@ -232,7 +264,8 @@ def compare(
         compare_table((ma, headline(ta)), (mb, headline(tb)), console())
     if html:
         path = output or Path("reports") / f"compare-{a}-vs-{b}.html"
-        write_compare(runs, path, source=str(store))
+        with working(quiet or as_json, "writing the overlaid plots"):
+            write_compare(runs, path, source=str(store))
         if as_json:
             data["html"] = str(path)
         else:

@@ -78,9 +78,27 @@ def contract_billing(loaded: LoadedScenario) -> dict[str, str]:
 
 
 @scenario_app.command("show")
-def show(name: str = typer.Argument("default", help="Built-in scenario name.")) -> None:
-    """Print a built-in scenario, comments and all."""
-    typer.echo(builtin_scenario_text(name), nl=False)
+def show(
+    name: str = typer.Argument(
+        "default", metavar="NAME|FILE", help="Built-in scenario name, or a YAML file."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Print a scenario, comments and all, then which contract figures are facts (and their sources)
+    and which are assumptions (its contracts' `provenance:`), as YAML comments; --json: those marks."""
+    from gpufleet.scenario.load import load_builtin_scenario
+    from gpufleet.scenario.provenance import contract_marks, marks_comment
+
+    if name.endswith((".yaml", ".yml")) or Path(name).is_file():
+        loaded = load_scenario_file(name)
+    else:
+        loaded = load_builtin_scenario(name)
+    marks = contract_marks(loaded.scenario, loaded.catalog.sources)
+    if as_json:
+        print_json({"scenario": loaded.scenario.name, "figures": [m.to_dict() for m in marks]})
+        return
+    text = loaded.text if loaded.text.endswith("\n") else loaded.text + "\n"
+    typer.echo(text + "\n" + marks_comment(marks), nl=False)
 
 
 @scenario_app.command("new")

@@ -20,8 +20,9 @@ from gpufleet.cli.common import (
     fmt_usd,
     print_json,
     print_table,
+    report_path,
 )
-from gpufleet.cli.running import check_fits, simulate_and_store
+from gpufleet.cli.running import check_fits, simulate_and_store, working
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.fleet.usable import usable_contracts
@@ -29,7 +30,11 @@ from gpufleet.scenario import load_scenario
 from gpufleet.workload.training_gap import TrainingGap, scenario_training_gaps
 
 REPORT_OPT = typer.Option(
-    None, "--report", "-o", help="Where to write the HTML report (default: reports/RUN_ID.html)."
+    None,
+    "--report",
+    "-o",
+    help="Where to write the HTML report, self-contained (default: reports/RUN_ID.html, which loads "
+    "Plotly's JS from one shared file in reports/).",
 )
 
 
@@ -110,7 +115,7 @@ def simulate(
     from gpufleet.store import open_store
 
     if not no_report:  # checked before the work, not after it
-        check_output_file(report or Path("reports") / "report.html", "--report")
+        check_output_file(report or report_path("check"), "--report")
     loaded = load_scenario(file)
     check_fits(loaded, force)
     timeline = build_capacity(loaded.scenario, loaded.catalog)
@@ -120,16 +125,17 @@ def simulate(
     prices = {c.name: c.price_per_gpu_hour_usd for c in timeline.contracts}
     gaps = scenario_training_gaps(result.tables.jobs, loaded.scenario, loaded.catalog, prices, horizon_end)
     run_id = result.meta.run_id
-    report_path = None if no_report else (report or Path("reports") / f"{run_id}.html")
+    report_file = None if no_report else (report or report_path(run_id))
     context = run_context(loaded.scenario, loaded.catalog)
-    if report_path is not None:
+    if report_file is not None:
         with open_store(store_path, read_only=True) as store:  # read, close, then render
             meta, tables = store.load_meta(run_id), store.load_run(run_id)
-        write_report(meta, tables, report_path, source=str(store_path), context=context)
+        with working(quiet or as_json, "writing the report"):
+            write_report(meta, tables, report_file, str(store_path), context, share_plotly=report is None)
     if as_json:
         found, head = summarize(result.tables, context)
         print_json({"run": result.meta.to_dict(), "store": str(store_path),
-                    "report": str(report_path) if report_path else None,
+                    "report": str(report_file) if report_file else None,
                     "findings": [f.to_dict() for f in found],
                     "headline": head, "trace_jobs_skipped": result.skipped,
                     "capacity_by_quarter": [asdict(r) for r in capacity],
@@ -137,7 +143,7 @@ def simulate(
         return
     s = loaded.scenario
     typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
-    terminal_summary(result.meta, result.tables, console(), report_path, context)  # findings first
+    terminal_summary(result.meta, result.tables, console(), report_file, context)  # findings first
     _capacity_table(capacity)
     if gaps:
         _training_table(gaps)

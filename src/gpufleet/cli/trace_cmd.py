@@ -193,7 +193,11 @@ def _write_jobs_csv(batch: Any, out: Path) -> None:
 @trace_app.command("synth")
 def synth(
     source: Path | None = typer.Option(None, "--from", help="Job trace to fit on."),
-    fmt: str = typer.Option("philly", "--format", help="Format of --from: philly, openb or generic."),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        help="Format of --from: philly, openb or generic (required with --from, as in stats).",
+    ),
     params_file: Path | None = typer.Option(
         None,
         "--params",
@@ -229,6 +233,8 @@ def synth(
         raise InputError("give exactly one of --from FILE or --params FILE|NAME", where="--from")
     batch = None
     if source is not None:
+        if fmt is None:  # a trace file always comes with its format (stats, fit, synth alike)
+            raise InputError("give the format of --from: philly, openb or generic", where="--format")
         if source_gpus is None and fmt == "philly":
             from gpufleet.workload.synthetic import builtin_params
 

@@ -35,7 +35,7 @@ class TrainingTarget:
 CONTRACT_COLUMNS: tuple[str, ...] = (
     "contract", "provider", "kind", "product", "accelerator", "term_start", "term_end",
     "price_per_gpu_hour_usd", "commitment_total_usd", "commitment_min_per_year_usd", "take_or_pay",
-    "gpus_full_ramp",
+    "gpus_full_ramp", "provenance",
 )  # fmt: skip
 
 
@@ -47,15 +47,18 @@ class RunContext:
 
 
 def contract_table(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
-    """The scenario's contracts as the report lists them: terms, price, commitment, GPUs at full ramp.
+    """The scenario's contracts as the report lists them: terms, price, commitment, GPUs at full ramp,
+    and which figures are facts (with their sources) or assumptions (each contract's `provenance`).
 
     GPUs at full ramp = the ramp's largest domain count × GPUs per domain (for on-demand and capacity-block
     contracts, their cap). Prices and ramps are resolved as the engine resolves them (list price where
     the contract states none; a ramp derived from the commitment where it says so).
     """
+    from gpufleet.scenario.provenance import contract_marks, marks_by_contract
     from gpufleet.scenario.ramp import resolve_contracts
 
     given = {c.name: c for c in scenario.contracts}
+    marks = marks_by_contract(contract_marks(scenario, catalog.sources))
     rows = []
     for rc in resolve_contracts(scenario, catalog):
         commitment = given[rc.name].commitment
@@ -74,6 +77,7 @@ def contract_table(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
                 "commitment_min_per_year_usd": commitment.min_per_year_usd if commitment else None,
                 "take_or_pay": commitment.take_or_pay if commitment else None,
                 "gpus_full_ramp": rc.cap_gpus if rc.kind != "committed" and rc.cap_gpus else ramp_gpus,
+                "provenance": marks.get(rc.name, "not marked"),
             }
         )
     return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS))

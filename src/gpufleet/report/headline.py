@@ -243,9 +243,19 @@ def fmt_delta(key: str, a: Value, b: Value) -> str:
     d = b - a
     unit = describe(key)[0].unit
     if unit == "pct":
-        return f"{d:+,.1f} pp".replace("-", "−")
+        shown = f"{d:+,.1f} pp".replace("-", "−")
+        return shown if any(ch in "123456789" for ch in shown) else "0.0 pp"  # never "−0.0 pp"
     sign = "+" if d > 0 else ("−" if d < 0 else "±")
     return sign + fmt_value(key, abs(d))
+
+
+def delta_tone(key: str, a: Value, b: Value) -> int:
+    """+1 where B is better, −1 where worse, 0 where the delta as shown is zero or has no better side."""
+    better = describe(key)[0].better
+    shown = fmt_delta(key, a, b)
+    if a is None or b is None or not better or not any(ch in "123456789" for ch in shown):
+        return 0
+    return 1 if (b - a) * better > 0 else -1
 
 
 def ordered_keys(values: dict[str, Value]) -> list[tuple[str, list[str]]]:

@@ -13,7 +13,7 @@ from gpufleet.files import atomic_write
 from gpufleet.report.context import RunContext, stored_context
 from gpufleet.report.figures import Plot, build_plots
 from gpufleet.report.findings import Finding, horizon_of
-from gpufleet.report.headline import Value, describe, fmt_value, label, ordered_keys, summarize
+from gpufleet.report.headline import Value, fmt_value, label, ordered_keys, summarize
 from gpufleet.report.tables_html import ReportTable, frame_html, report_tables
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
@@ -48,17 +48,31 @@ def write_html_report(store: Store, run_id: str, path: Path) -> Path:
 
 
 def write_report(
-    meta: RunMeta, tables: RunTables, path: Path, source: str = "", context: RunContext | None = None
+    meta: RunMeta,
+    tables: RunTables,
+    path: Path,
+    source: str = "",
+    context: RunContext | None = None,
+    share_plotly: bool = False,
 ) -> Path:
-    """Write a report from a run already read (the store can be closed while this renders)."""
-    text = render_report(meta, tables, source=source, context=context)
+    """Write a report from a run already read (the store can be closed while this renders).
+
+    share_plotly: Plotly's JS (~4.7 MB) goes once into the report's folder and the report loads it from
+    there (still offline), instead of a copy inside every report.
+    """
     path = Path(path)
+    shared = shared_plotly(path.parent) if share_plotly else None
+    text = render_report(meta, tables, source=source, context=context, plotly_src=shared)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path
 
 
 def render_report(
-    meta: RunMeta, tables: RunTables, source: str = "", context: RunContext | None = None
+    meta: RunMeta,
+    tables: RunTables,
+    source: str = "",
+    context: RunContext | None = None,
+    plotly_src: str | None = None,
 ) -> str:
     """The report's HTML text: dated findings first, then the figures over the run, tables and plots."""
     ctx = context or RunContext()
@@ -84,12 +98,33 @@ def render_report(
             f" (run {html.escape(meta.run_id)}). Written by gpufleet {html.escape(__version__)}; works "
             "offline."
         ),
+        plotly_src=plotly_src,
     )
 
 
-def page(*, title: str, kicker: str, heading: str, meta: str, body: str, footer: str) -> str:
-    """The page skeleton with Plotly's JS embedded once (no CDN)."""
+def shared_plotly(folder: Path) -> str:
+    """Plotly's JS written once into `folder` (as plotly-VERSION.min.js, whole or not at all); its name."""
+    import plotly
     from plotly.offline import get_plotlyjs
+
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = folder / name
+    if not target.is_file():
+        js = get_plotlyjs()
+        atomic_write(target, lambda p: p.write_text(js, encoding="utf-8"), make_parent=True)
+    return name
+
+
+def page(
+    *, title: str, kicker: str, heading: str, meta: str, body: str, footer: str, plotly_src: str | None = None
+) -> str:
+    """The page skeleton with Plotly's JS embedded once (no CDN), or loaded from `plotly_src` beside it."""
+    from plotly.offline import get_plotlyjs
+
+    if plotly_src is not None:
+        script = f'<script type="text/javascript" src="{html.escape(plotly_src)}"></script>'
+    else:
+        script = f'<script type="text/javascript">{get_plotlyjs()}</script>'
 
     template = Template(
         files("gpufleet.report").joinpath("templates/report.html").read_text(encoding="utf-8")
@@ -102,7 +137,7 @@ def page(*, title: str, kicker: str, heading: str, meta: str, body: str, footer:
         meta=meta,
         body=body,
         footer=footer,
-        plotlyjs=get_plotlyjs(),
+        plotly_script=script,
     )
 
 
@@ -193,13 +228,10 @@ def details_html(heads: list[dict[str, Value]], names: list[str]) -> str:
 
 
 def _delta_cell(key: str, a: Value, b: Value) -> str:
-    from gpufleet.report.headline import fmt_delta
+    from gpufleet.report.headline import delta_tone, fmt_delta
 
     text = fmt_delta(key, a, b)
-    better = describe(key)[0].better
-    cls = ""
-    if a is not None and b is not None and better and b != a:
-        cls = "good" if (b - a) * better > 0 else "bad"
+    cls = {1: "good", -1: "bad"}.get(delta_tone(key, a, b), "")
     return f'<td class="num {cls}">{html.escape(text)}</td>'
 
 

@@ -113,7 +113,8 @@ def report_tables(tables: RunTables, context: RunContext) -> list[ReportTable]:
                 "Contracts",
                 "Each contract as the run resolved it: term, price per GPU-hour (the catalog's list price "
                 "where the contract states none), commitment, and GPUs at the ramp's full size (an "
-                "on-demand or capacity-block contract: its cap).",
+                "on-demand or capacity-block contract: its cap). Provenance: each figure the scenario "
+                "marks, as a public fact (with its source) or an assumption.",
                 context.contracts,
             )
         )

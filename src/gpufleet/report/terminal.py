@@ -10,7 +10,15 @@ from rich.table import Table
 
 from gpufleet.report.context import RunContext
 from gpufleet.report.findings import Finding
-from gpufleet.report.headline import Value, describe, fmt_delta, fmt_value, label, ordered_keys, summarize
+from gpufleet.report.headline import (
+    Value,
+    delta_tone,
+    fmt_delta,
+    fmt_value,
+    label,
+    ordered_keys,
+    summarize,
+)
 from gpufleet.store.meta import RunMeta
 from gpufleet.tables import RunTables
 
@@ -75,10 +83,10 @@ def compare_table(
     (ma, ha), (mb, hb) = a, b
     table = Table(title=f"A = {ma.run_id} ({ma.scenario_name}) · B = {mb.run_id} ({mb.scenario_name})",
                   title_justify="left", box=None, padding=(0, 2))  # fmt: skip
-    table.add_column("figure")
-    table.add_column("A", justify="right")
-    table.add_column("B", justify="right")
-    table.add_column("B − A", justify="right")
+    table.add_column("figure", overflow="fold")  # labels wrap at spaces; figures never split
+    table.add_column("A", justify="right", no_wrap=True)
+    table.add_column("B", justify="right", no_wrap=True)
+    table.add_column("B − A", justify="right", no_wrap=True)
     for group, keys in ordered_keys(ha | {k: v for k, v in hb.items() if k not in ha}):
         shown = [k for k in keys if ha.get(k) is not None or hb.get(k) is not None]
         if not shown:
@@ -86,9 +94,8 @@ def compare_table(
         table.add_row(f"[bold]{escape(group)}[/bold]", "", "", "")
         for key in shown:
             va, vb = ha.get(key), hb.get(key)
-            delta = fmt_delta(key, va, vb)
-            better = describe(key)[0].better
-            if va is not None and vb is not None and better and va != vb:
-                delta = f"[{'green' if (vb - va) * better > 0 else 'red'}]{delta}[/]"
+            delta, tone = fmt_delta(key, va, vb), delta_tone(key, va, vb)
+            if tone:  # a delta that rounds to zero stays neutral
+                delta = f"[{'green' if tone > 0 else 'red'}]{delta}[/]"
             table.add_row(f"  {escape(label(key))}", fmt_value(key, va), fmt_value(key, vb), delta)
     console.print(table)

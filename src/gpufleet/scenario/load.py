@@ -44,7 +44,10 @@ class LoadedScenario:
     @property
     def content_hash(self) -> str:
         """Hash of the scenario's content, insensitive to comments and formatting."""
-        canonical = self.scenario.model_dump_json(round_trip=True)
+        # provenance says where figures come from, like comments: it changes no result
+        canonical = self.scenario.model_dump_json(
+            round_trip=True, exclude={"contracts": {"__all__": {"provenance"}}}
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -122,7 +125,10 @@ def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> 
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_pydantic_problems(exc, smap)) from None
+        from gpufleet.scenario.partial import cross_check_valid_part
+
+        both = _pydantic_problems(exc, smap) + cross_check_valid_part(data, exc, smap)
+        raise InputError(in_file_order(both)) from None
     catalog = load_builtin_catalog().with_overrides(
         scenario.catalog.accelerators, scenario.catalog.products, scenario.catalog.prices
     )

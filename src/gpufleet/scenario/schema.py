@@ -234,6 +234,40 @@ class ProviderEvent(Strict):
     contracts: list[Name] | None = Field(None, description="Contracts hit; default: all of the provider's.")
 
 
+def _contract_field_path(path: str) -> str:
+    """A provenance key names a field of a contract: `price_per_gpu_hour_usd`, `commitment.total_usd`."""
+    from gpufleet.scenario.load import _keys_at
+
+    parts = path.split(".")
+    for k, part in enumerate(parts):
+        allowed = _keys_at(("contracts", 0, *parts[:k]))
+        if part not in allowed:
+            where = ".".join(parts[:k]) or "a contract"
+            raise ValueError(f"'{path}' is not a field of {where}; fields: {', '.join(allowed) or 'none'}")
+    return path
+
+
+FieldPath = Annotated[str, AfterValidator(_contract_field_path)]
+
+
+class Provenance(Strict):
+    """Where one figure comes from: a public fact (with its source) or our assumption (with its reason)."""
+
+    kind: Literal["fact", "assumption"] = Field(
+        description="fact: a public figure (name its source); assumption: ours (say why in the note)."
+    )
+    source: str | None = Field(
+        None, description="A catalog source key (sources.yaml) or the source in words; a fact needs one."
+    )
+    note: str = Field("", description="What the figure rests on, in a few words.")
+
+    @model_validator(mode="after")
+    def _fact_has_source(self) -> Provenance:
+        if self.kind == "fact" and not (self.source or "").strip():
+            raise ValueError("a fact needs its source")
+        return self
+
+
 class Contract(Strict):
     name: Name
     provider: Name
@@ -259,6 +293,12 @@ class Contract(Strict):
         le=120,
         description="Delivery late by this many months: every ramp date moves later (steps past the term's "
         "end never arrive); the term, the commitment and the planned ramp stay.",
+    )
+    provenance: dict[FieldPath, Provenance] = Field(
+        default_factory=dict,
+        description="Per figure (a field of this contract: price_per_gpu_hour_usd, commitment.total_usd, "
+        "term, ramp ...): a public fact with its source, or an assumption. Read by `scenario show` and "
+        "the report; not part of the run's content hash.",
     )
 
     @property

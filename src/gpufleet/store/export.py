@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -15,14 +16,29 @@ from gpufleet.tables import RunTables
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
 
 
-def write_run_files(meta: RunMeta, tables: RunTables, directory: Path, format: str) -> list[Path]:
-    """One file per table (`jobs.parquet` ...) plus `run.json`; returns the paths written."""
+def write_run_files(
+    meta: RunMeta,
+    tables: RunTables,
+    directory: Path,
+    format: str,
+    progress: Callable[[float, str], None] | None = None,
+) -> list[Path]:
+    """One file per table (`jobs.parquet` ...) plus `run.json`; returns the paths written.
+
+    `progress(fraction, label)` is told after each table, the fraction by rows written.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, df in tables.items():
+    frames = list(tables.items())
+    total = max(1, sum(len(df) for _, df in frames))
+    done = 0
+    for name, df in frames:
+        if progress is not None:
+            progress(done / total, f"writing {name}.{format}")
         target = directory / f"{name}.{format}"
         atomic_write(target, partial(_write_table, df, format))
         written.append(target)
+        done += len(df)
     target = directory / "run.json"
     atomic_write(target, lambda p: p.write_text(to_json(meta.to_dict()) + "\n"))
     written.append(target)

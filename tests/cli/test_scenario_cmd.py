@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import SMALL, run_cli
 
 from gpufleet.catalog import load_builtin_catalog
@@ -15,7 +16,11 @@ from gpufleet.scenario import builtin_scenario_text
 def test_scenario_show_prints_the_packaged_default(capsys: pytest.CaptureFixture[str]) -> None:
     res = run_cli("scenario", "show", "default", capsys=capsys)
     assert res.code == 0
-    assert res.stdout == builtin_scenario_text("default")
+    text = builtin_scenario_text("default")
+    assert res.stdout.startswith(text)
+    tail = res.stdout[len(text) :].strip().splitlines()
+    assert tail and all(line.startswith("#") for line in tail)  # the provenance footer: still YAML
+    assert yaml.safe_load(res.stdout) == yaml.safe_load(text)
 
 
 def test_scenario_show_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
