@@ -28,6 +28,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.runs_cmd",
     "gpufleet.cli.estimate_cmd",
     "gpufleet.cli.trace_cmd",
+    "gpufleet.cli.serve_cmd",
 ]
 
 
