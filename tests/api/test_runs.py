@@ -67,6 +67,9 @@ def test_run_finishes_with_headline_and_findings_from_the_store(finished: Any) -
         sizes = {name: len(df) for name, df in s.load_run(run_id).items()}
     assert [f["text"] for f in done["findings"]] == [f.text for f in found]
     assert done["headline"]["jobs_finished"] == head["jobs_finished"]
+    shown = {h["key"]: h for h in done["headline_text"]}
+    assert set(shown) == set(head)
+    assert shown["jobs_finished"]["text"] == f"{head['jobs_finished']:,.0f}"
     assert done["tables"] == sizes and sizes["jobs"] > 0
     listed = client.get("/v1/runs", headers=AUTH).json()["runs"]
     assert [r["run_id"] for r in listed] == [run_id] and listed[0]["status"] == "finished"

@@ -100,14 +100,19 @@ def _summary(service: Service, run_id: str) -> dict[str, Any]:
     if cached is not None:
         return cached
     from gpufleet.report import stored_context, summarize
+    from gpufleet.report.headline import fmt_value, label, ordered_keys
 
     with service.store() as store:
         meta, tables = store.load_meta(run_id), store.load_run(run_id)
         context = stored_context(store, run_id)
     found, head = summarize(tables, context)
+    shown = [  # as the report shows them: grouped, labelled, formatted
+        {"group": group, "key": k, "label": label(k), "text": fmt_value(k, head[k])}
+        for group, keys in ordered_keys(head) for k in keys
+    ]  # fmt: skip
     summary = finite(
         {"run": meta.to_dict(), "findings": [f.to_dict() for f in found], "headline": head,
-         "tables": {name: len(df) for name, df in tables.items()}}
+         "headline_text": shown, "tables": {name: len(df) for name, df in tables.items()}}
     )  # fmt: skip
     service.keep_summary(run_id, summary)
     return dict(summary)

@@ -114,8 +114,10 @@ async function showRun(runId) {
   findings.replaceChildren(...run.findings.map((f) => el("li", f.text)));
   const tbody = document.querySelector("#headline tbody");
   tbody.replaceChildren();
-  for (const [key, value] of Object.entries(run.headline)) {
-    const tr = el("tr"); tr.append(el("th", key), el("td", value === null ? "-" : value)); tbody.append(tr);
+  for (const figure of run.headline_text) {
+    const tr = el("tr", null, { "data-key": figure.key });
+    tr.append(el("td", figure.group), el("th", figure.label), el("td", figure.text));
+    tbody.append(tr);
   }
   document.getElementById("findings-section").hidden = false;
   const report = await api("/v1/runs/" + encodeURIComponent(runId) + "/report");
