@@ -5,12 +5,6 @@ and see its findings and its report's plots, with every request kept on the loop
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,52 +12,19 @@ from typing import Any
 import pytest
 from report.test_browser import CHROMIUM_ARGS, _chromium
 
-from api.conftest import TOKEN, small_text
+from api.conftest import small_text
+from bench.api_load import TOKEN, serving
 
 pytestmark = pytest.mark.browser
 
-START_LIMIT_S = 60.0
 RUN_LIMIT_MS = 240_000
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`gpufleet serve` in its own process on a free loopback port, with a token; stopped afterwards."""
-    port = _free_port()
-    env = os.environ | {"GPUFLEET_TOKEN": TOKEN}
-    log = (tmp_path / "serve.log").open("w")
-    cmd = [sys.executable, "-c", "from gpufleet.cli import main; raise SystemExit(main())", "serve",
-           "--host", "127.0.0.1", "--port", str(port), "--store", str(tmp_path / "results.duckdb"),
-           "--workers", "1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + START_LIMIT_S
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < end, "gpufleet serve did not answer /health in time"
-            time.sleep(0.2)
+    with serving(tmp_path / "results.duckdb", tmp_path / "serve.log", "--workers", "1") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
 
 
 def test_dashboard_submits_a_run_and_shows_its_plots(server: str, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from gpufleet.errors import GpufleetError, InputError
 
 _NEEDS = ("fastapi", "uvicorn")
 KEEP_ALIVE_S = 5  # server-side: an idle connection is closed after this
-MAX_CONNECTIONS = 200  # beyond this, uvicorn answers 503
+MAX_CONNECTIONS = 512  # beyond this, uvicorn answers 503 (plain text)
 
 
 def missing_extra() -> list[str]:

@@ -12,5 +12,6 @@ router = APIRouter()
 
 
 @router.get("/health", tags=["health"])
-def health() -> dict[str, Any]:
+async def health() -> dict[str, Any]:
+    """Answered on the event loop, never queued behind requests that wait for the store."""
     return {"status": "ok", "version": __version__}
