@@ -53,18 +53,6 @@ class Guards:
                 {"WWW-Authenticate": 'Bearer realm="gpufleet"'},
             )(scope, receive, send)  # fmt: skip
             return
-        body = await self._body(scope, receive, send)
-        if body is None:
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # a disconnect, when it comes
-
         started = False
 
         async def watch(message: Message) -> None:
@@ -73,8 +61,23 @@ class Guards:
                 started = True
             await send(message)
 
+        async def handle() -> None:  # reading the body counts against the time limit too
+            body = await self._body(scope, receive, watch)
+            if body is None:
+                return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()  # a disconnect, when it comes
+
+            await self.app(scope, replay, watch)
+
         try:
-            await asyncio.wait_for(self.app(scope, replay, watch), timeout=s.request_timeout_s)
+            await asyncio.wait_for(handle(), timeout=s.request_timeout_s)
         except TimeoutError:
             if not started:
                 await problem(
