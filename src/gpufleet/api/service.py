@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from gpufleet.api.runner import Runner
 from gpufleet.api.settings import Settings
+from gpufleet.store.meta import RunStatus
 
 if TYPE_CHECKING:
     from gpufleet.store.store import Store
 
 _SUMMARY_CACHE = 32  # finished runs never change: their findings and headline are computed once
+STATUS_TTL_S = 0.5  # a burst of reads shares one read of the runs' statuses (a poll sees a change this late)
 
 
 class Service:
@@ -30,6 +33,8 @@ class Service:
         self._summaries: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._summaries_lock = threading.Lock()
         self.runner: Runner | None = None
+        self._statuses: tuple[float, list[RunStatus]] | None = None
+        self._statuses_lock = threading.Lock()
 
     def start(self) -> None:
         """Create or migrate the store (stale queued/running runs are failed there), then start the pool."""
@@ -60,10 +65,25 @@ class Service:
 
     @contextmanager
     def store(self, write: bool = False) -> Iterator[Store]:
+        """The store, open for this block only; a write drops the statuses read before it."""
         from gpufleet.store import open_store
 
         with self._store_lock, open_store(self.settings.store, read_only=not write, create=write) as store:
+            if write:
+                self._statuses = None
             yield store
+            if write:
+                self._statuses = None
+
+    def statuses(self) -> list[RunStatus]:
+        """Every run's status, read at most once per STATUS_TTL_S however many requests ask."""
+        with self._statuses_lock:
+            held = self._statuses
+            if held is None or time.monotonic() - held[0] > STATUS_TTL_S:
+                with self.store() as store:  # kept under the store's lock: a write after it drops it
+                    held = (time.monotonic(), store.statuses())
+                    self._statuses = held
+            return list(held[1])
 
     def cached_summary(self, run_id: str) -> dict[str, Any] | None:
         with self._summaries_lock:

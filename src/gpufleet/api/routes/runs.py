@@ -24,8 +24,7 @@ _PARQUET_TYPES = (PARQUET, "application/x-parquet", "application/parquet")
 
 
 def _status(service: Service, run_id: str) -> RunStatus:
-    with service.store() as store:
-        found = [s for s in store.statuses() if s.run_id == run_id]
+    found = [s for s in service.statuses() if s.run_id == run_id]
     if not found:
         raise ApiError(404, f"no run {run_id!r} in the store")
     return found[0]
@@ -89,8 +88,7 @@ async def submit(
 def list_runs(request: Request) -> dict[str, Any]:
     """Every run the store knows, oldest first, with its status and (while in flight) progress."""
     service = service_of(request)
-    with service.store() as store:
-        statuses = store.statuses()
+    statuses = service.statuses()
     return {"runs": [_status_dict(service, s) for s in statuses], "in_flight": service.pool().in_flight()}
 
 
