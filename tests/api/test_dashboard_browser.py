@@ -92,6 +92,16 @@ def test_dashboard_submits_a_run_and_shows_its_plots(server: str, tmp_path: Path
 
             page.goto(server + "/")
             page.wait_for_selector(f'#runs tr[data-run="{run_id}"][data-status="finished"]')
+            page.wait_for_selector(f'#compare-a option[value="{run_id}"]', state="attached")
+            page.click("#compare-form button")  # the one finished run against itself
+            page.wait_for_url(f"**/ui/compare/{run_id}/{run_id}")
+            page.wait_for_selector("#report-section:not([hidden])")
+            compared = next(f for f in page.frames if f.url.startswith("blob:"))
+            compared.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length >= 3 && Array.from("
+                "document.querySelectorAll('.js-plotly-plot')).every(gd => gd._fullLayout)",
+                timeout=60_000,
+            )
         finally:
             browser.close()
     assert not errors, errors

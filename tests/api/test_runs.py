@@ -200,3 +200,18 @@ def test_server_stop_fails_the_runs_in_flight(make_client: MakeClient, tmp_path:
     for run_id in run_ids:
         assert statuses[run_id].status in ("failed", "finished")
     assert statuses[run_ids[1]].status == "failed"
+
+
+def test_compare_a_run_with_itself(finished: Any) -> None:
+    client, _, run_id, done, _ = finished
+    r = client.get(f"/v1/runs/{run_id}/compare/{run_id}", headers=AUTH)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "Plotly.newPlot" in r.text
+    js = client.get(
+        f"/v1/runs/{run_id}/compare/{run_id}", headers=AUTH | {"Accept": "application/json"}
+    ).json()
+    assert set(js) == set(done["headline"])
+    for key, row in js.items():
+        assert row["a"] == row["b"] == done["headline"][key]
+        assert row["delta"] in (0, None)
+    assert client.get(f"/v1/runs/{run_id}/compare/nope", headers=AUTH).status_code == 404

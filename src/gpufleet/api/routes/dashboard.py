@@ -31,6 +31,11 @@ def run_page(run_id: str) -> HTMLResponse:
     return HTMLResponse(_text("run.html"))
 
 
+@router.get("/ui/compare/{run_a}/{run_b}")
+def compare_page(run_a: str, run_b: str) -> HTMLResponse:
+    return HTMLResponse(_text("compare.html"))
+
+
 @router.get("/static/{name}")
 def static(name: str) -> Response:
     if name not in _STATIC:

@@ -222,3 +222,26 @@ def delete(request: Request, run_id: str) -> Response:
             store.forget_run(run_id)
     service.forget_summary(run_id)
     return Response(status_code=204)
+
+
+@router.get("/{run_id}/compare/{other}", response_class=HTMLResponse)
+def compare(request: Request, run_id: str, other: str) -> Response:
+    """Run A (this one) against run B: headline figures with deltas and overlaid plots, as HTML (offline),
+    or the figures alone as JSON (`Accept: application/json`)."""
+    from gpufleet.report import compare_headlines
+    from gpufleet.report.compare import render_compare
+
+    service = service_of(request)
+    for ref in (run_id, other):
+        _finished(service, ref)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    with service.store() as store:
+        if wants_json:
+            return Response(
+                _js(finite(compare_headlines(store, run_id, other))), media_type="application/json"
+            )
+        runs = {
+            "A": (store.load_meta(run_id), store.load_run(run_id)),
+            "B": (store.load_meta(other), store.load_run(other)),
+        }
+    return HTMLResponse(render_compare(runs, source=str(service.settings.store)))

@@ -53,6 +53,13 @@ async function refreshRuns() {
     tr.append(el("td", (run.started || "").replace("T", " ").slice(0, 19)), el("td", run.message));
     tbody.append(tr);
   }
+  const finished = body.runs.filter((r) => r.status === "finished").map((r) => r.run_id).reverse();
+  for (const [id, pick] of [["compare-a", 1], ["compare-b", 0]]) {
+    const select = document.getElementById(id);
+    const keep = select.value;
+    select.replaceChildren(...finished.map((r) => el("option", r, { value: r })));
+    select.value = finished.includes(keep) ? keep : (finished[pick] || finished[0] || "");
+  }
 }
 
 function showProblems(body) {
@@ -92,8 +99,32 @@ function runsPage() {
     const { response, body } = await sendScenario("/v1/runs");
     if (response.status === 202) window.location.href = "/ui/runs/" + encodeURIComponent(body.run_id);
   });
+  document.getElementById("compare-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const a = document.getElementById("compare-a").value, b = document.getElementById("compare-b").value;
+    if (a && b) window.location.href = "/ui/compare/" + encodeURIComponent(a) + "/" + encodeURIComponent(b);
+  });
   refreshRuns();
   setInterval(refreshRuns, 2000);
+}
+
+// --------------------------------------------------------------------------------------- compare
+
+async function comparePage() {
+  const [a, b] = window.location.pathname.split("/").slice(-2).map(decodeURIComponent);
+  document.getElementById("runs-compared").textContent = a + " (A) against " + b + " (B)";
+  const show = async () => {
+    const response = await api("/v1/runs/" + encodeURIComponent(a) + "/compare/" + encodeURIComponent(b));
+    if (!response.ok) {
+      if (response.status !== 401) say((await response.json().catch(() => ({}))).detail || response.statusText);
+      return;
+    }
+    const blob = new Blob([await response.text()], { type: "text/html" });
+    document.getElementById("report").src = URL.createObjectURL(blob);
+    document.getElementById("report-section").hidden = false;
+  };
+  setupToken(show);
+  show();
 }
 
 // ------------------------------------------------------------------------------------------- run
@@ -139,4 +170,5 @@ function runPage() {
   poll();
 }
 
-if (document.body.dataset.page === "runs") runsPage(); else runPage();
+const PAGES = { runs: runsPage, run: runPage, compare: comparePage };
+PAGES[document.body.dataset.page]();
