@@ -71,6 +71,8 @@ def test_run_finishes_with_headline_and_findings_from_the_store(finished: Any) -
     assert set(shown) == set(head)
     assert shown["jobs_finished"]["text"] == f"{head['jobs_finished']:,.0f}"
     assert done["tables"] == sizes and sizes["jobs"] > 0
+    for name, link in done["links"]["tables"].items():
+        assert client.get(link, params={"limit": 1}, headers=AUTH).json()["total"] == sizes[name]
     listed = client.get("/v1/runs", headers=AUTH).json()["runs"]
     assert [r["run_id"] for r in listed] == [run_id] and listed[0]["status"] == "finished"
 

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse
 
 from gpufleet.api.problems import ApiError
 from gpufleet.api.routes.common import load_body, scenario_text, service_of
-from gpufleet.api.runner import Full
+from gpufleet.api.runner import Full, now_utc
 from gpufleet.api.service import Service
 from gpufleet.jsontext import finite
 from gpufleet.store.meta import RunStatus, new_run_id
+from gpufleet.tables import SCHEMAS
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 PAGE_DEFAULT = 1000
@@ -42,7 +43,8 @@ def _status_dict(service: Service, s: RunStatus) -> dict[str, Any]:
     )
     out["links"] = {"self": f"/v1/runs/{s.run_id}"}
     if s.status == "finished":
-        out["links"] |= {"report": f"/v1/runs/{s.run_id}/report", "tables": f"/v1/runs/{s.run_id}/tables"}
+        tables = {name: f"/v1/runs/{s.run_id}/tables/{name}" for name in SCHEMAS}
+        out["links"] |= {"report": f"/v1/runs/{s.run_id}/report", "tables": tables}
     return out
 
 
@@ -67,8 +69,6 @@ async def submit(
             {"Retry-After": str(wait)},
         ) from None  # fmt: skip
     try:
-        from gpufleet.api.runner import now_utc
-
         run_seed = loaded.scenario.seed if seed is None else seed
 
         def queue() -> None:
@@ -141,8 +141,6 @@ def table(
     limit: int = Query(PAGE_DEFAULT, ge=1, le=PAGE_MAX),
 ) -> Response:
     """A run table: JSON a page at a time, or whole as CSV (Accept: text/csv) or Parquet."""
-    from gpufleet.tables import SCHEMAS
-
     if name not in SCHEMAS:
         raise ApiError(404, f"no table {name!r}; tables: {', '.join(SCHEMAS)}")
     service = service_of(request)
