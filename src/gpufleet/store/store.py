@@ -51,6 +51,7 @@ APP = "gpufleet"
 LOCK_WAIT_S = 300.0  # how long opening waits for another process's lock (GPUFLEET_STORE_WAIT_S)
 _TELL_EVERY_S = 10.0
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB file
+_LIVE = ("queued", "running")  # statuses held by a live process (queued: the front end that accepted it)
 _CORRUPT = ("not a valid duckdb database", "corrupt", "checksum", "could not read enough bytes", "truncat")
 
 Notify = Callable[[str], None]
@@ -164,6 +165,15 @@ class Store:
 
     # ------------------------------------------------------------------------------ run status
 
+    def queue_run(self, run_id: str, scenario_name: str, seed: int, started: dt.datetime) -> None:
+        """Record a run accepted by a front end (this process) that no worker has taken yet."""
+        self._set_status(run_id, "queued", "", scenario_name=scenario_name, seed=seed, started=started)
+
+    def forget_run(self, run_id: str) -> None:
+        """Remove the status of a run that stored no tables (a failed one); a stored run: `delete_run`."""
+        with self._transaction():
+            self._con.execute(f"DELETE FROM {q(STATUS_TABLE)} WHERE run_id = ?", [run_id])
+
     def begin_run(self, run_id: str, scenario_name: str, seed: int, started: dt.datetime) -> None:
         """Record a run as running in this process (its host and pid tell a dead run from a live one)."""
         self._set_status(run_id, "running", "", scenario_name=scenario_name, seed=seed, started=started)
@@ -211,28 +221,28 @@ class Store:
         out = []
         for r in rows:
             d = dict(zip(cols, r, strict=True))
-            if d["status"] == "running" and _dead(d["host"], d["pid"]):
-                d["status"], d["message"] = "failed", _dead_message(d["pid"])
+            if d["status"] in _LIVE and _dead(d["host"], d["pid"]):
+                d["status"], d["message"] = "failed", _dead_message(d["pid"], d["status"])
             d["started"] = d["started"].replace(tzinfo=dt.UTC) if d["started"] else None
             d["updated"] = d["updated"].replace(tzinfo=dt.UTC)
             out.append(RunStatus(**d))
         return out
 
     def _reconcile(self) -> None:
-        """Mark failed the runs left `running` by a process of this host that no longer exists."""
+        """Mark failed the runs left `queued` or `running` by a process of this host that no longer exists."""
         rows = self._con.execute(
-            f"SELECT run_id, host, pid FROM {q(STATUS_TABLE)} WHERE status = 'running'"
+            f"SELECT run_id, host, pid, status FROM {q(STATUS_TABLE)} WHERE status IN ('queued', 'running')"
         ).fetchall()
-        stale = [(run_id, pid) for run_id, host, pid in rows if _dead(host, pid)]
+        stale = [(run_id, pid, status) for run_id, host, pid, status in rows if _dead(host, pid)]
         if not stale:
             return
         now = _naive_utc(dt.datetime.now(dt.UTC))
         with self._transaction():
-            for run_id, pid in stale:
+            for run_id, pid, status in stale:
                 self._con.execute(
                     f"UPDATE {q(STATUS_TABLE)} SET status = 'failed', message = ?, updated = ? "
                     "WHERE run_id = ?",
-                    [_dead_message(pid), now, run_id],
+                    [_dead_message(pid, status), now, run_id],
                 )
 
     # ------------------------------------------------------------------------------ reading
@@ -563,7 +573,9 @@ def _dead(host: str | None, pid: int | None) -> bool:
     return False
 
 
-def _dead_message(pid: int | None) -> str:
+def _dead_message(pid: int | None, status: str = "running") -> str:
+    if status == "queued":
+        return f"the service that queued it (process {pid}) stopped before the run started"
     return f"its process ({pid}) ended before the run was stored (killed?)"
 
 

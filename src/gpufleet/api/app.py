@@ -1,0 +1,58 @@
+"""The app factory: settings in, a FastAPI app out, with its guards, error handlers and routes.
+
+Routes live one module per resource in api/routes/. Plans, what-ifs and sweeps get theirs the same
+way when they exist (routes/plans.py, routes/whatifs.py, routes/sweeps.py, added to ROUTERS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from gpufleet import __version__
+from gpufleet.api.guards import Guards
+from gpufleet.api.problems import install_handlers
+from gpufleet.api.routes import catalog, dashboard, estimate, health, runs, scenarios
+from gpufleet.api.service import Service
+from gpufleet.api.settings import Settings, check_settings
+
+ROUTERS = (health.router, scenarios.router, runs.router, catalog.router, estimate.router, dashboard.router)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A new app over `settings.store`; the worker pool starts and stops with the app's lifespan."""
+    check_settings(settings)
+    service = Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(service.stop)
+
+    app = FastAPI(
+        title="gpufleet",
+        version=__version__,
+        summary="Plan, simulate and account a multi-cloud AI compute fleet: runs, reports, catalog.",
+        lifespan=lifespan,
+        docs_url=None,  # the interactive docs load their scripts from a CDN: not offered
+        redoc_url=None,
+    )
+    app.state.service = service
+    install_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    if settings.cors_origins:  # none by default
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )  # fmt: skip
+    app.add_middleware(Guards, settings=settings)  # outermost: before anything reads the body
+    return app

@@ -1,0 +1,155 @@
+"""The bounded pool of worker processes that simulate accepted runs, and what they report while they do.
+
+A run is accepted only while fewer than `workers + queue` runs are in flight (else the route answers
+429); it is recorded `queued` in the store before it is handed to the pool. When the service stops,
+the runs still in flight are stopped and recorded `failed`, so none is left `running`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import multiprocessing
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gpufleet.api.worker import execute_run, init_worker
+
+Lost = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    fraction: float
+    label: str
+
+
+class Full(Exception):
+    """The pool holds as many runs as it may; try again later."""
+
+
+class Runner:
+    """Hands runs to worker processes; knows each in-flight run's progress."""
+
+    def __init__(self, store: Path, workers: int, capacity: int, on_lost: Lost) -> None:
+        self.store = store
+        self._on_lost = on_lost  # told of a run whose worker died (it could not record its failure)
+        self.capacity = capacity
+        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        self._queue: Any = ctx.Queue()
+        self._pool = ProcessPoolExecutor(workers, ctx, initializer=init_worker, initargs=(self._queue,))
+        self._lock = threading.RLock()  # a done callback may run at once, inside _dispatch
+        self.workers = workers
+        self._places: dict[str, Future[str] | None] = {}  # every run in flight: reserved, waiting or started
+        self._waiting: deque[tuple[str, str, int | None]] = deque()
+        self._active = 0  # runs the pool holds
+        self._progress: dict[str, Progress] = {}
+        self._stopping = threading.Event()
+        self._listener = threading.Thread(target=self._listen, name="gpufleet-progress", daemon=True)
+        self._listener.start()
+
+    def reserve(self, run_id: str) -> None:
+        """Take a place for a run, or raise Full."""
+        with self._lock:
+            if len(self._places) >= self.capacity:
+                raise Full
+            self._places[run_id] = None  # reserved; a Future once a worker has it
+            self._progress[run_id] = Progress(0.0, "queued")
+
+    def release(self, run_id: str) -> None:
+        """Give back a place taken by `reserve` for a run that was not submitted after all."""
+        with self._lock:
+            self._places.pop(run_id, None)
+            self._progress.pop(run_id, None)
+
+    def submit(self, run_id: str, text: str, seed: int | None) -> None:
+        """Start the run on a free worker, or keep it waiting here (cancellable) until one is free.
+
+        The pool itself is never given more runs than it has workers: what it holds it may have
+        started, and could not cancel.
+        """
+        with self._lock:
+            self._waiting.append((run_id, text, seed))
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand waiting runs to free workers (called with the lock held)."""
+        while self._waiting and self._active < self.workers and not self._stopping.is_set():
+            run_id, text, seed = self._waiting.popleft()
+            future = self._pool.submit(execute_run, str(self.store), run_id, text, seed)
+            self._active += 1
+            self._places[run_id] = future
+            future.add_done_callback(functools.partial(self._done, run_id))
+
+    def _done(self, run_id: str, future: Future[str]) -> None:
+        with self._lock:
+            self._active -= 1
+            self._places.pop(run_id, None)
+            self._progress.pop(run_id, None)
+            self._dispatch()
+        if future.cancelled() or self._stopping.is_set():
+            return
+        exc = future.exception()
+        if exc is not None:
+            self._on_lost(run_id, f"the worker process was lost ({type(exc).__name__}: {exc})"[:500])
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancel a run that no worker has taken yet; False when it is running or unknown."""
+        with self._lock:
+            for item in self._waiting:
+                if item[0] == run_id:
+                    self._waiting.remove(item)
+                    self._places.pop(run_id, None)
+                    self._progress.pop(run_id, None)
+                    return True
+            return False
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._places)
+
+    def progress(self, run_id: str) -> Progress | None:
+        with self._lock:
+            return self._progress.get(run_id)
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                run_id, fraction, label = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError, ValueError):
+                return
+            with self._lock:
+                if run_id in self._places:
+                    self._progress[run_id] = Progress(fraction, label)
+
+    def shutdown(self) -> list[str]:
+        """Stop every worker now; returns the runs that were still in flight (the caller fails them)."""
+        with self._lock:
+            pending = [r for r, f in self._places.items() if f is None or not f.done()]
+            self._waiting.clear()
+        self._stopping.set()
+        processes = list(getattr(self._pool, "_processes", {}).values())  # to stop runs mid-way
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.join(5)
+        self._listener.join(2)
+        with contextlib.suppress(Exception):
+            self._queue.close()
+        return pending
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,100 @@
+"""What the routes share, held by the app (no globals): settings, the worker pool and store access.
+
+The store is opened per request and closed at once (other processes write it meanwhile); inside this
+process one lock serializes the opens, since DuckDB refuses a read-only and a writable connection to
+one file in one process at the same time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from gpufleet.api.runner import Runner
+from gpufleet.api.settings import Settings
+from gpufleet.store.meta import RunStatus
+
+if TYPE_CHECKING:
+    from gpufleet.store.store import Store
+
+_SUMMARY_CACHE = 32  # finished runs never change: their findings and headline are computed once
+STATUS_TTL_S = 0.5  # a burst of reads shares one read of the runs' statuses (a poll sees a change this late)
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store_lock = threading.Lock()
+        self._summaries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._summaries_lock = threading.Lock()
+        self.runner: Runner | None = None
+        self._statuses: tuple[float, list[RunStatus]] | None = None
+        self._statuses_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Create or migrate the store (stale queued/running runs are failed there), then start the pool."""
+        with self.store(write=True):
+            pass
+        s = self.settings
+        self.runner = Runner(s.store, s.workers, s.capacity, self._lost)
+
+    def _lost(self, run_id: str, why: str) -> None:
+        with contextlib.suppress(Exception), self.store(write=True) as store:
+            store.fail_run(run_id, why)
+
+    def stop(self) -> None:
+        """Stop the workers; the runs they still held are recorded failed, never left running."""
+        if self.runner is None:
+            return
+        pending = self.runner.shutdown()
+        self.runner = None
+        if pending:
+            with self.store(write=True) as store:
+                for run_id in pending:
+                    store.fail_run(run_id, "the service stopped before the run was stored")
+
+    def pool(self) -> Runner:
+        if self.runner is None:
+            raise RuntimeError("the service is not started")
+        return self.runner
+
+    @contextmanager
+    def store(self, write: bool = False) -> Iterator[Store]:
+        """The store, open for this block only; a write drops the statuses read before it."""
+        from gpufleet.store import open_store
+
+        with self._store_lock, open_store(self.settings.store, read_only=not write, create=write) as store:
+            if write:
+                self._statuses = None
+            yield store
+            if write:
+                self._statuses = None
+
+    def statuses(self) -> list[RunStatus]:
+        """Every run's status, read at most once per STATUS_TTL_S however many requests ask."""
+        with self._statuses_lock:
+            held = self._statuses
+            if held is None or time.monotonic() - held[0] > STATUS_TTL_S:
+                with self.store() as store:  # kept under the store's lock: a write after it drops it
+                    held = (time.monotonic(), store.statuses())
+                    self._statuses = held
+            return list(held[1])
+
+    def cached_summary(self, run_id: str) -> dict[str, Any] | None:
+        with self._summaries_lock:
+            return self._summaries.get(run_id)
+
+    def keep_summary(self, run_id: str, summary: dict[str, Any]) -> None:
+        with self._summaries_lock:
+            self._summaries[run_id] = summary
+            while len(self._summaries) > _SUMMARY_CACHE:
+                self._summaries.popitem(last=False)
+
+    def forget_summary(self, run_id: str) -> None:
+        with self._summaries_lock:
+            self._summaries.pop(run_id, None)

@@ -1,0 +1,53 @@
+"""What a worker process does with one accepted run: record it running, simulate, store it or its failure.
+
+Runs in a child process (the engine holds the GIL): it opens the store only to record and to save,
+never while it simulates, like `gpufleet simulate`; progress goes back to the server on a queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+_PROGRESS: Any = None  # this worker's progress queue (set once per process by `init_worker`)
+
+
+def init_worker(progress: Any) -> None:
+    """Pool initializer: keep the queue on which this process reports progress."""
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+def _tell(run_id: str, fraction: float, label: str) -> None:
+    if _PROGRESS is not None:
+        with contextlib.suppress(Exception):
+            _PROGRESS.put_nowait((run_id, float(fraction), str(label)))
+
+
+def execute_run(store_path: str, run_id: str, text: str, seed: int | None) -> str:
+    """Simulate an accepted run and store it under `run_id`; returns its final status."""
+    from gpufleet.pipeline import run_scenario
+    from gpufleet.scenario import load_scenario_text
+    from gpufleet.store import open_store
+
+    path = Path(store_path)
+    try:
+        loaded = load_scenario_text(text, f"<scenario of run {run_id}>")
+        run_seed = loaded.scenario.seed if seed is None else seed
+        with open_store(path) as store:
+            store.begin_run(run_id, loaded.scenario.name, run_seed, dt.datetime.now(dt.UTC))
+        _tell(run_id, 0.0, "starting")
+        result = run_scenario(loaded, seed=seed, progress=lambda f, label: _tell(run_id, f, label))
+        meta = dataclasses.replace(result.meta, run_id=run_id)
+        with open_store(path) as store:
+            store.save_run(meta, result.tables, scenario_text=loaded.text)
+        _tell(run_id, 1.0, "finished")
+        return "finished"
+    except BaseException as exc:
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        with contextlib.suppress(Exception), open_store(path, wait_s=30.0, notify=lambda _: None) as store:
+            store.fail_run(run_id, why[:500])
+        return "failed"
