@@ -247,7 +247,7 @@ def compare(
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Two runs' headline figures side by side with deltas (B − A); --html for overlaid plots."""
-    from gpufleet.report import compare_headlines, compare_table, headline, write_compare
+    from gpufleet.report import compare_figures, compare_table, stored_headline, write_compare
 
     if output is not None and not html:
         html = True
@@ -256,16 +256,16 @@ def compare(
     with _open(store) as st:  # read, close, then render
         a, b = st.resolve(run_a), st.resolve(run_b)
         runs = {"A": (st.load_meta(a), st.load_run(a)), "B": (st.load_meta(b), st.load_run(b))}
-        figures = compare_headlines(st, a, b) if as_json else None
-    (ma, ta), (mb, tb) = runs["A"], runs["B"]
+        heads = (stored_headline(st, a), stored_headline(st, b))  # as each run's own report shows it
+    (ma, _), (mb, _) = runs["A"], runs["B"]
     if as_json:
-        data: dict[str, Any] = {"a": ma.to_dict(), "b": mb.to_dict(), "figures": figures}
+        data: dict[str, Any] = {"a": ma.to_dict(), "b": mb.to_dict(), "figures": compare_figures(*heads)}
     else:
-        compare_table((ma, headline(ta)), (mb, headline(tb)), console())
+        compare_table((ma, heads[0]), (mb, heads[1]), console())
     if html:
         path = output or Path("reports") / f"compare-{a}-vs-{b}.html"
         with working(quiet or as_json, "writing the overlaid plots"):
-            write_compare(runs, path, source=str(store))
+            write_compare(runs, path, source=str(store), heads=heads)
         if as_json:
             data["html"] = str(path)
         else:

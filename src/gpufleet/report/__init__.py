@@ -1,6 +1,12 @@
 """The report edge: headline figures, the terminal summary, the HTML report and run comparison."""
 
-from gpufleet.report.compare import compare_headlines, write_compare, write_compare_html
+from gpufleet.report.compare import (
+    compare_figures,
+    compare_headlines,
+    stored_headline,
+    write_compare,
+    write_compare_html,
+)
 from gpufleet.report.context import RunContext, run_context, stored_context
 from gpufleet.report.findings import Finding, findings
 from gpufleet.report.headline import headline, summarize
@@ -10,6 +16,7 @@ from gpufleet.report.terminal import compare_table, terminal_summary
 __all__ = [
     "Finding",
     "RunContext",
+    "compare_figures",
     "compare_headlines",
     "compare_table",
     "findings",
@@ -17,6 +24,7 @@ __all__ = [
     "render_report",
     "run_context",
     "stored_context",
+    "stored_headline",
     "summarize",
     "terminal_summary",
     "write_compare",

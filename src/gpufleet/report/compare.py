@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gpufleet.files import atomic_write
+from gpufleet.report.context import stored_context
 from gpufleet.report.figures import (
     Plot,
     per_step,
@@ -29,9 +30,18 @@ if TYPE_CHECKING:
 RUN_STYLE = {"A": {"color": "#1e3a8a", "dash": "solid"}, "B": {"color": "#d97706", "dash": "dash"}}
 
 
+def stored_headline(store: Store, run_id: str) -> dict[str, Value]:
+    """A stored run's headline as its own report shows it (with the context of the scenario it kept)."""
+    return headline(store.load_run(run_id), stored_context(store, run_id))
+
+
 def compare_headlines(store: Store, run_a: str, run_b: str) -> dict[str, dict[str, Value]]:
     """{key: {"a": value, "b": value, "delta": b − a or None}} over the union of both runs' figures."""
-    ha, hb = headline(store.load_run(run_a)), headline(store.load_run(run_b))
+    return compare_figures(stored_headline(store, run_a), stored_headline(store, run_b))
+
+
+def compare_figures(ha: dict[str, Value], hb: dict[str, Value]) -> dict[str, dict[str, Value]]:
+    """Two headlines key by key, with B − A where both have a value."""
     out: dict[str, dict[str, Value]] = {}
     for key in ha | {k: v for k, v in hb.items() if k not in ha}:
         a, b = ha.get(key), hb.get(key)
@@ -45,22 +55,34 @@ def write_compare_html(store: Store, run_a: str, run_b: str, path: Path) -> Path
         "A": (store.load_meta(run_a), store.load_run(run_a)),
         "B": (store.load_meta(run_b), store.load_run(run_b)),
     }
-    return write_compare(runs, path, source=str(store.path))
+    heads = (stored_headline(store, run_a), stored_headline(store, run_b))
+    return write_compare(runs, path, source=str(store.path), heads=heads)
 
 
-def write_compare(runs: dict[str, tuple[RunMeta, RunTables]], path: Path, source: str = "") -> Path:
+def write_compare(
+    runs: dict[str, tuple[RunMeta, RunTables]],
+    path: Path,
+    source: str = "",
+    heads: tuple[dict[str, Value], dict[str, Value]] | None = None,
+) -> Path:
     """Write the comparison from runs already read (the store can be closed while this renders)."""
-    text = render_compare(runs, source=source)
+    text = render_compare(runs, source=source, heads=heads)
     path = Path(path)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path
 
 
-def render_compare(runs: dict[str, tuple[RunMeta, RunTables]], source: str = "") -> str:
+def render_compare(
+    runs: dict[str, tuple[RunMeta, RunTables]],
+    source: str = "",
+    heads: tuple[dict[str, Value], dict[str, Value]] | None = None,
+) -> str:
+    """`heads`: both runs' headlines as their reports show them (stored_headline); else from the tables."""
     (ma, ta), (mb, tb) = runs["A"], runs["B"]
     plots = overlay_plots({"A": ta, "B": tb})
+    ha, hb = heads if heads is not None else (headline(ta), headline(tb))
     body = [
-        details_html([headline(ta), headline(tb)], ["A", "B"]),
+        details_html([ha, hb], ["A", "B"]),
         *(section_html(p) for p in plots),
     ]
     meta = meta_line(ma, "A") + meta_line(mb, "B")
@@ -219,4 +241,4 @@ def _spend(runs: dict[str, RunTables]) -> Plot:
     return Plot("cmp-spend", "Spend per year", "Spend per calendar year, all providers, A beside B.", fig)
 
 
-__all__ = ["compare_headlines", "write_compare_html"]
+__all__ = ["compare_figures", "compare_headlines", "stored_headline", "write_compare_html"]
