@@ -15,11 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from gpufleet import __version__
 from gpufleet.api.guards import Guards
 from gpufleet.api.problems import install_handlers
-from gpufleet.api.routes import catalog, dashboard, estimate, health, runs, scenarios
+from gpufleet.api.routes import catalog, dashboard, estimate, health, plans, runs, scenarios
 from gpufleet.api.service import Service
 from gpufleet.api.settings import Settings, check_settings
 
-ROUTERS = (health.router, scenarios.router, runs.router, catalog.router, estimate.router, dashboard.router)
+ROUTERS = (
+    health.router,
+    scenarios.router,
+    runs.router,
+    catalog.router,
+    estimate.router,
+    plans.router,
+    dashboard.router,
+)
 
 
 def create_app(settings: Settings) -> FastAPI:
