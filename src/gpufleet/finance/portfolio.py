@@ -208,6 +208,7 @@ def build_portfolio(
         NO_REVENUE: None
     }
     share = scenario.finance.inference_revenue_share
+    run_case = scenario.finance.default_case
     fraction = {y: _year_fraction(scenario, y) for y in years}
     rows = []
     for name, rs in scenarios.items():
@@ -240,6 +241,7 @@ def build_portfolio(
                     # a year's revenue at its annual rate: a horizon that covers two months of a year
                     # must not make the commitments look six times as many years of revenue
                     "years_of_revenue_to_cover": remaining[y] / (r / fraction[y]) if r > 0 else float("nan"),
+                    "run_case": name == run_case,
                 }
             )
     if not rows:
