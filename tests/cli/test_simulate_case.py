@@ -71,3 +71,17 @@ def test_an_unknown_case_is_refused_before_running(
     res = run_cli("simulate", str(SMALL), "--store", store, "--no-report", "--case", "boom", capsys=capsys)
     assert res.code == 2
     assert "--case" in res.stderr and "boom" in res.stderr and "base" in res.stderr
+
+
+def test_a_case_from_tokens_served_cannot_drive_the_demand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _revenue_scenario(tmp_path)
+    path.write_text(
+        path.read_text().replace(NEW_CASES, NEW_CASES + "    tokens: {usd_per_million_tokens: 2.0}\n")
+    )
+    text = path.read_text().replace("weight: 0.3}", "}").replace("weight: 0.7}", "}")
+    path.write_text(text)
+    store = str(tmp_path / "runs.duckdb")
+    res = run_cli("simulate", str(path), "--store", store, "--no-report", "--case", "tokens", capsys=capsys)
+    assert res.code == 2 and "--case" in res.stderr and "in dollars" in res.stderr

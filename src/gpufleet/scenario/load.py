@@ -179,4 +179,10 @@ def with_case(loaded: LoadedScenario, case: str | None) -> LoadedScenario:
         scenario = loaded.scenario.with_case(case)
     except ValueError as exc:
         raise InputError(str(exc), where="--case") from None
+    follows_revenue = any(w.inference is not None and w.inference.demand.revenue for w in scenario.workloads)
+    if follows_revenue and not scenario.finance.revenue_scenarios[case].is_path:
+        raise InputError(
+            f"case '{case}' prices tokens served: demand that follows revenue needs a case in dollars",
+            where="--case",
+        )
     return dataclasses.replace(loaded, scenario=scenario)

@@ -273,12 +273,12 @@ class _Checker:
                     self.ref((*base, "allowed_regions", k), "region (site geo)", g, geos)
                 if item.demand.revenue is not None:
                     cases = s.finance.revenue_scenarios
-                    paths = [n for n, c in cases.items() if c.is_path]
-                    if not paths:
+                    run_case = s.finance.default_case
+                    if run_case is None or not cases[run_case].is_path:
                         self.add(
                             (*base, "demand", "revenue"),
-                            "revenue-driven demand needs a revenue case in dollars "
-                            "(finance.revenue_scenarios with start_usd or by_year_usd)",
+                            f"revenue-driven demand needs its revenue case ({run_case or 'none'}) in "
+                            "dollars: finance.revenue_scenarios with start_usd or by_year_usd",
                         )
             elif isinstance(item, Stream) and item.trace is not None:
                 for key, team in item.trace.team_map.items():
