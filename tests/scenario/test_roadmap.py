@@ -70,3 +70,10 @@ def test_first_run_must_have_an_accelerator() -> None:
     with pytest.raises(ValueError, match="no accelerator for the first run"):
         Roadmap.model_validate(bad)
     assert math.isfinite(Roadmap.model_validate(ROADMAP).compute_growth)
+
+
+def test_compute_is_capped_at_max_flop() -> None:
+    capped = Roadmap.model_validate(ROADMAP | {"max_flop": 2.0 * 6 * 1e12 * 20e12})
+    runs = [r for r in roadmap_runs(capped, dt.date(2028, 6, 30)) if not r.name.endswith("-post")]
+    c0 = 6 * 1e12 * 20e12
+    assert [6 * r.params * r.tokens / c0 for r in runs] == pytest.approx([1.0, 2.0, 2.0, 2.0])

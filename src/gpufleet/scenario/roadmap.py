@@ -1,7 +1,8 @@
 """A compute roadmap's frontier runs: pre-training on a cadence at k x compute, post-training alongside.
 
 Run i (from 0) starts at first_start + i x every_months (while on or before `until`). Its compute is
-C_i = 6 N_0 D_0 k^i with the first run's tokens per parameter r = D_0 / N_0 kept, so N_i = sqrt(C_i / 6r)
+C_i = 6 N_0 D_0 k^i (at most max_flop, never below the first run's) with the first run's tokens per
+parameter r = D_0 / N_0 kept, so N_i = sqrt(C_i / 6r)
 and D_i = r N_i. Its GPUs are first_gpus x gpu_growth^i, capped at max_gpus (what fits the largest
 cluster), rounded down to gpu_multiple. Its post-training/RL run has the same parameters and
 post_training_share x D_i tokens (share x C_i FLOPs) on post_training_gpus, starting
@@ -38,6 +39,8 @@ def roadmap_runs(roadmap: Roadmap, horizon_end: dt.date) -> list[TrainingRun]:
     i = 0
     while (start := add_months(roadmap.first_start, i * roadmap.every_months)) <= until:
         compute = first_compute * roadmap.compute_growth**i
+        if roadmap.max_flop is not None:
+            compute = min(compute, max(roadmap.max_flop, first_compute))
         params = math.sqrt(compute / (6.0 * ratio))
         tokens = ratio * params
         gpus = min(roadmap.max_gpus, round(roadmap.first_gpus * roadmap.gpu_growth**i))

@@ -535,6 +535,11 @@ class Roadmap(Strict):
     first_gpus: PositiveInt
     gpu_growth: float = Field(1.0, ge=1.0, le=100.0, description="Each run's GPUs over the previous one's.")
     max_gpus: PositiveInt = Field(description="Cap on a run's GPUs: what fits the largest cluster planned.")
+    max_flop: PositiveFloat | None = Field(
+        None,
+        description="Cap on a run's compute (6 N D): what the largest cluster trains in the longest run "
+        "planned, stated by the scenario.",
+    )
     gpu_multiple: PositiveInt = Field(
         1, description="GPU counts rounded down to a multiple (a domain's GPUs)."
     )
