@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,26 @@ def test_compute_is_capped_at_max_flop() -> None:
     runs = [r for r in roadmap_runs(capped, dt.date(2028, 6, 30)) if not r.name.endswith("-post")]
     c0 = 6 * 1e12 * 20e12
     assert [6 * r.params * r.tokens / c0 for r in runs] == pytest.approx([1.0, 2.0, 2.0, 2.0])
+
+
+def test_the_revenue_driven_example_asks_bear_for_no_more_than_base_each_month() -> None:
+    """docs/examples/revenue-driven.yaml: each service's monthly demand on the bear path <= base."""
+    import numpy as np
+
+    from gpufleet.scenario import load_scenario_file
+    from gpufleet.units import SECONDS_PER_DAY
+    from gpufleet.workload.demand import mean_tokens_s
+
+    loaded = load_scenario_file(Path(__file__).parents[2] / "docs" / "examples" / "revenue-driven.yaml")
+    s = loaded.scenario
+    cases = s.finance.revenue_scenarios
+    months = np.arange(86, dtype=np.float64) * 365.25 / 12 * SECONDS_PER_DAY
+    services = [w.inference for w in s.workloads if w.inference is not None]
+    assert services and all(i.demand.driven_by == "revenue" for i in services)
+    for inf in services:
+        bear = mean_tokens_s(inf.demand, s.horizon.start, months, cases["bear"])
+        base = mean_tokens_s(inf.demand, s.horizon.start, months, cases["base"])
+        bull = mean_tokens_s(inf.demand, s.horizon.start, months, cases["bull"])
+        assert np.all(bear <= base) and np.all(base <= bull)
+        assert bear[-1] < base[-1]
+    assert any(w.roadmap is not None for w in s.workloads)
