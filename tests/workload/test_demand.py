@@ -38,8 +38,10 @@ def test_revenue_to_tokens_to_gpus_by_hand() -> None:
     per_gpu = inf.tokens_per_s_per_gpu("frontier-moe", "gb200", CAT)  # MLPerf: 167,578.1 / 72
     gpus = dm.gpus_needed(tokens, per_gpu)
     np.testing.assert_allclose(gpus, by_hand / (167578.1 / 72), rtol=1e-3)
-    # a newer generation serves more per GPU: fewer GPUs for the same tokens
-    assert dm.gpus_needed(tokens, inf.tokens_per_s_per_gpu("frontier-moe", "gb300", CAT))[0] < gpus[0]
+    # each newer generation serves more per GPU: fewer GPUs for the same tokens
+    per_gen = [inf.tokens_per_s_per_gpu("frontier-moe", a, CAT) for a in ("h100", "gb200", "gb300", "vr200")]
+    assert per_gen == sorted(per_gen) and len(set(per_gen)) == 4
+    assert dm.gpus_needed(tokens, per_gen[-1])[0] < dm.gpus_needed(tokens, per_gen[2])[0] < gpus[0]
 
 
 def test_revenue_path_grows_between_anchors_and_beyond() -> None:
