@@ -85,3 +85,19 @@ def test_a_case_from_tokens_served_cannot_drive_the_demand(
     store = str(tmp_path / "runs.duckdb")
     res = run_cli("simulate", str(path), "--store", store, "--no-report", "--case", "tokens", capsys=capsys)
     assert res.code == 2 and "--case" in res.stderr and "in dollars" in res.stderr
+
+
+def test_validate_reports_the_gap_between_users_and_revenue_paths(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parents[2] / "docs" / "examples" / "revenue-driven.yaml"
+    res = run_cli("validate", str(example), "--json", capsys=capsys)
+    assert res.code == 0, res.stderr
+    gaps = json.loads(res.stdout)["driver_gap"]
+    assert set(gaps) == {"chat", "api"}
+    for rows in gaps.values():
+        assert [r["year"] for r in rows] == list(range(2025, 2033))
+        for r in rows:
+            assert r["gap_pct"] == pytest.approx(100 * (r["users_tokens"] / r["revenue_tokens"] - 1))
+    # the chat prices were set so that both paths agree at the start (2025: ~800M users x 5k tokens)
+    assert abs(gaps["chat"][0]["gap_pct"]) < 5
+    text = run_cli("validate", str(example), capsys=capsys)
+    assert "users path vs revenue path (base)" in text.stdout
