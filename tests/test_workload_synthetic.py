@@ -16,7 +16,7 @@ from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.readers import read_trace
 from gpufleet.workload.readers.params_file import load_params, save_params
 from gpufleet.workload.stats import hour_of_day
-from gpufleet.workload.streams import stream_jobs, synthesize
+from gpufleet.workload.streams import schedule_gpus_per_day, stream_jobs, synthesize
 from gpufleet.workload.synthetic import builtin_params, fit, params_from_dict, params_to_dict
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "traces"
@@ -117,7 +117,12 @@ def test_default_scenario_streams() -> None:
         assert np.all(b.submit_s < len(cap) * 86400)
         assert st.synthetic is not None
         assert np.all(b.gpus % st.synthetic.size_scale == 0)
-        want = st.synthetic.fleet_share * float(cap.sum()) * 86400
+        syn = st.synthetic
+        if syn.gpus_schedule is not None:  # a planned schedule of busy GPUs, whatever is online
+            want = float(schedule_gpus_per_day(syn.gpus_schedule, sc.horizon.start, len(cap)).sum()) * 86400
+        else:
+            assert syn.fleet_share is not None
+            want = syn.fleet_share * float(cap.sum()) * 86400
         assert float(b.gpu_seconds.sum()) == pytest.approx(want, rel=0.15)
 
 

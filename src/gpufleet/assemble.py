@@ -351,7 +351,10 @@ def _services(
             thr[c] = 0.0
     thr *= item.replica_gpus
     times = np.arange(n_ticks, dtype=np.float64) * tick_s
-    demand = demand_tokens_s(item.demand, start, times)
+    case = scenario.finance.default_case
+    demand = demand_tokens_s(
+        item.demand, start, times, scenario.finance.revenue_scenarios.get(case) if case else None
+    )
     k = CLASS_INDEX[item.priority_class or team_class(scenario, item.team)]
     team = int(team_idx(item.team))
     return [

@@ -143,6 +143,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "cash_gap_usd": "float64",  # spend - revenue (positive: money needed)
         "cumulative_funding_need_usd": "float64",
         "years_of_revenue_to_cover": "float64",  # remaining commitments / this year's revenue
+        "run_case": "bool",  # the revenue case the run's demand followed (simulate --case)
     },
 }
 

@@ -179,3 +179,8 @@ def test_a_precision_the_chip_lacks_is_bad_input() -> None:
         plan_training(_run(precision="fp4"), CAT)
     f4 = plan_training(_run(accelerator="gb200", gpus=4096, precision="fp4"), CAT)
     assert f4.peak_flops_per_gpu == CAT.accelerators["gb200"].tflops.fp4 * 1e12
+
+
+def test_an_mfu_so_small_the_run_never_ends_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="forever"):
+        plan_training(_run(gpus=1, mfu=2.225073858507e-311), CAT)

@@ -155,10 +155,11 @@ def monthly_demand(
             if not found:
                 notes.append(f"{item.name}: no accelerator of the fleet has a throughput figure; left out")
             classes.extend(found)
-        else:
+        elif isinstance(item, Stream):
             one = _stream(item, months, fleet_gpu_hours)
             if one is None:
                 notes.append(f"{item.name}: trace and file-fitted streams are not in the monthly model yet")
             else:
                 classes.append(one)
+        # a roadmap's runs are already among the workloads, as training runs (scenario schema)
     return Demand(tuple(classes), tuple(notes))

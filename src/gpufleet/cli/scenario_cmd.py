@@ -51,8 +51,17 @@ def validate(file: Path = typer.Argument(..., help="Scenario YAML file."), as_js
         raise
     s = loaded.scenario
     billing = contract_billing(loaded)
+    gaps = driver_gaps(loaded)
     if as_json:
-        print_json({"ok": True, "name": s.name, "content_hash": loaded.content_hash, "billing": billing})
+        print_json(
+            {
+                "ok": True,
+                "name": s.name,
+                "content_hash": loaded.content_hash,
+                "billing": billing,
+                "driver_gap": gaps,
+            }
+        )
         return
     typer.echo(
         f"{file}: ok: scenario '{s.name}', {len(s.providers)} providers, {len(s.clusters)} clusters, "
@@ -60,6 +69,26 @@ def validate(file: Path = typer.Argument(..., help="Scenario YAML file."), as_js
     )
     for name, terms in billing.items():
         typer.echo(f"  {name}: {terms}")
+    for service, rows in gaps.items():
+        years = ", ".join(f"{r['year']}: {r['gap_pct']:+.0f}%" for r in rows)
+        typer.echo(f"  {service}: users path vs revenue path ({s.finance.default_case}), tokens: {years}")
+
+
+def driver_gaps(loaded: LoadedScenario) -> dict[str, list[dict[str, float | int]]]:
+    """Per inference that gives both paths: the yearly gap of the users path to the base case's revenue
+    path (workload.demand.driver_gap), so the two are compared rather than one silently chosen."""
+    from gpufleet.workload.demand import driver_gap
+
+    s = loaded.scenario
+    case_name = s.finance.default_case
+    case = s.finance.revenue_scenarios.get(case_name) if case_name else None
+    out = {}
+    for w in s.workloads:
+        if w.inference is not None:
+            rows = driver_gap(w.inference.demand, s.horizon.start, s.horizon.end, case)
+            if rows:
+                out[w.inference.name] = rows
+    return out
 
 
 def contract_billing(loaded: LoadedScenario) -> dict[str, str]:

@@ -26,7 +26,7 @@ from gpufleet.cli.running import check_fits, simulate_and_store, working
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.fleet.usable import usable_contracts
-from gpufleet.scenario import load_scenario
+from gpufleet.scenario import load_scenario, with_case
 from gpufleet.workload.training_gap import TrainingGap, scenario_training_gaps
 
 REPORT_OPT = typer.Option(
@@ -109,6 +109,9 @@ def simulate(
     ),
     as_json: bool = JSON_OPT,
     quiet: bool = QUIET_OPT,
+    case: str | None = typer.Option(
+        None, "--case", help="Revenue case whose path drives the demand (default: the scenario's base case)."
+    ),
 ) -> None:
     """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
     from gpufleet.report import run_context, summarize, terminal_summary, write_report
@@ -116,7 +119,7 @@ def simulate(
 
     if not no_report:  # checked before the work, not after it
         check_output_file(report or report_path("check"), "--report")
-    loaded = load_scenario(file)
+    loaded = with_case(load_scenario(file), case)
     check_fits(loaded, force)
     timeline = build_capacity(loaded.scenario, loaded.catalog)
     capacity = quarterly_capacity(timeline, loaded.catalog, usable_contracts(loaded.scenario))
@@ -142,7 +145,9 @@ def simulate(
                     "training_runs": [g.to_dict() for g in gaps]})  # fmt: skip
         return
     s = loaded.scenario
-    typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}")
+    run_case = s.finance.default_case
+    on_case = f", revenue case '{run_case}'" if run_case else ""
+    typer.echo(f"Scenario '{s.name}' ({loaded.file}), {s.horizon.start} .. {s.horizon.end}{on_case}")
     terminal_summary(result.meta, result.tables, console(), report_file, context)  # findings first
     _capacity_table(capacity)
     if gaps:

@@ -78,9 +78,7 @@ def revenue(rs: RevenueScenario, year: int, scenario: Scenario, tokens: dict[int
     """A revenue scenario's revenue in a calendar year, over the part of the year the horizon covers."""
     if rs.usd_per_million_tokens is not None:
         return tokens.get(year, 0.0) / 1e6 * rs.usd_per_million_tokens
-    assert rs.start_usd is not None
-    start_year = rs.start_year if rs.start_year is not None else scenario.horizon.start.year
-    return rs.start_usd * (1.0 + rs.growth_per_year) ** (year - start_year) * _year_fraction(scenario, year)
+    return rs.usd_in_year(year, scenario.horizon.start.year) * _year_fraction(scenario, year)
 
 
 def _inference_cost_by_year(
@@ -210,6 +208,7 @@ def build_portfolio(
         NO_REVENUE: None
     }
     share = scenario.finance.inference_revenue_share
+    run_case = scenario.finance.default_case
     fraction = {y: _year_fraction(scenario, y) for y in years}
     rows = []
     for name, rs in scenarios.items():
@@ -242,6 +241,7 @@ def build_portfolio(
                     # a year's revenue at its annual rate: a horizon that covers two months of a year
                     # must not make the commitments look six times as many years of revenue
                     "years_of_revenue_to_cover": remaining[y] / (r / fraction[y]) if r > 0 else float("nan"),
+                    "run_case": name == run_case,
                 }
             )
     if not rows:

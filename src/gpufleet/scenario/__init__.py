@@ -7,6 +7,7 @@ from gpufleet.scenario.load import (
     load_scenario,
     load_scenario_file,
     load_scenario_text,
+    with_case,
 )
 from gpufleet.scenario.schema import Scenario
 
@@ -18,4 +19,5 @@ __all__ = [
     "load_scenario",
     "load_scenario_file",
     "load_scenario_text",
+    "with_case",
 ]

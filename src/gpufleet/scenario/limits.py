@@ -125,6 +125,9 @@ def _stream_jobs_per_day(s: Scenario, gpus: int) -> list[tuple[int, float]]:
             out.append((i, syn.jobs_per_day))
         elif syn.fleet_share is not None:
             out.append((i, syn.fleet_share * gpus * DAY_S / (GPU_SECONDS_PER_JOB * syn.size_scale)))
+        elif syn.gpus_schedule is not None:
+            peak = max(g.gpus for g in syn.gpus_schedule)
+            out.append((i, peak * DAY_S / (GPU_SECONDS_PER_JOB * syn.size_scale)))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import types
@@ -174,3 +175,20 @@ def load_builtin_scenario(name: str = DEFAULT_NAME) -> LoadedScenario:
 def load_scenario(path: str | FsPath | None) -> LoadedScenario:
     """A file path, or the default scenario when none is given."""
     return load_builtin_scenario() if path is None else load_scenario_file(path)
+
+
+def with_case(loaded: LoadedScenario, case: str | None) -> LoadedScenario:
+    """The loaded scenario run under revenue case `case` (None: its base case, unchanged)."""
+    if case is None:
+        return loaded
+    try:
+        scenario = loaded.scenario.with_case(case)
+    except ValueError as exc:
+        raise InputError(str(exc), where="--case") from None
+    follows_revenue = any(w.inference is not None and w.inference.demand.revenue for w in scenario.workloads)
+    if follows_revenue and not scenario.finance.revenue_scenarios[case].is_path:
+        raise InputError(
+            f"case '{case}' prices tokens served: demand that follows revenue needs a case in dollars",
+            where="--case",
+        )
+    return dataclasses.replace(loaded, scenario=scenario)

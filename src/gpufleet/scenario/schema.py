@@ -407,11 +407,36 @@ class SCurve(Strict):
     steepness_per_year: PositiveFloat = 2.0
 
 
+class RevenueDriver(Strict):
+    """Tokens that follow the business: revenue x share / realized price per token."""
+
+    share: Share = Field(
+        description="Share of the lab's revenue (the run's case) earned by this service's tokens."
+    )
+    usd_per_million_tokens: PositiveFloat = Field(
+        description="Realized price per million output tokens at the start."
+    )
+    price_decline_per_year: float = Field(
+        0.0, ge=0, lt=1, description="Yearly fall of the realized price (cheaper models, competition)."
+    )
+
+
 class InferenceDemand(Strict):
-    weekly_users: PositiveFloat = Field(description="Weekly active users at the horizon start.")
-    tokens_per_user_per_day: PositiveFloat = Field(description="Tokens generated per weekly user per day.")
+    weekly_users: PositiveFloat | None = Field(None, description="Weekly active users at the horizon start.")
+    tokens_per_user_per_day: PositiveFloat | None = Field(
+        None, description="Tokens generated per weekly user per day at the horizon start."
+    )
+    tokens_per_user_growth_per_year: float = Field(
+        0.0, ge=-0.9, le=10.0, description="Compound yearly growth of tokens per user (reasoning, agents)."
+    )
     growth_per_month: float = Field(0.0, ge=-0.5, le=2.0, description="Compound monthly user growth.")
     s_curve: SCurve | None = Field(None, description="Logistic user growth instead of a monthly rate.")
+    revenue: RevenueDriver | None = Field(
+        None, description="Tokens from the revenue path of the run's case, the alternative to users."
+    )
+    driver: Literal["revenue", "users"] | None = Field(
+        None, description="Which path drives the demand when both are given (the run reports their gap)."
+    )
     daily_peak_to_mean: float = Field(1.6, ge=1.0, le=5.0)
     weekend_factor: float = Field(0.85, gt=0, le=2.0, description="Weekend demand relative to weekdays.")
     regions: dict[Name, RegionDemand] = Field(
@@ -425,7 +450,25 @@ class InferenceDemand(Strict):
             raise ValueError(f"region shares add up to {total:g}, not 1")
         if self.s_curve is not None and self.growth_per_month:
             raise ValueError("give growth_per_month or s_curve, not both")
+        has_users = self.weekly_users is not None or self.tokens_per_user_per_day is not None
+        if has_users and (self.weekly_users is None or self.tokens_per_user_per_day is None):
+            raise ValueError("the users path needs weekly_users and tokens_per_user_per_day")
+        if not has_users and self.revenue is None:
+            raise ValueError("give a users path (weekly_users, tokens_per_user_per_day) or revenue")
+        if has_users and self.revenue is not None and self.driver is None:
+            raise ValueError("users and revenue both given: say which drives the demand (driver)")
+        if self.driver == "users" and not has_users:
+            raise ValueError("driver users needs weekly_users and tokens_per_user_per_day")
+        if self.driver == "revenue" and self.revenue is None:
+            raise ValueError("driver revenue needs revenue")
         return self
+
+    @property
+    def driven_by(self) -> Literal["revenue", "users"]:
+        """The path that drives the demand: the stated driver, else the only one given."""
+        if self.driver is not None:
+            return self.driver
+        return "revenue" if self.revenue is not None else "users"
 
 
 class Inference(Strict):
@@ -453,11 +496,22 @@ class TraceSource(Strict):
     )
 
 
+class GpuStep(Strict):
+    date: dt.date
+    gpus: int = Field(ge=0, description="GPUs the work keeps busy on average from this date.")
+
+
 class SyntheticSource(Strict):
     source: str = Field("philly", description="Fitted parameters: a catalog name or a file path.")
     jobs_per_day: PositiveFloat | None = Field(None, description="Fixed arrival rate.")
     fleet_share: Share | None = Field(
         None, description="Or: offered load as this share of the GPUs online, arrivals following the ramp."
+    )
+    gpus_schedule: list[GpuStep] | None = Field(
+        None,
+        min_length=1,
+        description="Or: offered load as GPUs busy on average, a planned schedule (steps by date), "
+        "independent of the capacity online.",
     )
     size_scale: PositiveInt = Field(1, description="Each job's GPUs multiplied (coarser research jobs).")
     max_gpus: PositiveInt | None = Field(
@@ -468,8 +522,13 @@ class SyntheticSource(Strict):
 
     @model_validator(mode="after")
     def _one_rate(self) -> SyntheticSource:
-        if (self.jobs_per_day is None) == (self.fleet_share is None):
-            raise ValueError("give exactly one of jobs_per_day or fleet_share")
+        given = [x is not None for x in (self.jobs_per_day, self.fleet_share, self.gpus_schedule)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of jobs_per_day, fleet_share or gpus_schedule")
+        if self.gpus_schedule is not None:
+            dates = [g.date for g in self.gpus_schedule]
+            if dates != sorted(set(dates)):
+                raise ValueError("gpus_schedule dates must increase")
         if self.max_gpus is not None and self.max_gpus < self.size_scale:
             raise ValueError(f"max_gpus {self.max_gpus} is below size_scale {self.size_scale}")
         return self
@@ -491,27 +550,89 @@ class Stream(Strict):
         return self
 
 
+class AcceleratorStep(Strict):
+    date: dt.date = Field(description="Runs starting from this date use this accelerator.")
+    accelerator: str = Field(description="Catalog accelerator id.")
+    precision: Precision | None = None
+
+
+class Roadmap(Strict):
+    """Frontier runs generated on a cadence: run i starts first_start + i x every_months, with k^i times
+    the first run's compute (6 N D, tokens per parameter kept), on first_gpus x gpu_growth^i GPUs capped
+    at max_gpus (the largest cluster planned); a post-training/RL run follows each at a share of its
+    compute. Generated runs are named NAME-1, NAME-1-post, NAME-2 ..."""
+
+    name: Name
+    team: Name
+    priority_class: PriorityClass | None = None
+    first_start: dt.date
+    every_months: PositiveInt
+    until: dt.date | None = Field(None, description="No run starts after this date; default the horizon end.")
+    first_params: PositiveFloat = Field(description="Parameters of the first pre-training run.")
+    first_tokens: PositiveFloat = Field(description="Tokens of the first pre-training run.")
+    compute_growth: float = Field(
+        ge=1.0, le=100.0, description="k: each run's compute over the previous one's."
+    )
+    first_gpus: PositiveInt
+    gpu_growth: float = Field(1.0, ge=1.0, le=100.0, description="Each run's GPUs over the previous one's.")
+    max_gpus: PositiveInt = Field(description="Cap on a run's GPUs: what fits the largest cluster planned.")
+    max_flop: PositiveFloat | None = Field(
+        None,
+        description="Cap on a run's compute (6 N D): what the largest cluster trains in the longest run "
+        "planned, stated by the scenario.",
+    )
+    gpu_multiple: PositiveInt = Field(
+        1, description="GPU counts rounded down to a multiple (a domain's GPUs)."
+    )
+    accelerators: list[AcceleratorStep] = Field(min_length=1, description="Accelerator by start date.")
+    post_training_share: Share = Field(0.0, description="Post-training/RL compute over the pre-training's.")
+    post_training_gpus: PositiveInt | None = None
+    post_training_lag_months: int = Field(
+        0, ge=0, le=120, description="Post-training starts this long after its pre-training's start."
+    )
+    topology: Topology = Field(default_factory=lambda: Topology(require="cluster", prefer="block"))
+    checkpoint: Checkpointing = Field(default_factory=Checkpointing)
+    allowed_providers: list[Name] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Roadmap:
+        dates = [a.date for a in self.accelerators]
+        if dates != sorted(set(dates)):
+            raise ValueError("accelerators dates must increase")
+        if dates[0] > self.first_start:
+            raise ValueError(f"no accelerator for the first run ({self.first_start}): first step {dates[0]}")
+        if self.first_gpus > self.max_gpus:
+            raise ValueError(f"first_gpus {self.first_gpus} is above max_gpus {self.max_gpus}")
+        if self.gpu_multiple > self.first_gpus:
+            raise ValueError(f"gpu_multiple {self.gpu_multiple} is above first_gpus {self.first_gpus}")
+        if self.post_training_share > 0 and self.post_training_gpus is None:
+            raise ValueError("post_training_share needs post_training_gpus")
+        return self
+
+
 class Workload(Strict):
     """One list item, holding exactly one kind of workload."""
 
     training_run: TrainingRun | None = None
     inference: Inference | None = None
     stream: Stream | None = None
+    roadmap: Roadmap | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _exactly_one(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            kinds = [k for k in ("training_run", "inference", "stream") if data.get(k) is not None]
+            keys = ("training_run", "inference", "stream", "roadmap")
+            kinds = [k for k in keys if data.get(k) is not None]
             if len(kinds) > 1:
                 raise ValueError(f"one workload per list item, got {', '.join(kinds)}")
-            if not kinds and not (set(data) - {"training_run", "inference", "stream"}):
-                raise ValueError("a workload item needs one of training_run, inference or stream")
+            if not kinds and not (set(data) - set(keys)):
+                raise ValueError("a workload item needs one of training_run, inference, stream or roadmap")
         return data
 
     @property
-    def item(self) -> TrainingRun | Inference | Stream:
-        found = self.training_run or self.inference or self.stream
+    def item(self) -> TrainingRun | Inference | Stream | Roadmap:
+        found = self.training_run or self.inference or self.stream or self.roadmap
         assert found is not None
         return found
 
@@ -564,20 +685,80 @@ class RevenueScenario(Strict):
     start_usd: PositiveFloat | None = Field(None, description="Revenue in start_year.")
     start_year: int | None = Field(None, ge=2000, le=2100, description="Default: the horizon's first year.")
     growth_per_year: float = Field(0.0, ge=-0.9, le=10.0)
+    by_year_usd: dict[Annotated[int, Field(ge=2000, le=2100)], PositiveFloat] | None = Field(
+        None,
+        description="Or revenue anchors by calendar year; years between follow constant growth, years "
+        "outside the growth of the nearest pair of anchors.",
+    )
     usd_per_million_tokens: PositiveFloat | None = Field(None, description="Or revenue from tokens served.")
+    weight: Share | None = Field(None, description="Probability of the case (the plan weighs cases by it).")
 
     @model_validator(mode="after")
     def _one_way(self) -> RevenueScenario:
-        if (self.start_usd is None) == (self.usd_per_million_tokens is None):
-            raise ValueError("give start_usd (with growth_per_year) or usd_per_million_tokens")
+        given = [x is not None for x in (self.start_usd, self.by_year_usd, self.usd_per_million_tokens)]
+        if sum(given) != 1:
+            raise ValueError(
+                "give one of start_usd (with growth_per_year), by_year_usd or usd_per_million_tokens"
+            )
+        if self.by_year_usd is not None and not self.by_year_usd:
+            raise ValueError("by_year_usd needs at least one year")
         return self
+
+    @property
+    def is_path(self) -> bool:
+        """A revenue path stated in dollars (not derived from tokens served)."""
+        return self.usd_per_million_tokens is None
+
+    def usd_in_year(self, year: float, default_start_year: int) -> float:
+        """Revenue of a calendar year on this path (year may be fractional: the path between years)."""
+        if self.start_usd is not None:
+            y0 = self.start_year if self.start_year is not None else default_start_year
+            return float(self.start_usd * (1.0 + self.growth_per_year) ** (year - y0))
+        if self.by_year_usd is None:
+            raise ValueError("a revenue case from tokens served has no dollar path")
+        points = sorted(self.by_year_usd.items())
+        if len(points) == 1:
+            return points[0][1]
+        k = 0
+        while k < len(points) - 2 and year > points[k + 1][0]:
+            k += 1
+        (y0, r0), (y1, r1) = points[k], points[k + 1]
+        return float(r0 * (r1 / r0) ** ((year - y0) / (y1 - y0)))
 
 
 class Finance(Strict):
-    revenue_scenarios: dict[Name, RevenueScenario] = Field(default_factory=dict)
+    revenue_scenarios: dict[Name, RevenueScenario] = Field(
+        default_factory=dict, description="The revenue cases, e.g. bear, base, bull."
+    )
+    base_case: Name | None = Field(
+        None, description="The case a run uses unless told otherwise; default 'base', else the first."
+    )
     inference_revenue_share: Share = Field(
         1.0, description="Share of revenue attributed to inference, for its gross margin."
     )
+
+    @model_validator(mode="after")
+    def _cases(self) -> Finance:
+        cases = self.revenue_scenarios
+        if self.base_case is not None and self.base_case not in cases:
+            raise ValueError(f"base_case '{self.base_case}' is not a revenue scenario ({', '.join(cases)})")
+        weights = [c.weight for c in cases.values()]
+        if any(w is not None for w in weights):
+            if any(w is None for w in weights):
+                raise ValueError("give every revenue case a weight, or none")
+            total = sum(w or 0.0 for w in weights)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"revenue case weights add up to {total:g}, not 1")
+        return self
+
+    @property
+    def default_case(self) -> str | None:
+        """The base case: stated, else 'base', else the first case; None without cases."""
+        if self.base_case is not None:
+            return self.base_case
+        if "base" in self.revenue_scenarios:
+            return "base"
+        return next(iter(self.revenue_scenarios), None)
 
 
 class CatalogOverrides(Strict):
@@ -609,3 +790,28 @@ class Scenario(Strict):
     plan: PlanSection = Field(
         default_factory=PlanSection, description="Candidate contracts for `gpufleet plan`."
     )
+
+    def with_case(self, case: str | None) -> Scenario:
+        """The scenario run under revenue case `case` (None: its base case); an unknown case is an error."""
+        if case is None:
+            return self
+        cases = self.finance.revenue_scenarios
+        if case not in cases:
+            raise ValueError(f"unknown revenue case '{case}'; known: {', '.join(cases) or 'none'}")
+        finance = self.finance.model_copy(update={"base_case": case})
+        return self.model_copy(update={"finance": finance})
+
+    @model_validator(mode="after")
+    def _roadmaps(self) -> Scenario:
+        """Each roadmap's generated runs are appended to the workloads as training runs."""
+        from gpufleet.scenario.roadmap import roadmap_runs
+
+        generated = [
+            Workload(training_run=run)
+            for w in self.workloads
+            if w.roadmap is not None
+            for run in roadmap_runs(w.roadmap, self.horizon.end)
+        ]
+        if generated:
+            self.workloads = [*self.workloads, *generated]
+        return self

@@ -19,7 +19,7 @@ from gpufleet.scenario.ramp import (
     contract_term,
     resolve_contract,
 )
-from gpufleet.scenario.schema import DerivedRamp, Inference, Scenario, Stream, TrainingRun
+from gpufleet.scenario.schema import DerivedRamp, Inference, Roadmap, Scenario, Stream, TrainingRun
 from gpufleet.scenario.source import Path, SourceMap, in_file_order
 
 
@@ -256,6 +256,14 @@ class _Checker:
                 self.ref((*base, "allowed_providers", k), "provider", p, s.providers)
             if isinstance(item, TrainingRun):
                 self.ref((*base, "accelerator"), "accelerator", item.accelerator, self.catalog.accelerators)
+            elif isinstance(item, Roadmap):
+                for k, step in enumerate(item.accelerators):
+                    self.ref(
+                        (*base, "accelerators", k, "accelerator"),
+                        "accelerator",
+                        step.accelerator,
+                        self.catalog.accelerators,
+                    )
             elif isinstance(item, Inference):
                 for acc in item.tokens_per_s_per_gpu:
                     self.ref(
@@ -263,6 +271,15 @@ class _Checker:
                     )
                 for k, g in enumerate(item.allowed_regions or []):
                     self.ref((*base, "allowed_regions", k), "region (site geo)", g, geos)
+                if item.demand.revenue is not None:
+                    cases = s.finance.revenue_scenarios
+                    run_case = s.finance.default_case
+                    if run_case is None or not cases[run_case].is_path:
+                        self.add(
+                            (*base, "demand", "revenue"),
+                            f"revenue-driven demand needs its revenue case ({run_case or 'none'}) in "
+                            "dollars: finance.revenue_scenarios with start_usd or by_year_usd",
+                        )
             elif isinstance(item, Stream) and item.trace is not None:
                 for key, team in item.trace.team_map.items():
                     self.ref((*base, "trace", "team_map", key), "team", team, teams)
@@ -296,6 +313,8 @@ def _kind(item: object) -> str:
         return "training_run"
     if isinstance(item, Inference):
         return "inference"
+    if isinstance(item, Roadmap):
+        return "roadmap"
     return "stream"
 
 

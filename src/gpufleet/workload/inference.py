@@ -2,8 +2,10 @@
 
 Arithmetic (DESIGN.md, "Inference"):
 - users(t): weekly users x (1 + growth per month)^months, or a logistic S-curve (below);
-- tokens/s of region r at time t = users(t) x share_r x tokens per user per day / 86,400
-  x daily(local hour) x weekly(local weekday); daily and weekly factors average 1 (mean-preserving);
+- mean tokens/s m(t) = users(t) x tokens per user per day (growing per year) / 86,400, or from the
+  revenue path (workload.demand);
+- tokens/s of region r at time t = m(t) x share_r x daily(local hour) x weekly(local weekday); daily
+  and weekly factors average 1 (mean-preserving);
 - replicas = ceil(tokens/s x headroom / (tokens/s per GPU x GPUs per replica)); tokens/s per GPU
   from MLPerf Inference v5.1 Server figures by accelerator and model class (catalog/data/inference.yaml).
 """
@@ -22,7 +24,7 @@ import numpy.typing as npt
 
 from gpufleet.catalog import Catalog, read_data_file
 from gpufleet.errors import InputError
-from gpufleet.scenario.schema import InferenceDemand
+from gpufleet.scenario.schema import InferenceDemand, RevenueScenario
 from gpufleet.units import SECONDS_PER_DAY
 
 F64 = npt.NDArray[np.float64]
@@ -129,6 +131,8 @@ def users(demand: InferenceDemand, start: dt.datetime, times_s: F64) -> F64:
     u(t) = u0 + (sat - u0) (L(t) - L(0)) / (1 - L(0)).
     """
     t = np.asarray(times_s, dtype=np.float64)
+    if demand.weekly_users is None:
+        raise ValueError("this demand has no users path")
     u0 = float(demand.weekly_users)
     if demand.s_curve is None:
         return np.asarray(u0 * (1.0 + demand.growth_per_month) ** (t / MONTH_S), dtype=np.float64)
@@ -147,11 +151,19 @@ def _utc(start: dt.datetime) -> dt.datetime:
     return start.replace(tzinfo=dt.UTC) if start.tzinfo is None else start.astimezone(dt.UTC)
 
 
-def demand_tokens_s(demand: InferenceDemand, start: dt.datetime, times_s: F64) -> dict[str, F64]:
-    """Output tokens/s demanded by region at `times_s` seconds after `start` (UTC), vectorized."""
+def demand_tokens_s(
+    demand: InferenceDemand, start: dt.datetime, times_s: F64, case: RevenueScenario | None = None
+) -> dict[str, F64]:
+    """Output tokens/s demanded by region at `times_s` seconds after `start` (UTC), vectorized.
+
+    The mean rate comes from the path that drives the demand (workload.demand): the revenue `case`'s
+    path or the users; the daily and weekly shape of each region is applied on top.
+    """
+    from gpufleet.workload.demand import mean_tokens_s
+
     t = np.asarray(times_s, dtype=np.float64)
     origin = _utc(start).timestamp()
-    base = users(demand, start, t) * demand.tokens_per_user_per_day / SECONDS_PER_DAY
+    base = mean_tokens_s(demand, _utc(start).date(), t, case)
     out: dict[str, F64] = {}
     for name, region in demand.regions.items():
         local = origin + t + region.utc_offset_h * 3600.0

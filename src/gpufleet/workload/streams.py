@@ -2,14 +2,17 @@
 
 Arrivals follow the daily cycle: expected arrivals in hour h of day d = rate(d) x share(hour of h),
 where rate(d) is a fixed jobs per day, the source's rate scaled to keep its offered load per GPU on a
-target fleet, or fleet_share x GPUs online on day d x 86,400 / (GPU-seconds per job x size_scale).
+target fleet, or fleet_share x GPUs online on day d x 86,400 / (GPU-seconds per job x size_scale), or
+the same with a planned schedule of busy GPUs (gpus_schedule) in place of fleet_share x GPUs online.
 In the time that cumulative intensity measures, gaps are drawn from the fitted rescaled gaps (mean
 1), then mapped back to seconds: arrivals keep the trace's burstiness and hour-of-day shares.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ import numpy.typing as npt
 
 from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
-from gpufleet.scenario.schema import Scenario, Stream
+from gpufleet.scenario.schema import GpuStep, Scenario, Stream
 from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.synthetic import SyntheticParams, builtin_params, quantile_grid
@@ -188,6 +191,14 @@ def synthesize(
 # ----------------------------------------------------------------------------------- scenario edge
 
 
+def schedule_gpus_per_day(schedule: Sequence[GpuStep], start: dt.date, days: int) -> F64:
+    """GPUs a schedule keeps busy on each day from `start`: each step holds until the next; 0 before."""
+    out = np.zeros(days, dtype=np.float64)
+    for step in schedule:
+        out[max(0, (step.date - start).days) :] = float(step.gpus)
+    return out
+
+
 def stream_class(stream: Stream, scenario: Scenario) -> str:
     """A stream's priority class: its own, else its team's, else research."""
     if stream.priority_class is not None:
@@ -278,7 +289,10 @@ def stream_jobs(
     if last <= first:
         return JobBatch.empty(stream.name)
     cap = None
-    if syn.fleet_share is not None:
+    share = syn.fleet_share
+    if syn.gpus_schedule is not None:  # busy GPUs planned: the offered load is the schedule itself
+        cap, share = schedule_gpus_per_day(syn.gpus_schedule, h0, horizon_days)[first:last], 1.0
+    elif syn.fleet_share is not None:
         if capacity_gpus_per_day is None:
             raise ValueError(f"stream {stream.name}: fleet_share needs capacity_gpus_per_day")
         cap = np.asarray(capacity_gpus_per_day, dtype=np.float64)[first:last]
@@ -287,7 +301,7 @@ def stream_jobs(
         rng,
         horizon_s=(last - first) * SECONDS_PER_DAY,
         jobs_per_day=syn.jobs_per_day,
-        fleet_share=syn.fleet_share,
+        fleet_share=share,
         capacity_gpus_per_day=cap,
         size_scale=syn.size_scale,
         max_gpus=syn.max_gpus,

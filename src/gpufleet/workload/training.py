@@ -219,6 +219,8 @@ def plan_training(
     peak = acc.peak_flops(precision)
     achieved = peak * mfu
     compute_s = flops / (run.gpus * achieved)
+    if not math.isfinite(compute_s):  # e.g. an MFU so small that the run would never finish
+        raise InputError(f"the run would take forever at MFU {mfu:g} on {run.gpus} GPUs", where=where)
 
     expected_rate = (
         failure_rate_override
