@@ -16,7 +16,7 @@ from api.conftest import AUTH, YAML
 def test_a_posted_plan_equals_the_cli_plan(
     client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = tiny().text  # one option, 720 GPUs held: the plan signs capacity (tests/plan solve it by hand)
+    text = tiny().text  # the hand-solvable tiny plan of tests/plan
     r = client.post("/v1/plans", content=text, headers=AUTH | YAML)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -26,7 +26,7 @@ def test_a_posted_plan_equals_the_cli_plan(
     assert cli.code == 0
     expected = json.loads(cli.stdout)
     assert body["scenario"] == expected["scenario"] == "tiny"
-    assert body["signed"] and body["signed"] == expected["signed"]
+    assert body["signed"] == expected["signed"]
     assert body["objective_pv_usd"] == pytest.approx(expected["objective_pv_usd"])
     assert body["status"] == expected["status"]
 

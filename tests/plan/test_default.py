@@ -16,5 +16,5 @@ def test_default_plan_runs_every_training_run_and_meets_its_lp_bound() -> None:
     mod = _model(p)
     mod.integer = [0] * len(mod.integer)
     bound = solve(mod).objective
-    assert bound <= result.objective_pv_usd <= bound * (1 + p.gap) + 1.0
+    assert bound * (1 - 1e-12) <= result.objective_pv_usd <= bound * (1 + p.gap) + 1.0  # rounding apart
     assert 0 < result.cost_pv_usd < sum(result.cash_by_year.values())  # discounted at 8% a year

@@ -117,9 +117,8 @@ def test_default_scenario_marks_every_contracts_deal_figures() -> None:
         assert c.provenance, c.name
         assert all(p.kind == "assumption" or p.source for p in c.provenance.values()), c.name
         if c.kind == "committed":
-            assert {"commitment.total_usd", "price_per_gpu_hour_usd", "term", "billing", "ramp"} <= set(
-                c.provenance
-            ), c.name
+            marked = {"price_per_gpu_hour_usd", "term", "billing", "ramp"}
+            assert marked | ({"commitment.total_usd"} if c.commitment else set()) <= set(c.provenance), c.name
     facts = {(c.name, f) for c in s.contracts for f, p in c.provenance.items() if p.kind == "fact"}
     # the public deal amounts the comments mark FACT
     assert {("oci-stargate", "commitment.total_usd"), ("coreweave", "commitment.total_usd")} <= facts
