@@ -3,6 +3,7 @@ the research backlog, unused commitment and the peak funding need."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -205,3 +206,17 @@ def test_plots_the_run_lacks_are_left_out() -> None:
     assert [tr.meta for tr in failures.data] == [{"lost_by_class": True}]  # no GPUs down: one panel only
     inference = plots["inference"].figure  # some demand unserved: the share has its own panel
     assert any((tr.meta or {}).get("unserved_month") for tr in inference.data)
+
+
+def test_a_tiny_worst_month_is_not_printed_as_zero() -> None:
+    """A worst month with 0.003% unserved reads as such, never as '0.0% of demand unserved'."""
+    run = make_run()
+    inf = run.inference.copy()
+    demand = inf["demand_tokens_s"].astype(float)
+    inf["served_tokens_s"] = demand  # all served, but for 0.1% in one step: a tiny worst month
+    inf.loc[inf.index[-1], "served_tokens_s"] = demand.iloc[-1] * (1 - 1e-3)
+    tables = dataclasses.replace(run, inference=inf)
+    found = [f for f in findings(tables, CONTEXT) if f.kind == "inference"]
+    assert found and "0.0% of demand" not in found[0].text
+    assert 0 < found[0].values["unserved_pct"] < 0.05
+    assert f"{found[0].values['unserved_pct']:.2g}% of demand unserved" in found[0].text

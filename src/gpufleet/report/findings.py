@@ -104,8 +104,9 @@ def _inference_finding(tables: RunTables) -> Finding | None:
     worst = months.iloc[int(months["unserved_pct"].to_numpy().argmax())]
     when = pd.Timestamp(worst["month"])
     share = float(worst["unserved_pct"])
+    shown = f"{share:.1f}%" if share >= 0.1 else f"{share:.2g}%"  # a small share is not rounded to 0.0%
     text = (
-        f"Inference: worst month {month_text(when)}, {share:.1f}% of demand unserved "
+        f"Inference: worst month {month_text(when)}, {shown} of demand unserved "
         f"(about {worst['gpus_short_avg']:,.0f} GPUs short on average that month, "
         f"{worst['gpus_short_peak']:,.0f} at the peak)."
     )
