@@ -32,6 +32,7 @@ def execute_run(store_path: str, run_id: str, text: str, seed: int | None) -> st
     from gpufleet.pipeline import run_scenario
     from gpufleet.scenario import load_scenario_text
     from gpufleet.store import open_store
+    from gpufleet.store.store import record_failure
 
     path = Path(store_path)
     try:
@@ -47,7 +48,5 @@ def execute_run(store_path: str, run_id: str, text: str, seed: int | None) -> st
         _tell(run_id, 1.0, "finished")
         return "finished"
     except BaseException as exc:
-        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-        with contextlib.suppress(Exception), open_store(path, wait_s=30.0, notify=lambda _: None) as store:
-            store.fail_run(run_id, why[:500])
+        record_failure(path, run_id, exc, wait_s=30.0)
         return "failed"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -118,7 +117,7 @@ def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | Non
     failed; one whose process is killed is reported failed by the store (its pid is gone).
     """
     from gpufleet.store import new_run_id, open_store
-    from gpufleet.store.store import CommittedInterrupt
+    from gpufleet.store.store import CommittedInterrupt, record_failure
 
     started = dt.datetime.now(dt.UTC)
     run_id = new_run_id(started)
@@ -140,7 +139,7 @@ def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | Non
                 raise
     except BaseException as exc:
         if run_id not in _STORED:
-            _record_failure(store_path, run_id, exc)
+            record_failure(store_path, run_id, exc, wait_s=5.0)
         raise
     _STORED.append(run_id)
     return result
@@ -167,18 +166,6 @@ def latest_or_simulate(store_path: Path, seed: int | None, quiet: bool) -> str:
             return ids[-1]
     typer.echo(f"{store_path} holds no run yet: simulating the default scenario and storing it", err=True)
     return simulate_and_store(load_scenario(None), store_path, seed, quiet).meta.run_id
-
-
-def _record_failure(store_path: Path, run_id: str, exc: BaseException) -> None:
-    """Best effort (a few seconds at most): the run failed; if this fails too, the dead pid tells."""
-    from gpufleet.store import open_store
-
-    why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-    with (
-        contextlib.suppress(Exception, KeyboardInterrupt),
-        open_store(store_path, wait_s=5.0, notify=lambda _: None) as store,
-    ):
-        store.fail_run(run_id, why[:500])
 
 
 def stored_scenario(store: Store, run_id: str, file: Path | None = None) -> LoadedScenario | None:

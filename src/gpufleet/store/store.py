@@ -385,6 +385,16 @@ def open_store(
     return store
 
 
+def record_failure(path: Path, run_id: str, exc: BaseException, wait_s: float) -> None:
+    """Best effort, within `wait_s`: record the run failed and why; if that fails too, the dead pid tells."""
+    why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    with (
+        suppress(Exception, KeyboardInterrupt),
+        open_store(path, wait_s=wait_s, notify=lambda _: None) as store,
+    ):
+        store.fail_run(run_id, why[:500])
+
+
 def _wait_s() -> float:
     text = os.environ.get("GPUFLEET_STORE_WAIT_S")
     try:
