@@ -46,14 +46,21 @@ def _open(store: Path, read_only: bool = True) -> Store:
     return open_store(store, read_only=read_only, create=False)
 
 
+def _no_store(store: Path, as_json: bool) -> bool:
+    """Say there are no runs when the store file does not exist yet (never create it to list it)."""
+    if store.exists():
+        return False
+    if as_json:
+        print_json([])
+    else:
+        typer.echo(f"no runs: {store} does not exist yet (gpufleet simulate writes it)")
+    return True
+
+
 @runs_app.command("list")
 def runs_list(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
     """List the runs in the store, oldest first."""
-    if not store.exists():
-        if as_json:
-            print_json([])
-        else:
-            typer.echo(f"no runs: {store} does not exist yet (gpufleet simulate writes it)")
+    if _no_store(store, as_json):
         return
     with _open(store) as st:
         runs = st.list_runs()
@@ -76,11 +83,7 @@ def runs_list(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
 @runs_app.command("status")
 def runs_status(store: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
     """Every run the store knows and where it stands: queued, running, finished or failed (and why)."""
-    if not store.exists():
-        if as_json:
-            print_json([])
-        else:
-            typer.echo(f"no runs: {store} does not exist yet (gpufleet simulate writes it)")
+    if _no_store(store, as_json):
         return
     with _open(store) as st:
         statuses = st.statuses()
