@@ -11,6 +11,7 @@ import pytest
 from gpufleet.errors import InputError
 from gpufleet.store import migrate as migrate_module
 from gpufleet.store import open_store
+from gpufleet.store import schema as schema_module
 from gpufleet.store.schema import STORE_VERSION
 from store.test_builder import make_tables
 from store.test_roundtrip import make_meta
@@ -181,3 +182,36 @@ def test_a_newer_or_unknown_store_is_refused(tmp_path: Path) -> None:
         con.close()
         with pytest.raises(InputError, match=what):
             open_store(path)
+
+
+def _table_names(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    finally:
+        con.close()
+
+
+def test_a_run_table_or_side_table_missing_from_the_file_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.duckdb"
+    write_v1_store(path)
+    con = duckdb.connect(str(path))
+    con.execute('DROP TABLE "queue"')  # as if tables.py added the queue table since
+    con.close()
+    columns = {"thing_id": "VARCHAR PRIMARY KEY", "n": "BIGINT"}
+    monkeypatch.setitem(schema_module.SIDE_TABLES, "things", columns)
+    with open_store(path) as store:
+        assert store.load_run(RUN).queue.empty  # the old run has no rows in a table it never wrote
+    assert {"queue", "things"} <= _table_names(path)
+    with open_store(path, read_only=True) as store:  # nothing left to migrate
+        assert store.run_ids() == [RUN]
+
+
+def test_a_new_store_holds_the_side_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(schema_module.SIDE_TABLES, "things", {"thing_id": "VARCHAR PRIMARY KEY"})
+    path = tmp_path / "new.duckdb"
+    with open_store(path):
+        pass
+    assert "things" in _table_names(path)

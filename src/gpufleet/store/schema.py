@@ -59,14 +59,30 @@ STATUS_COLUMNS: dict[str, str] = {
 }
 
 
+# Tables that are not run tables (plans, sweeps, ...): name -> column DDL. A store that lacks one
+# gains it on open, as it gains a run table or column that tables.py added (store/migrate.py): adding
+# a table never needs a version bump. Each feature registers its tables here.
+SIDE_TABLES: dict[str, dict[str, str]] = {}
+
+
+def table_statement(name: str, columns: dict[str, str]) -> str:
+    return f"CREATE TABLE {q(name)} (" + ", ".join(f"{q(c)} {t}" for c, t in columns.items()) + ")"
+
+
+def run_table_columns(name: str) -> dict[str, str]:
+    """A run table's DDL columns: the run id and row number, then its schema from tables.py."""
+    cols = {"run_id": "VARCHAR NOT NULL", ROW_COLUMN: "BIGINT NOT NULL"}
+    cols.update({c: sql_type(t) for c, t in SCHEMAS[name].items()})
+    return cols
+
+
 def schema_version() -> str:
     """The version this gpufleet writes, as the meta table holds it."""
     return str(STORE_VERSION)
 
 
 def status_table_statement() -> str:
-    cols = ", ".join(f"{q(c)} {t}" for c, t in STATUS_COLUMNS.items())
-    return f"CREATE TABLE {q(STATUS_TABLE)} ({cols})"
+    return table_statement(STATUS_TABLE, STATUS_COLUMNS)
 
 
 def sql_type(dtype: str) -> str:
@@ -77,17 +93,15 @@ def sql_type(dtype: str) -> str:
 
 
 def create_statements() -> list[str]:
-    """DDL for a new store: the meta table, `runs`, and one table per run table keyed by run id."""
+    """DDL for a new store: the meta table, `runs`, one table per run table keyed by run id, side tables."""
     stmts = [
-        f"CREATE TABLE {q(META_TABLE)} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
-        f"CREATE TABLE {q(RUNS_TABLE)} (" + ", ".join(f"{q(c)} {t}" for c, t in RUNS_COLUMNS.items()) + ")",
-        f"CREATE TABLE {q(SCENARIOS_TABLE)} (content_hash VARCHAR PRIMARY KEY, text VARCHAR NOT NULL)",
+        table_statement(META_TABLE, {"key": "VARCHAR PRIMARY KEY", "value": "VARCHAR NOT NULL"}),
+        table_statement(RUNS_TABLE, RUNS_COLUMNS),
+        table_statement(SCENARIOS_TABLE, {"content_hash": "VARCHAR PRIMARY KEY", "text": "VARCHAR NOT NULL"}),
         status_table_statement(),
     ]
-    for name, schema in SCHEMAS.items():
-        cols = [f"{q('run_id')} VARCHAR NOT NULL", f"{q(ROW_COLUMN)} BIGINT NOT NULL"]
-        cols += [f"{q(c)} {sql_type(t)}" for c, t in schema.items()]
-        stmts.append(f"CREATE TABLE {q(name)} ({', '.join(cols)})")
+    stmts += [table_statement(name, run_table_columns(name)) for name in SCHEMAS]
+    stmts += [table_statement(name, cols) for name, cols in SIDE_TABLES.items()]
     return stmts
 
 
