@@ -44,6 +44,7 @@ BACKLOG_CLASSES: tuple[str, ...] = ("research", "best-effort")  # one demand per
 MIN_IDLE_GPU_HOURS = 1.0  # a contract idle for less than one GPU-hour could have served nothing
 EPS_GPU_HOURS = 1e-6  # unmet below this is rounding, not a shortfall
 EPS_TOKENS_S = 1e-6
+REL_TOKENS = 1e-9  # inference unserved below this share of a step's demand is rounding
 
 
 @dataclass(frozen=True)
@@ -231,14 +232,16 @@ def _inference(
         demand = g["demand_tokens_s"].to_numpy(np.float64)
         np.add.at(demand_s, steps, demand)
         np.add.at(served_s, steps, np.minimum(g["served_tokens_s"].to_numpy(np.float64), demand))
-        short = demand_s - served_s > EPS_TOKENS_S
+        short = demand_s - served_s > REL_TOKENS * demand_s + EPS_TOKENS_S
+        served_s = np.where(short, served_s, demand_s)  # rounding in the engine's min() is not a shortfall
         sec = axis.hours * 3600.0
         demand_m = _per_month(demand_s * sec, axis, months)
         served_m = _per_month(served_s * sec, axis, months)
+        unmet_m = _per_month(np.where(short, (demand_s - served_s) * sec, 0.0), axis, months)
         by_month = idle.by_month(clusters, np.where(short, axis.hours, 0.0), axis, months)
         rows = []
         for i, m in enumerate(months):
-            if demand_m[i] - served_m[i] <= EPS_TOKENS_S * 3600.0:
+            if unmet_m[i] <= 0:
                 continue
             rows.append(
                 _Row(

@@ -332,9 +332,10 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
             idle[name] = max(idle.get(name, 0.0), hours)
     named = sorted(idle, key=lambda n: (-idle[n], n))
     pct = 100.0 * unmet / asked if asked > 0 else 0.0
+    shown = f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"  # a small share is not rounded to 0.0%
     text = (
         f"Unmet demand: worst month {month_text(when)}, {si_text(unmet)} of {si_text(asked)} GPU-h asked "
-        f"went unmet ({pct:.2g}%), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
+        f"went unmet ({shown}), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
     )
     if not named:
         text += "; capacity short: no contract it may use had idle GPUs meanwhile."
