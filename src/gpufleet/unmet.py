@@ -123,7 +123,7 @@ class Idle:
         self, clusters: Sequence[int], hours: Floats, axis: Axis, months: pd.DatetimeIndex, min_gpus: int = 0
     ) -> npt.NDArray[np.float64]:
         """(months, contracts): idle GPU-hours on `clusters` weighted by `hours` of each step (the time
-        the demand went unmet); a cluster counts at a step only when its largest unit holds min_gpus."""
+        the demand went unmet); a cluster counts at a step only when its capacity then holds min_gpus."""
         out = np.zeros((len(months), len(self.names)))
         if not len(clusters) or not len(self.names):
             return out
@@ -151,13 +151,15 @@ def unit_gpus(scenario: Scenario, catalog: Catalog, cluster: int, require: str |
 
 @dataclass
 class _Row:
+    """One month of one demand: served and unmet (demand is their sum)."""
+
     month: pd.Timestamp
     kind: str
     demand: str
-    demand_gpu_hours: float
     served_gpu_hours: float
-    demand_tokens: float = math.nan
+    unmet_gpu_hours: float
     served_tokens: float = math.nan
+    unmet_tokens: float = math.nan
     start_delay_days: float = math.nan
 
 
@@ -176,22 +178,22 @@ def _with_idle(
             (k for k in range(len(names)) if per[k] >= MIN_IDLE_GPU_HOURS), key=lambda k: (-per[k], names[k])
         )
         idle = float(sum(per[k] for k in order))
-        unmet = r.demand_gpu_hours - r.served_gpu_hours
-        unmet_tokens = r.demand_tokens - r.served_tokens
+        unmet, demand = r.unmet_gpu_hours, r.served_gpu_hours + r.unmet_gpu_hours
+        demand_tokens = r.served_tokens + r.unmet_tokens
         out.append(
             {
                 "month": r.month,
                 "kind": r.kind,
                 "demand": r.demand,
-                "demand_gpu_hours": r.demand_gpu_hours,
+                "demand_gpu_hours": demand,
                 "served_gpu_hours": r.served_gpu_hours,
                 "unmet_gpu_hours": unmet,
-                "unmet_pct": _pct(unmet_tokens, r.demand_tokens)
+                "unmet_pct": _pct(r.unmet_tokens, demand_tokens)
                 if r.kind == "inference"
-                else _pct(unmet, r.demand_gpu_hours),
-                "demand_tokens": r.demand_tokens,
+                else _pct(unmet, demand),
+                "demand_tokens": demand_tokens,
                 "served_tokens": r.served_tokens,
-                "unmet_tokens": unmet_tokens,
+                "unmet_tokens": r.unmet_tokens,
                 "start_delay_days": r.start_delay_days,
                 "idle_gpu_hours": idle,
                 "capacity_short_gpu_hours": max(0.0, unmet - idle) if not math.isnan(unmet) else math.nan,
@@ -235,7 +237,6 @@ def _inference(
         short = demand_s - served_s > REL_TOKENS * demand_s + EPS_TOKENS_S
         served_s = np.where(short, served_s, demand_s)  # rounding in the engine's min() is not a shortfall
         sec = axis.hours * 3600.0
-        demand_m = _per_month(demand_s * sec, axis, months)
         served_m = _per_month(served_s * sec, axis, months)
         unmet_m = _per_month(np.where(short, (demand_s - served_s) * sec, 0.0), axis, months)
         by_month = idle.by_month(clusters, np.where(short, axis.hours, 0.0), axis, months)
@@ -248,10 +249,10 @@ def _inference(
                     m,
                     "inference",
                     f"{service}/{region}",
-                    float(demand_m[i] / per_hour),
                     float(served_m[i] / per_hour),
-                    float(demand_m[i]),
+                    float(unmet_m[i] / per_hour),
                     float(served_m[i]),
+                    float(unmet_m[i]),
                 )
             )
         out += _with_idle(rows, by_month, months, idle.names)
@@ -275,15 +276,13 @@ def _training(
     months = _months(axis)
     t0 = pd.Timestamp(dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC))
     out: list[dict[str, object]] = []
-    names = jobs["workload"].astype(str)
-    for w in scenario.workloads:
-        run = w.item
-        if not isinstance(run, TrainingRun):
+    runs = [w.item for w in scenario.workloads if isinstance(w.item, TrainingRun)]
+    theirs = jobs[jobs["workload"].isin([r.name for r in runs])]  # one pass over a large jobs table
+    first = {str(n): i for i, n in reversed(list(enumerate(theirs["workload"])))}
+    for run in runs:
+        if run.name not in first:
             continue
-        mine = jobs[names == run.name]
-        if mine.empty:
-            continue
-        job = mine.iloc[0]
+        job = theirs.iloc[first[run.name]]
         planned = (
             max(t0, pd.Timestamp(dt.datetime.combine(run.earliest_start, dt.time(), tzinfo=dt.UTC)))
             if run.earliest_start
@@ -307,9 +306,7 @@ def _training(
             fitting, axis.overlap_hours(planned, waited_to), axis, months, min_gpus=run.gpus
         )
         rows = [
-            _Row(
-                m, "training", run.name, float(unmet[i] + served[i]), float(served[i]), start_delay_days=delay
-            )
+            _Row(m, "training", run.name, float(served[i]), float(unmet[i]), start_delay_days=delay)
             for i, m in enumerate(months)
             if unmet[i] > EPS_GPU_HOURS
         ]
@@ -353,7 +350,7 @@ def _backlog(
         waiting = np.where(queued > EPS_GPU_HOURS, axis.hours, 0.0)
         by_month = idle.by_month(_class_clusters(scenario, cls), waiting, axis, months)
         rows = [
-            _Row(m, cls, cls, float(unmet[i] + served[i]), float(served[i]))
+            _Row(m, cls, cls, float(served[i]), float(unmet[i]))
             for i, m in enumerate(months)
             if unmet[i] > EPS_GPU_HOURS
         ]
