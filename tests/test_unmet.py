@@ -205,6 +205,16 @@ def test_the_worst_month_finding_names_the_idle_contracts() -> None:
     )
 
 
+def test_the_finding_names_the_three_most_idle_contracts() -> None:
+    tables = hand_tables()
+    u = _unmet(tables, _loaded())
+    cell = "c1:10; c2:40; c3:30; c4:20; c5:5"  # one row's cell, in any order
+    tables.unmet = u[u["month"] == JAN].assign(idle_contracts=["", "", cell])
+    [f] = [f for f in findings(tables) if f.kind == "unmet"]
+    assert f.text.endswith("idle meanwhile: c2 (40 GPU-h), c3 (30 GPU-h), c4 (20 GPU-h) and 2 more.")
+    assert f.values["idle_contracts"] == "c2,c3,c4,c1,c5"
+
+
 def test_a_month_with_no_idle_capacity_says_capacity_short() -> None:
     tables = hand_tables()
     u = _unmet(tables, _loaded())

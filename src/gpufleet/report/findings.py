@@ -305,6 +305,9 @@ def _backlog_finding(peaks: QueuePeaks) -> Finding | None:
     )
 
 
+NAMED_CONTRACTS = 3  # the unmet finding names the most idle ones; values["idle_contracts"] has them all
+
+
 def _all_served(tables: RunTables) -> bool:
     """The run's own tables show no unserved inference and no job ever waiting."""
     inf = tables.inference
@@ -343,7 +346,8 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
         lead = f"{si_text(short)} GPU-h capacity short" if short >= 0.5 else "not short of capacity"
         text += (
             f"; {lead}; contracts it may use sat idle meanwhile: "
-            + ", ".join(f"{n} ({si_text(idle[n])} GPU-h)" for n in named)
+            + ", ".join(f"{n} ({si_text(idle[n])} GPU-h)" for n in named[:NAMED_CONTRACTS])
+            + (f" and {len(named) - NAMED_CONTRACTS} more" if len(named) > NAMED_CONTRACTS else "")
             + "."
         )
     values: dict[str, Number] = {
