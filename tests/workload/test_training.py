@@ -117,7 +117,10 @@ def test_the_scenario_plan_uses_the_scenario_failure_policy() -> None:
     from gpufleet.workload.training import plan_scenario_run
 
     loaded = load_scenario(None)
-    run = next(w.item for w in loaded.scenario.workloads if w.item.name == "frontier-2029")
+    # the largest of the default roadmap's runs (393,216 GB300 in FP8): failures matter most there
+    runs = [w.training_run for w in loaded.scenario.workloads if w.training_run is not None]
+    run = max(runs, key=lambda r: (r.gpus, r.tokens))
+    assert run.accelerator == "gb300"
     assert isinstance(run, type(_run()))
     p = plan_scenario_run(run, loaded.scenario, loaded.catalog)
     assert p == plan_training(run, loaded.catalog)  # no override in the default scenario

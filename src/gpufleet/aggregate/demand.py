@@ -20,7 +20,7 @@ from gpufleet.errors import InputError
 from gpufleet.scenario.schema import Inference, Scenario, Stream, TrainingRun
 from gpufleet.units import SECONDS_PER_DAY
 from gpufleet.workload.inference import demand_tokens_s, tokens_per_s_per_gpu
-from gpufleet.workload.streams import is_builtin_source
+from gpufleet.workload.streams import is_builtin_source, schedule_gpus_per_day
 from gpufleet.workload.synthetic import builtin_params
 from gpufleet.workload.training import plan_scenario_run
 
@@ -93,7 +93,10 @@ def _inference(
     start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
     days = (scenario.horizon.end - scenario.horizon.start).days + 1
     times = np.arange(0.0, days * SECONDS_PER_DAY, 3600.0)
-    by_region = demand_tokens_s(item.demand, start, times)
+    case = scenario.finance.default_case  # the run's case (simulate --case), as the engine's demand
+    by_region = demand_tokens_s(
+        item.demand, start, times, scenario.finance.revenue_scenarios.get(case) if case else None
+    )
     out = []
     for region, tokens in by_region.items():
         gh = np.zeros(months.count)
@@ -125,6 +128,17 @@ def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandCl
     share = np.divide(active, months.hours, out=np.zeros(months.count), where=months.hours > 0)
     if syn.fleet_share is not None:
         gh = syn.fleet_share * fleet_gpu_hours * share
+    elif syn.gpus_schedule is not None:  # a planned schedule of busy GPUs: GPUs x hours, day by day
+        days = (months.last[-1] - months.start).days + 1
+        daily = schedule_gpus_per_day(syn.gpus_schedule, months.start, days) * 24.0
+        day0 = np.array([(d - months.start).days for d in months.first] + [days])
+        on = np.array(
+            [
+                start <= dt.datetime.combine(months.start + dt.timedelta(days=i), dt.time()) < end
+                for i in range(days)
+            ]
+        )
+        gh = np.array([float((daily * on)[day0[m] : day0[m + 1]].sum()) for m in range(months.count)])
     else:
         assert syn.jobs_per_day is not None
         params = builtin_params(syn.source)
