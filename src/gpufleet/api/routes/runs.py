@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from gpufleet.api.openapi import SCENARIO_BODY
 from gpufleet.api.problems import ApiError
 from gpufleet.api.routes.common import load_runnable, scenario_text, service_of
 from gpufleet.api.runner import Full, now_utc
@@ -48,7 +49,7 @@ def _status_dict(service: Service, s: RunStatus) -> dict[str, Any]:
     return out
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, openapi_extra=SCENARIO_BODY)
 async def submit(
     request: Request, response: Response, seed: int | None = Query(None, ge=0, le=2**63 - 1)
 ) -> dict[str, Any]:
@@ -137,7 +138,9 @@ def _finished(service: Service, run_id: str) -> None:
 def table(
     request: Request,
     run_id: str,
-    name: str,
+    name: str = Path(
+        description="A run table (another name is 404).", json_schema_extra={"enum": list(SCHEMAS)}
+    ),
     offset: int = Query(0, ge=0),
     limit: int = Query(PAGE_DEFAULT, ge=1, le=PAGE_MAX),
 ) -> Response:
