@@ -1,5 +1,7 @@
 """Generated requests against every route (methods, path segments, bodies, media types, query values):
-never a 5xx, and every error is a problem document. Stands in for schemathesis, not installable here."""
+never a 5xx, and every error is a problem document. Beside test_schemathesis.py (which follows the
+OpenAPI document), this also reaches what the document leaves out: the dashboard's pages and files,
+methods a route lacks, and bodies of any media type."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ tables paged as JSON and whole as CSV and Parquet; its report; 429 when the pool
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -101,6 +102,26 @@ def test_tables_paginate_as_json(finished: Any) -> None:
     assert ids == jobs["id"].tolist()
     one = client.get(f"/v1/runs/{run_id}/tables/jobs", params={"offset": 3, "limit": 2}, headers=AUTH).json()
     assert [r["id"] for r in one["rows"]] == jobs["id"].iloc[3:5].tolist()
+
+
+def test_a_page_equals_the_slice_of_the_whole_table(finished: Any) -> None:
+    """Every table, pages at odd offsets (the last one short, one past the end empty): the rows are
+    those of the whole table read from the store, sliced."""
+    client, store, run_id, _, _ = finished
+    with open_store(store, read_only=True) as s:
+        run = s.load_run(run_id)
+    for name, whole in run.items():
+        for offset, limit in ((0, 1), (3, 7), (max(0, len(whole) - 2), 5), (len(whole) + 4, 3)):
+            r = client.get(
+                f"/v1/runs/{run_id}/tables/{name}", params={"offset": offset, "limit": limit}, headers=AUTH
+            )
+            assert r.status_code == 200, r.text
+            page = r.json()
+            want = whole.iloc[offset : offset + limit]
+            rows = want.to_json(orient="records", date_format="iso", date_unit="us")
+            assert page["rows"] == json.loads(rows), (name, offset, limit)
+            assert page["total"] == len(whole) and page["columns"] == list(whole.columns)
+            assert (page["next"] is None) == (offset + limit >= len(whole))
 
 
 def test_tables_as_csv_and_parquet(finished: Any) -> None:
@@ -217,3 +238,25 @@ def test_compare_a_run_with_itself(finished: Any) -> None:
         assert row["a"] == row["b"] == done["headline"][key]
         assert row["delta"] in (0, None)
     assert client.get(f"/v1/runs/{run_id}/compare/nope", headers=AUTH).status_code == 404
+
+
+def test_a_run_that_would_not_fit_memory_is_422_and_not_queued(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As simulate without --force: the estimate against what this machine has, named in the answer."""
+    from gpufleet import machine
+    from gpufleet.scenario import load_scenario_text
+    from gpufleet.scenario.limits import estimate, fmt_bytes
+
+    loaded = load_scenario_text(small_text(), "small")
+    need = estimate(loaded.scenario, loaded.catalog).memory_bytes
+    monkeypatch.setattr(machine, "available_memory_bytes", lambda: need / 4)
+    client = make_client(store=tmp_path / "fit.duckdb")
+    r = submit(client)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    [err] = r.json()["errors"]
+    assert err["where"] == "<request body>"
+    assert fmt_bytes(need) in err["message"] and fmt_bytes(need / 4) in err["message"]
+    assert "memory" in err["message"]
+    assert client.get("/v1/runs", headers=AUTH).json() == {"runs": [], "in_flight": 0}  # nothing queued

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from gpufleet import __version__
-from gpufleet.api.guards import Guards
+from gpufleet.api.guards import PROTECTED_PREFIXES, Guards
+from gpufleet.api.openapi import install_openapi
 from gpufleet.api.problems import install_handlers
 from gpufleet.api.routes import catalog, dashboard, estimate, health, plans, runs, scenarios
 from gpufleet.api.service import Service
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app, () if settings.no_auth else PROTECTED_PREFIXES)
     if settings.cors_origins:  # none by default
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,35 +63,13 @@ def run_with_progress(loaded: LoadedScenario, seed: int | None, quiet: bool) -> 
         return run_scenario(loaded, seed=seed, progress=progress)
 
 
-def available_memory_bytes() -> float | None:
-    """Memory this machine can give a new process now (Linux MemAvailable), or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_fits(loaded: LoadedScenario, force: bool) -> None:
     """Refuse (exit 2, with the figures) a run whose estimated memory exceeds what this machine has."""
-    from gpufleet.scenario.limits import estimate, fmt_bytes
+    from gpufleet.machine import memory_shortfall
 
-    size = estimate(loaded.scenario, loaded.catalog)
-    have = available_memory_bytes()
-    if force or have is None or size.memory_bytes <= have:
-        return
-    raise InputError(
-        f"this run would need {size.describe()} ({size.jobs:,} jobs, {size.series_rows:,} time-series "
-        f"rows); this machine has {fmt_bytes(have)} available: shorten the horizon, coarsen the step "
-        "or the streams, or pass --force",
-        where=loaded.file,
-    )
+    why = None if force else memory_shortfall(loaded)
+    if why is not None:
+        raise InputError(f"{why}, or pass --force", where=loaded.file)
 
 
 def stored_runs() -> list[str]:

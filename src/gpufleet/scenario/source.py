@@ -92,7 +92,7 @@ ALIAS_NODE_BUDGET = 10_000
 
 
 class _Limit(Exception):
-    """A bound of the document was crossed at `mark`."""
+    """A bound of the document was crossed at `mark` (or its text there is not Unicode)."""
 
     def __init__(self, mark: yaml.Mark | None, message: str) -> None:
         super().__init__(message)
@@ -146,7 +146,23 @@ def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
     return str(loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
+def _unicode_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    """A string, with the surrogate pairs that JSON writes for characters beyond U+FFFF ("\\ud83d\\ude00",
+    which the YAML library leaves as two halves) joined into one character; a lone half is refused."""
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    try:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError as exc:
+        half = text.encode("utf-16-le", "surrogatepass")[exc.start : exc.start + 2].decode(
+            "utf-16-le", "surrogatepass"
+        )
+        raise _Limit(node.start_mark, f"not Unicode text: a lone surrogate \\u{ord(half):04x}") from None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:str", _unicode_text)
 # YAML 1.1 reads 38e9 or 18.0e9 as text; people write them as numbers (YAML 1.2 agrees)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",

@@ -271,15 +271,39 @@ class Store:
     def load_run(self, run_id: str) -> RunTables:
         """The run's tables, exactly as saved (columns, order, dtypes)."""
         self._require(run_id)
-        out: dict[str, pd.DataFrame] = {}
-        for name, schema in SCHEMAS.items():
-            cols = ", ".join(map(q, schema))  # the columns this gpufleet knows, whatever the file adds
-            with _guard(self.path):
-                df = self._con.execute(
-                    f"SELECT {cols} FROM {q(name)} WHERE run_id = ? ORDER BY {q(ROW_COLUMN)}", [run_id]
-                ).df()
-            out[name] = from_db_frame(name, df)
-        return RunTables(**out)
+        return RunTables(**{name: self._read_table(run_id, name, 0, None) for name in SCHEMAS})
+
+    def load_table(self, run_id: str, name: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """One table of the run, or its rows offset .. offset + limit - 1 in saved order, read alone
+        (a page of one table costs that page, not the whole run)."""
+        self._check_table(name)
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"offset and limit must be 0 or more, got {offset} and {limit}")
+        self._require(run_id)
+        return self._read_table(run_id, name, offset, limit)
+
+    def table_rows(self, run_id: str, name: str) -> int:
+        """How many rows one table of the run has (counted in the store)."""
+        self._check_table(name)
+        self._require(run_id)
+        with _guard(self.path):
+            row = self._con.execute(f"SELECT count(*) FROM {q(name)} WHERE run_id = ?", [run_id]).fetchone()
+        return int(row[0]) if row else 0
+
+    def _check_table(self, name: str) -> None:
+        if name not in SCHEMAS:
+            known = ", ".join(SCHEMAS)
+            raise InputError([Problem(str(self.path), "", f"no table {name!r}; tables: {known}")])
+
+    def _read_table(self, run_id: str, name: str, offset: int, limit: int | None) -> pd.DataFrame:
+        cols = ", ".join(map(q, SCHEMAS[name]))  # the columns this gpufleet knows, whatever the file adds
+        page = f" LIMIT {int(limit)}" if limit is not None else ""
+        page += f" OFFSET {int(offset)}" if offset else ""
+        with _guard(self.path):
+            df = self._con.execute(
+                f"SELECT {cols} FROM {q(name)} WHERE run_id = ? ORDER BY {q(ROW_COLUMN)}{page}", [run_id]
+            ).df()
+        return from_db_frame(name, df)
 
     def load_scenario_text(self, run_id: str) -> str | None:
         """The scenario YAML the run ran, when it was stored with it."""

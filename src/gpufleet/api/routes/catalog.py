@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from gpufleet.api.problems import ApiError
 
@@ -13,7 +13,12 @@ KINDS = ("accelerators", "products", "prices")
 
 
 @router.get("/{kind}")
-def catalog(kind: str) -> list[dict[str, Any]]:
+def catalog(
+    kind: str = Path(
+        description="Which part of the catalog (another name is 404).",
+        json_schema_extra={"enum": list(KINDS)},
+    ),
+) -> list[dict[str, Any]]:
     from gpufleet.catalog import load_builtin_catalog
 
     if kind not in KINDS:

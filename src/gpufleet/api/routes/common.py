@@ -37,3 +37,15 @@ async def scenario_text(request: Request) -> str:
 def load_body(text: str) -> LoadedScenario:
     """Load and cross-check like `gpufleet validate`: every problem with its line and field, or 422."""
     return load_scenario_text(text, BODY_WHERE)
+
+
+def load_runnable(text: str) -> LoadedScenario:
+    """A scenario to simulate: checked as `load_body`, then refused (422, with the figures) when its
+    run would not fit this machine's memory, as `gpufleet simulate` refuses it without --force."""
+    from gpufleet import machine
+
+    loaded = load_body(text)
+    why = machine.memory_shortfall(loaded)
+    if why is not None:
+        raise InputError([Problem(BODY_WHERE, "", why)])
+    return loaded

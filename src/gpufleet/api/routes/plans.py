@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from gpufleet.api.openapi import SCENARIO_BODY
 from gpufleet.api.routes.common import load_body, scenario_text
 from gpufleet.jsontext import to_json
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
 
-@router.post("")
+@router.post("", openapi_extra=SCENARIO_BODY)
 async def make_plan(
     request: Request,
     time_limit: float = Query(30.0, gt=0, le=120, description="Seconds HiGHS may spend on each solve."),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from gpufleet.api.openapi import SCENARIO_BODY
 from gpufleet.api.problems import ApiError
-from gpufleet.api.routes.common import load_body, scenario_text, service_of
+from gpufleet.api.routes.common import load_runnable, scenario_text, service_of
 from gpufleet.api.runner import Full, now_utc
 from gpufleet.api.service import Service
 from gpufleet.jsontext import finite
@@ -48,16 +49,17 @@ def _status_dict(service: Service, s: RunStatus) -> dict[str, Any]:
     return out
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, openapi_extra=SCENARIO_BODY)
 async def submit(
     request: Request, response: Response, seed: int | None = Query(None, ge=0, le=2**63 - 1)
 ) -> dict[str, Any]:
-    """Check the scenario (422 like validate), queue it (429 when the pool is full): 202 with its id."""
+    """Check the scenario (422 like validate, or when its run would not fit memory), queue it (429 when
+    the pool is full): 202 with its id."""
     from starlette.concurrency import run_in_threadpool
 
     service = service_of(request)
     text = await scenario_text(request)
-    loaded = await run_in_threadpool(load_body, text)
+    loaded = await run_in_threadpool(load_runnable, text)
     pool = service.pool()
     run_id = new_run_id()
     try:
@@ -136,7 +138,9 @@ def _finished(service: Service, run_id: str) -> None:
 def table(
     request: Request,
     run_id: str,
-    name: str,
+    name: str = Path(
+        description="A run table (another name is 404).", json_schema_extra={"enum": list(SCHEMAS)}
+    ),
     offset: int = Query(0, ge=0),
     limit: int = Query(PAGE_DEFAULT, ge=1, le=PAGE_MAX),
 ) -> Response:
@@ -146,8 +150,10 @@ def table(
     service = service_of(request)
     _finished(service, run_id)
     kind = _negotiate(request.headers.get("accept", ""))
+    if kind == "application/json":
+        return _page(service, run_id, name, offset, limit)
     with service.store() as store:
-        df = getattr(store.load_run(run_id), name)
+        df = store.load_table(run_id, name)
     if kind == CSV:
         text = df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
         return Response(text, media_type=CSV, headers=_attachment(run_id, name, "csv"))
@@ -155,13 +161,19 @@ def table(
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
         return Response(buf.getvalue(), media_type=PARQUET, headers=_attachment(run_id, name, "parquet"))
-    page = df.iloc[offset : offset + limit]
+    raise AssertionError(kind)  # _negotiate answers one of the three
+
+
+def _page(service: Service, run_id: str, name: str, offset: int, limit: int) -> Response:
+    """One page of a table as JSON, read from the store alone (never the whole table, nor the run)."""
+    with service.store() as store:
+        total = store.table_rows(run_id, name)
+        page = store.load_table(run_id, name, offset, limit)
     records = page.to_json(orient="records", date_format="iso", date_unit="us")
-    total = len(df)
     nxt = offset + limit
     body = (
         '{"run_id":' + _js(run_id) + ',"table":' + _js(name) + f',"offset":{offset},"limit":{limit},'
-        f'"total":{total},"columns":' + _js(list(df.columns)) + ',"next":'
+        f'"total":{total},"columns":' + _js(list(page.columns)) + ',"next":'
         + (_js(f"/v1/runs/{run_id}/tables/{name}?offset={nxt}&limit={limit}") if nxt < total else "null")
         + ',"rows":' + records + "}"
     )  # fmt: skip

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from gpufleet.api.openapi import SCENARIO_BODY
 from gpufleet.api.routes.common import load_body, scenario_text
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
 
-@router.post("/validate")
+@router.post("/validate", openapi_extra=SCENARIO_BODY)
 async def validate(request: Request) -> dict[str, Any]:
     """The scenario after loading and cross-checks, with its defaults filled in and its content hash."""
     loaded = load_body(await scenario_text(request))

@@ -1,0 +1,149 @@
+"""schemathesis against the served OpenAPI document (through the ASGI app, no server process): every
+operation, data that fits its schema and data that does not, with the token never a 5xx and every
+error a problem document; without the token every /v1 request is refused (401), never a 5xx.
+
+Bounded and deterministic: a fixed number of examples per operation and mode, derandomized; the
+store is a temporary one holding a finished and a failed run, so generated ids meet real runs too;
+the app's worker processes are stopped at the end and none is left behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.python.asgi import shutdown_lifespans
+from store.test_builder import make_tables
+from store.test_roundtrip import make_meta
+
+from api.conftest import AUTH, TOKEN
+from gpufleet.api.app import create_app
+from gpufleet.api.settings import Settings
+from gpufleet.store import open_store
+
+EXAMPLES = 20  # per operation and generation mode (positive, negative)
+EXAMPLES_ON_A_RUN = 6  # the same, with the stored runs' ids fixed (their report is rendered each time)
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+Check = Callable[[Any, Any], None]
+BOUNDED = {"/v1/plans": {"time_limit": 2}}  # a generated plan that solves is bounded by this (seconds)
+
+
+@dataclass
+class Served:
+    schema: Any
+    finished: str  # a stored, finished run
+    failed: str  # a run recorded failed, with no tables
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The app over a temporary store with a finished and a failed run; its lifespan (and worker pool)
+    is stopped afterwards, and no worker process outlives it."""
+    store = tmp_path_factory.mktemp("fuzz") / "results.duckdb"
+    meta = make_meta()
+    failed = make_meta(minutes=3).run_id
+    with open_store(store) as s:
+        s.save_run(meta, make_tables(seed=3, days=40, n_jobs=60))
+        s.begin_run(failed, "two-clouds", 1, meta.started)
+        s.fail_run(failed, "it broke")
+    before = set(multiprocessing.active_children())
+    app = create_app(Settings(store=store, token=TOKEN, workers=1, queue=0, request_timeout_s=30))
+    try:
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
+        yield Served(schema, meta.run_id, failed)
+    finally:
+        shutdown_lifespans()
+    left = [p for p in multiprocessing.active_children() if p not in before]
+    assert not left, f"worker processes left behind: {left}"
+
+
+def _operations(served: Served) -> list[Any]:
+    return [op.ok() for op in served.schema.get_all_operations()]
+
+
+def _explore(served: Served, check: Check, token: bool, fixed_runs: bool = False) -> list[str]:
+    """`check(case, response)` on generated cases of every operation and mode (with the stored runs'
+    ids as path parameters when `fixed_runs`, for the operations that take one); the failures."""
+    failures: list[str] = []
+    operations = _operations(served)
+    if fixed_runs:  # the deletion last, of the failed run: the others read the finished one
+        operations = sorted(
+            (op for op in operations if any(p.name == "run_id" for p in op.path_parameters)),
+            key=lambda op: op.method.upper() == "DELETE",
+        )
+    for op in operations:
+        fixed: dict[str, str] | None = None
+        if fixed_runs:
+            run = served.failed if op.method.upper() == "DELETE" else served.finished
+            fixed = {"run_id": run} | ({"other": served.finished} if "{other}" in op.path else {})
+        for mode in MODES:
+
+            @settings(
+                max_examples=EXAMPLES_ON_A_RUN if fixed_runs else EXAMPLES,
+                derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+            )  # fmt: skip
+            @given(
+                case=op.as_strategy(generation_mode=mode, path_parameters=fixed, query=BOUNDED.get(op.path))
+            )
+            def run(case: Any) -> None:
+                headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+                case.headers = headers | AUTH if token else headers  # generated credentials replaced
+                check(case, case.call())
+
+            try:
+                run()
+            except Unsatisfiable:  # no data breaks this operation's schema (free strings): nothing to send
+                assert mode is GenerationMode.NEGATIVE, op.label
+            except Exception as exc:  # every failure is collected and shown at once
+                failures.append(f"{op.label} ({mode.value}): {type(exc).__name__}: {str(exc)[:800]}")
+    return failures
+
+
+def _where(case: Any, response: Any) -> str:
+    return f"{case.method} {case.formatted_path} -> {response.status_code}"
+
+
+def _no_5xx(case: Any, response: Any) -> None:
+    where = _where(case, response)
+    assert response.status_code < 500, f"{where}: {response.content[:400]!r}"
+    if response.status_code >= 400:
+        assert response.headers["content-type"][0].startswith("application/problem+json"), where
+        assert response.json()["status"] == response.status_code, where
+
+
+def _refused(case: Any, response: Any) -> None:
+    where = _where(case, response)
+    if case.path == "/health":
+        assert response.status_code == 200, where
+        return
+    assert response.status_code == 401, where
+    assert response.headers["www-authenticate"][0].startswith("Bearer"), where
+    assert response.json()["status"] == 401, where
+
+
+def test_no_5xx_with_the_token(served: Served) -> None:
+    failures = _explore(served, _no_5xx, token=True) + _explore(served, _no_5xx, token=True, fixed_runs=True)
+    assert not failures, "\n".join(failures)
+
+
+def test_without_the_token_every_v1_request_is_refused(served: Served) -> None:
+    failures = _explore(served, _refused, token=False)
+    assert not failures, "\n".join(failures)
+
+
+def test_the_spec_covers_every_v1_route(served: Served) -> None:
+    """Every /v1 route of the app is in the spec, so the fuzzing above reaches it."""
+    from fastapi.routing import APIRoute
+
+    app = served.schema.app
+    routes = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/v1")
+              for m in r.methods}  # fmt: skip
+    spec = {(op.method.upper(), op.path) for op in _operations(served)}
+    assert routes <= spec, routes - spec
