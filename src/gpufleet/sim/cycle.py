@@ -152,7 +152,7 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
     clusters = st.clusters
     for c in st.candidates(wl.allowed_clusters, st.team[j]):
         cs = clusters[c]
-        if cs.free_total < g:
+        if cs.free_total < g or cs.room() < g:  # room: no placement can fit, skip trying one
             continue
         if res is not None and not res.allows(c, g, end):
             continue
