@@ -5,6 +5,7 @@ from __future__ import annotations
 from gpufleet.tables import PRIORITY_CLASSES
 from gpufleet.units import (
     BEST_EFFORT,
+    HOURS_PER_DAY,
     INFERENCE,
     NCLASS,
     RESEARCH,
@@ -22,3 +23,4 @@ def test_class_indexes_follow_the_priority_classes() -> None:
 
 def test_seconds() -> None:
     assert SECONDS_PER_DAY == 24 * SECONDS_PER_HOUR == 86400.0
+    assert HOURS_PER_DAY * SECONDS_PER_HOUR == SECONDS_PER_DAY

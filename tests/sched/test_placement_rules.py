@@ -47,3 +47,21 @@ def test_replica_slots_smaller_than_a_domain_go_best_fit_one_by_one() -> None:
     p = replica_slots(cs, 4, 3)
     assert p.parts == [(0, 4), (1, 4), (1, 4)]  # the partly used domain first
     assert int(cs.free[0]) == 4 and int(cs.free[1]) == 8
+
+
+def test_room_bounds_what_placement_can_fit() -> None:
+    """room() = whole-free domains + the fullest shared one: placement fits nothing bigger, and
+    (no block requirement) fits exactly that."""
+    from gpufleet.fleet.state import ClusterState, Placement
+    from gpufleet.sched.placement import best_fit
+
+    cs = ClusterState(0, "c", "p", "h100", 8, 8, 2, 3)
+    cs.add_domains(6)
+    cs.take_all(Placement(parts=[(0, 5)]), 1)  # domain 0: 3 free
+    cs.take_all(Placement(parts=[(1, 7)]), 2)  # domain 1: 1 free
+    cs.take_all(Placement(whole=[3], chunks=[(1, 1)]), 3)  # domain 3 (its block stack's tail) held whole
+    cs.check()
+    assert cs.room() == 3 * 8 + 3  # domains 2, 4, 5 whole-free, domain 0 the fullest shared
+    assert best_fit(cs, cs.room(), None, "cluster") is not None
+    assert best_fit(cs, cs.room() + 1, None, "cluster") is None
+    assert cs.free_total == cs.room() + 1  # free by count, yet one GPU short by topology

@@ -122,3 +122,19 @@ def test_queue_orders_and_resolution() -> None:
     assert p.placement is PLACEMENT["first-fit"]
     with pytest.raises(KeyError, match="unknown placement policy 'worst-fit'"):
         resolve("normal", True, (0, 1, 2, 3), "easy", "worst-fit", "cheapest")
+
+
+def test_fifo_merges_the_classes_by_submit_time_priority_keeps_them_apart() -> None:
+    submit = {1: 5.0, 2: 1.0, 3: 3.0, 4: 2.0, 5: 3.0}
+    queues = [[2, 5], [4, 1], [], [3]]  # each class's jobs in FIFO order
+    fifo = QUEUE_ORDERS["fifo"]((1, 0, 2, 3))
+    lanes = fifo.lanes(queues, submit.__getitem__)
+    # one lane by submit time; the tie at 3.0 goes to the class scanned first (class 1 has none)
+    assert [list(lane) for lane in lanes] == [[2, 4, 5, 3, 1]]
+    prio = QUEUE_ORDERS["priority"]((1, 0, 2, 3))
+    assert [list(lane) for lane in prio.lanes(queues, submit.__getitem__)] == [[4, 1], [2, 5], [], [3]]
+    p = resolve("fifo", True, (0, 1, 2, 3), "easy", "best-fit", "cheapest")
+    assert p.queue.merged and not p.queue.pooled and p.backfill is BACKFILL["easy"]
+    assert p.queue.shares([0.5]) == [math.inf]  # one queue: no team quotas
+    with pytest.raises(KeyError, match="unknown queue order policy 'lifo'"):
+        resolve("lifo", True, (0, 1, 2, 3), "easy", "best-fit", "cheapest")

@@ -133,6 +133,16 @@ def test_higher_class_starts_first() -> None:
     assert res.first_start[1] == 150.0
 
 
+def test_plain_fifo_starts_the_earlier_job_whatever_its_class() -> None:
+    f = fleet([cluster(domains_per_block=1, blocks=1)], days=1)
+    j = jobs([(0, 100, 8, 2), (10, 50, 8, 3), (20, 50, 8, 1)])  # as above, one queue in submit order
+    inp = sim_input(f, j, PolicySpec(mode="fifo", failures=False, fair_share=False, preemption=False))
+    eng, res = run(inp)
+    check_run(inp, eng, res)
+    assert res.first_start[1] == 100.0  # the best-effort job was submitted first
+    assert res.first_start[2] == 150.0
+
+
 def test_capacity_leaving_requeues_with_a_checkpoint() -> None:
     # 2 domains on day 0, 1 domain from day 1: the job on the top domain is checkpointed and requeued
     f = fleet([cluster(domains_per_block=2, blocks=1)], days=3, domains=[[2, 1, 1]])

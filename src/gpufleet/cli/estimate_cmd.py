@@ -13,6 +13,7 @@ import typer
 from gpufleet.cli import app
 from gpufleet.cli.common import JSON_OPT, fmt_num, fmt_usd, print_json, print_table
 from gpufleet.errors import InputError, Problem
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 estimate_app = typer.Typer(
     help="Estimates from the workload models: training time and goodput, inference GPUs.",
@@ -254,10 +255,10 @@ def training(
             }
             | {
                 "achieved_tflops_per_gpu": plan.achieved_flops_per_gpu / 1e12,
-                "compute_days": plan.compute_s / 86400,
+                "compute_days": plan.compute_s / SECONDS_PER_DAY,
                 "expected_wall_days": None
                 if math.isinf(plan.expected_wall_s)
-                else plan.expected_wall_s / 86400,
+                else plan.expected_wall_s / SECONDS_PER_DAY,
                 "price_per_gpu_hour_usd": price,
                 "expected_cost_usd": cost,
                 "model_states_gb_per_gpu": states_gb,
@@ -276,18 +277,18 @@ def training(
         ("MFU", f"{plan.mfu:.1%}", plan.mfu_source),
         ("achieved TFLOP/s per GPU", fmt_num(plan.achieved_flops_per_gpu / 1e12, 0),
          f"{plan.precision} peak {plan.peak_flops_per_gpu / 1e12:,.0f}"),
-        ("compute time (no failures)", f"{plan.compute_s / 86400:,.1f} days", ""),
+        ("compute time (no failures)", f"{plan.compute_s / SECONDS_PER_DAY:,.1f} days", ""),
         ("GPU-hours (no failures)", fmt_num(plan.gpu_hours), ""),
         ("model states per GPU", f"{states_gb:,.1f} GB", f"14 B/param fully sharded; HBM {chip.hbm_gb:g} GB"),
         ("interruption rate", f"{plan.failure_rate_per_gpu_hour:.2e} per GPU-hour",
          "override" if failure_rate is not None else "catalog"),
-        ("job MTBF", f"{plan.mtbf_s / 3600:,.2f} h", f"{plan.gpus:,} GPUs"),
+        ("job MTBF", f"{plan.mtbf_s / SECONDS_PER_HOUR:,.2f} h", f"{plan.gpus:,} GPUs"),
         ("checkpoint", f"{plan.checkpoint_bytes / 1e12:,.2f} TB", ck_note),
         ("checkpoint interval", f"{plan.checkpoint_interval_s:,.0f} s", interval_how),
         ("restart overhead", f"{plan.restart_s:,.0f} s", "given" if restart is not None else "by size"),
         ("expected goodput", f"{plan.expected_goodput:.1%}", "compute / expected wall time"),
         ("expected interruptions", fmt_num(plan.expected_interruptions), ""),
-        ("expected wall time", f"{plan.expected_wall_s / 86400:,.1f} days",
+        ("expected wall time", f"{plan.expected_wall_s / SECONDS_PER_DAY:,.1f} days",
          "periods x M e^(R/M) (e^((tau+C)/M) - 1)"),
         ("expected GPU-hours", fmt_num(plan.expected_gpu_hours), ""),
         ("GPU energy", f"{energy_mwh:,.0f} MWh", f"{chip.power_w / 1000:g} kW per GPU, no PUE"),
@@ -405,7 +406,7 @@ def inference(
         shape = inf.catalog_within_hour("conversation")
     per_replica = per_gpu * replica_gpus
     start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    times = np.arange(0, 86400, 60.0)
+    times = np.arange(0, SECONDS_PER_DAY, 60.0)
     by_region = inf.demand_tokens_s(demand, start, times)
     total = np.sum(np.stack(list(by_region.values())), axis=0)
     hourly = total.reshape(24, 60).mean(axis=1)

@@ -10,6 +10,7 @@ import typer
 from gpufleet.cli import app
 from gpufleet.cli.common import JSON_OPT, SEED_OPT, fmt_num, print_json, print_table
 from gpufleet.errors import InputError
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 trace_app = typer.Typer(
     help="Job traces (philly, openb, generic) and LLM request traces (azure-llm).", no_args_is_help=True
@@ -87,7 +88,7 @@ def stats(
     typer.echo(
         f"{file} ({fmt}): {st.rows_read:,} rows read, {st.jobs:,} jobs accepted, "
         f"{sum(st.skipped.values()):,} skipped; {st.gpu_hours:,.0f} GPU-hours "
-        f"over {st.span_s / 86400:,.1f} days"
+        f"over {st.span_s / SECONDS_PER_DAY:,.1f} days"
     )
     for reason, n in st.skipped.items():
         typer.echo(f"  skipped {reason}: {n:,}")
@@ -258,13 +259,13 @@ def synth(
     s = synthesize(params, rng, n_jobs=jobs, target_gpus=gpus, size_scale=size_scale)
     _write_jobs_csv(s, out)
     span = float(s.submit_s[-1]) if len(s) else 0.0
-    hours = np.bincount((s.submit_s // 3600).astype(int) % 24, minlength=24)
+    hours = np.bincount((s.submit_s // SECONDS_PER_HOUR).astype(int) % 24, minlength=24)
     result: dict[str, Any] = {
         "output": str(out),
         "jobs": len(s),
         "target_gpus": gpus,
-        "span_days": span / 86400,
-        "jobs_per_day": len(s) / span * 86400 if span else 0.0,
+        "span_days": span / SECONDS_PER_DAY,
+        "jobs_per_day": len(s) / span * SECONDS_PER_DAY if span else 0.0,
         "source_load_per_gpu": params.load_per_gpu,
         "synth_load_per_gpu": float(s.gpu_seconds.sum()) / span / gpus if span else 0.0,
         "hour_shares_source": list(params.hour_shares),

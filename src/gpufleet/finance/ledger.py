@@ -24,14 +24,13 @@ from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario.ramp import ResolvedContract, Steps, resolve_contracts
 from gpufleet.scenario.schema import Commitment, Contract, Scenario
 from gpufleet.tables import CLASS_COLUMN, check_table, empty_table
+from gpufleet.units import HOURS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 __all__ = ["ContractYear", "anniversary", "build_ledger", "commitment_from", "contract_years"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
-HOURS_PER_DAY = 24.0
-SECONDS_PER_DAY = 86_400.0
 KWH_PER_MWH = 1_000.0
 FLOP_PER_PFLOP = 1e15
 
@@ -74,7 +73,7 @@ def _series_daily(
     origin = pd.Timestamp(dt.date.fromordinal(h_first), tz="UTC")
     secs = (pd.to_datetime(series["time"], utc=True) - origin).dt.total_seconds().to_numpy(np.float64)
     hours = np.clip(np.minimum(secs + step_s, h_days * SECONDS_PER_DAY) - np.maximum(secs, 0.0), 0.0, None)
-    hours /= 3600.0
+    hours /= SECONDS_PER_HOUR
     alloc_cols = [f"allocated_{c}_gpus" for c in CLASS_COLUMN.values()]
     alloc = series[alloc_cols].to_numpy(np.float64).sum(axis=1) * hours
     cap = series["capacity_gpus"].to_numpy(np.float64) * hours
@@ -278,7 +277,7 @@ def _contract_rows(
     basis = np.where(rows["minimum_accrued_usd"] > 0, rows["minimum_accrued_usd"], rows["plan_usd"])
     rows["waste_pct"] = _safe_div(np.maximum(basis - usage_row, 0.0), basis, 100.0)
     rows["usd_per_used_gpu_hour"] = _safe_div(spent, used_h)
-    rows["usd_per_pflop"] = _safe_div(spent, used_h * 3600.0 * peak_flops / FLOP_PER_PFLOP)
+    rows["usd_per_pflop"] = _safe_div(spent, used_h * SECONDS_PER_HOUR * peak_flops / FLOP_PER_PFLOP)
     rows["committed_used"] = used_h if on_commitment else 0.0
     # capacity no workload may use is reported as such: not online, not idle, outside utilization
     rows["gpu_hours_unusable"] = 0.0 if usable else rows["gpu_hours_available"]

@@ -14,6 +14,7 @@ from gpufleet.finance.ledger import commitment_from, contract_years
 from gpufleet.scenario.ramp import ResolvedContract, resolve_contracts
 from gpufleet.scenario.schema import RevenueScenario, Scenario
 from gpufleet.tables import check_table, empty_table
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 NO_REVENUE = "none"  # the scenario name used when the scenario gives no revenue scenarios
 
@@ -55,10 +56,10 @@ def _year_fraction(scenario: Scenario, year: int) -> float:
 def step_hours(frame: pd.DataFrame, scenario: Scenario) -> npt.NDArray[np.float64]:
     """Hours each row's reporting step lasts, cut at the horizon's end."""
     start = pd.Timestamp(scenario.horizon.start, tz="UTC")
-    end_s = ((scenario.horizon.end - scenario.horizon.start).days + 1) * 86_400.0
+    end_s = ((scenario.horizon.end - scenario.horizon.start).days + 1) * SECONDS_PER_DAY
     secs = (pd.to_datetime(frame["time"], utc=True) - start).dt.total_seconds().to_numpy(np.float64)
     step = scenario.horizon.step_s
-    hours = np.clip(np.minimum(secs + step, end_s) - np.maximum(secs, 0.0), 0.0, None) / 3600.0
+    hours = np.clip(np.minimum(secs + step, end_s) - np.maximum(secs, 0.0), 0.0, None) / SECONDS_PER_HOUR
     return np.asarray(hours, dtype=np.float64)
 
 
@@ -66,7 +67,11 @@ def tokens_served_by_year(inference: pd.DataFrame, scenario: Scenario) -> dict[i
     """Tokens served per calendar year: served tokens/s x the step's seconds, summed."""
     if inference.empty:
         return {}
-    tokens = inference["served_tokens_s"].to_numpy(np.float64) * step_hours(inference, scenario) * 3600.0
+    tokens = (
+        inference["served_tokens_s"].to_numpy(np.float64)
+        * step_hours(inference, scenario)
+        * SECONDS_PER_HOUR
+    )
     years = _year(inference["time"]).to_numpy()
     out: dict[int, float] = {}
     for y in np.unique(years):

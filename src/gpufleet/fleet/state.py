@@ -326,6 +326,16 @@ class ClusterState:
             return 0
         return gpus + ((m & -m).bit_length() - 1)
 
+    def room(self) -> int:
+        """The most GPUs one job could be placed on now, an upper bound: every whole-free domain
+        plus the fullest partly free one (a job takes whole domains and at most one shared domain
+        for its remainder); free GPUs in a pooled cluster. A job needing more cannot be placed."""
+        if self.pooled:
+            return self.free_total
+        g = self.gpus_per_domain
+        partial = (self.mask & ((1 << g) - 1)).bit_length() - 1
+        return self.whole_total * g + max(partial, 0)
+
     def whole_count(self, b: int) -> int:
         return len(self.whole[b])
 

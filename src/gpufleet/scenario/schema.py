@@ -25,6 +25,7 @@ from pydantic import (
 
 from gpufleet.catalog.model import Accelerator, Precision, Price, Product
 from gpufleet.scenario.options import PlanSection
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A short lowercase id: letters, digits, - _ .")]
@@ -34,7 +35,8 @@ TopologyLevel = Literal["domain", "block", "cluster"]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)$")
-_UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNIT_S = {"s": 1.0, "m": 60.0, "min": 60.0, "h": SECONDS_PER_HOUR, "d": SECONDS_PER_DAY}
+_UNIT_S["w"] = 7 * SECONDS_PER_DAY
 
 
 def duration_seconds(text: str) -> float:

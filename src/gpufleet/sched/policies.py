@@ -7,8 +7,9 @@ the callables the engine holds for the whole run, so no name is looked up per jo
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol, TypeVar
@@ -135,16 +136,32 @@ class RankedProviders:
 @dataclass(frozen=True)
 class QueueOrder:
     """The order of the queues and who may start: classes scanned in `classes` order, FIFO (by
-    submit time) inside a class; team quotas (fair share) when `quotas`; `pooled`: clusters without
-    topology, no backfill, preemption or failures (strict FIFO, a reference mode)."""
+    submit time) inside a class; `merged`: one queue of all classes in submit order instead (plain
+    FIFO); team quotas (fair share) when `quotas`; `pooled`: clusters without topology, no
+    backfill, preemption or failures (strict FIFO, a reference mode)."""
 
     classes: tuple[int, ...]
     quotas: bool
     pooled: bool = False
+    merged: bool = False
 
     def shares(self, quota_shares: Sequence[float | None]) -> list[float]:
         """Each team's share of the fleet it may use without borrowing (inf: no quota)."""
         return [s if (self.quotas and s is not None) else math.inf for s in quota_shares]
+
+    def lanes(self, queues: Sequence[Iterable[int]], submit: Callable[[int], float]) -> list[Iterator[int]]:
+        """The queues as the cycle scans them, each lane up to its depth: one lane per class in
+        `classes` order, or (merged) one lane of every class's jobs by submit time, ties in class
+        order. queues[k]: class k's jobs in FIFO order."""
+        ordered = [iter(queues[k]) for k in self.classes]
+        if self.merged:
+            return [heapq.merge(*ordered, key=submit)]
+        return ordered
+
+
+def fifo(classes: tuple[int, ...]) -> QueueOrder:
+    """One queue in submit order whatever the class; no quotas (backfill and preemption as set)."""
+    return QueueOrder(classes, quotas=False, merged=True)
 
 
 def priority(classes: tuple[int, ...]) -> QueueOrder:
@@ -163,6 +180,7 @@ def strict_fifo(classes: tuple[int, ...]) -> QueueOrder:
 
 
 QUEUE_ORDERS: dict[str, Callable[[tuple[int, ...]], QueueOrder]] = {
+    "fifo": fifo,
     "priority": priority,
     "fair-share": fair_share,
     "strict-fifo": strict_fifo,
@@ -198,10 +216,12 @@ def resolve(
     providers: str,
     victims: str = "lowest-class-newest-first",
 ) -> Policies:
-    """The named policies; strict-FIFO mode overrides backfill (none). An unknown name is a KeyError
-    naming the table (the scenario schema admits only registered names)."""
+    """The named policies. `mode` names the queue order (`fifo`, `strict-fifo`); "normal" is
+    `fair-share` or `priority` by `fair`. Strict-FIFO mode overrides backfill (none). An unknown name
+    is a KeyError naming the table (the scenario schema admits only registered names)."""
     strict = mode == "strict-fifo"
-    queue = QUEUE_ORDERS["strict-fifo" if strict else "fair-share" if fair else "priority"](classes)
+    order = ("fair-share" if fair else "priority") if mode == "normal" else mode
+    queue = _get(QUEUE_ORDERS, order, "queue order")(classes)
     return Policies(
         queue=queue,
         backfill=BACKFILL["none" if strict else backfill],

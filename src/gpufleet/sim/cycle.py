@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 from collections.abc import Iterator
@@ -15,11 +14,13 @@ from gpufleet.units import NCLASS
 
 
 def scan(st: SimState, k: int) -> Iterator[int]:
-    """Queued jobs of class k in submit order: requeued ones (a heap) merged with fresh ones."""
+    """Queued jobs of class k in submit order: requeued ones (a sorted list) merged with fresh ones.
+
+    At most `backfill_depth` requeued jobs are taken, as a snapshot when the scan begins: no caller
+    looks deeper, and a long requeued list (capacity leaving evicts thousands of jobs) is never
+    walked whole per cycle. Jobs requeued during the scan wait for the next one.
+    """
     state, epoch = st.state, st.epoch
-    rq = st.requeued[k]
-    while rq and (state[rq[0][1]] != QUEUED or epoch[rq[0][1]] != rq[0][2]):
-        heapq.heappop(rq)
     fr = st.fresh[k]
     if st.stale[k] > 512 and 2 * st.stale[k] > len(fr):
         # jobs started from the middle (backfill) leave stale entries: drop them all at once
@@ -28,12 +29,12 @@ def scan(st: SimState, k: int) -> Iterator[int]:
     while fr and (state[fr[0]] != QUEUED or epoch[fr[0]] != 0):
         fr.popleft()
         st.stale[k] -= 1
-    if not rq:
+    req = requeued_head(st, k, st.pol.backfill_depth) if st.requeued[k] else []
+    if not req:
         for j in fr:
             if state[j] == QUEUED and epoch[j] == 0:
                 yield j
         return
-    req = sorted(e for e in rq if state[e[1]] == QUEUED and epoch[e[1]] == e[2])
     it = iter(fr)
     nxt = next(it, None)
     for s, j, _ in req:
@@ -49,10 +50,43 @@ def scan(st: SimState, k: int) -> Iterator[int]:
         nxt = next(it, None)
 
 
+def requeued_head(st: SimState, k: int, limit: int) -> list[tuple[float, int, int]]:
+    """The first `limit` live entries of class k's requeued list (sorted by submit time).
+
+    An entry is (submit, job, epoch at requeue); it goes stale for good when the job starts again
+    (its epoch moves on). Stale entries at the front are cut; when more than `limit` were stepped
+    over, the list is compacted once, so the walk stays about `limit` long.
+    """
+    rq = st.requeued[k]
+    state, epoch = st.state, st.epoch
+    out: list[tuple[float, int, int]] = []
+    lead = -1  # stale entries before the first live one
+    skipped = 0
+    for i in range(len(rq)):
+        if len(out) >= limit:
+            break
+        e = rq[i]
+        j = e[1]
+        if state[j] == QUEUED and epoch[j] == e[2]:
+            if lead < 0:
+                lead = i
+            out.append(e)
+        else:
+            skipped += 1
+    if lead < 0:
+        lead = len(rq) if len(out) == 0 else 0
+    if skipped - lead > limit:
+        st.requeued[k] = [e for e in rq if state[e[1]] == QUEUED and epoch[e[1]] == e[2]]
+    elif lead:
+        del rq[:lead]
+    return out
+
+
 def cycle(st: SimState, now: float) -> None:
     """One scheduling cycle (Kueue-style numbered steps).
 
-    1. Take queued jobs class by class (priority order), FIFO within a class, up to the depth.
+    1. Take queued jobs class by class (priority order), FIFO within a class, up to the depth
+       (plain `fifo`: all classes as one queue in submit order).
     2. Skip a job whose team is at its quota and may not borrow.
     3. Try to place it on its clusters in the provider policy's order, respecting the head
        job's reservation (EASY): a later job starts now only if it does not delay the head.
@@ -67,12 +101,15 @@ def cycle(st: SimState, now: float) -> None:
     res: Reservation | None = None
     gate = 1 << 62
     depth = st.pol.backfill_depth
-    for k in st.queue.classes:
-        if not st.fresh[k] and not st.requeued[k]:
-            continue
+    # the largest job each set of allowed clusters could place now (ClusterState.room, an upper
+    # bound): a job needing more is refused without trying its clusters. Starts only lower it, so
+    # it holds until GPUs are freed: preemption clears it.
+    room: dict[tuple[int, ...], int] = {}
+    queues = [scan(st, k) if st.fresh[k] or st.requeued[k] else iter(()) for k in range(NCLASS)]
+    for lane in st.queue.lanes(queues, st.submit.__getitem__):
         seen = 0
-        # step 1: the class's queue, in order
-        for j in list(scan(st, k)) if st.requeued[k] else scan(st, k):
+        # step 1: the queue order's lane (a class, or all classes by submit time), in order
+        for j in lane:
             if seen >= depth:
                 break
             seen += 1
@@ -86,14 +123,20 @@ def cycle(st: SimState, now: float) -> None:
                 st.quota_blocked = True  # a release anywhere may let it start
                 continue
             # step 3: place
-            if try_start(st, j, now, res):
+            allowed = st.workloads[st.wl[j]].allowed_clusters
+            r = room.get(allowed)
+            if r is None:
+                r = room[allowed] = max([st.clusters[c].room() for c in allowed], default=0)
+            if g <= r and try_start(st, j, now, res):
                 continue
             gate = min(gate, g)
             if res is not None:
                 continue
             # step 4: the head job
-            if st.use_preemption and quota_ok and try_preempt(st, j, now):
-                continue
+            if st.use_preemption and quota_ok:
+                room.clear()  # victims free GPUs, whether or not the head then starts
+                if try_preempt(st, j, now):
+                    continue
             res = st.backfill.reserve(now, g, _cluster_ends(st, j))
             if res is None:  # no backfill: nothing starts behind the head
                 st.gate = gate
@@ -109,7 +152,7 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
     clusters = st.clusters
     for c in st.candidates(wl.allowed_clusters, st.team[j]):
         cs = clusters[c]
-        if cs.free_total < g:
+        if cs.free_total < g or cs.room() < g:  # room: no placement can fit, skip trying one
             continue
         if res is not None and not res.allows(c, g, end):
             continue

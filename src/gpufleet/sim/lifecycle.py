@@ -6,7 +6,6 @@ state's `draw_failures` hook, set by the kernel, so this module never calls up i
 
 from __future__ import annotations
 
-import heapq
 import math
 from bisect import bisect_left, insort
 
@@ -133,7 +132,7 @@ def requeue(st: SimState, j: int, now: float, restart_s: float) -> None:
     k = st.cls[j]
     st.pending_restart[j] = restart_s
     st.queued_since[j] = now
-    heapq.heappush(st.requeued[k], (st.submit[j], j, st.epoch[j]))
+    insort(st.requeued[k], (st.submit[j], j, st.epoch[j]))
     st.queue_log.add2(now, k, 1, NCLASS + k, st.gpus[j])
     st.gate = min(st.gate, st.gpus[j])
     st.dirty = True

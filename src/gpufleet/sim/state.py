@@ -119,7 +119,7 @@ class SimState:
         self.running: list[dict[int, None]] = [{} for _ in range(nc)]  # per cluster, by start order
         self.ends: list[list[tuple[float, int, int]]] = [[] for _ in range(nc)]  # EASY: (end, job, gpus)
         self.exp_end = array("d", bytes(8 * n))
-        # queues per class: fresh arrivals (deque, submit order) and requeued jobs (heap by submit)
+        # queues per class: fresh arrivals (deque, submit order) and requeued jobs (list sorted by submit)
         self.fresh: list[deque[int]] = [deque() for _ in range(NCLASS)]
         self.requeued: list[list[tuple[float, int, int]]] = [[] for _ in range(NCLASS)]
         self.stale = [0] * NCLASS  # started jobs still listed in `fresh`, per class

@@ -13,7 +13,7 @@ import numpy as np
 from gpufleet.sched.commitment import ContractState
 from gpufleet.sim.record import ChangeLog
 from gpufleet.sim.spec import FleetSpec
-from gpufleet.units import NCLASS, SECONDS_PER_DAY, SECONDS_PER_HOUR
+from gpufleet.units import HOURS_PER_DAY, NCLASS, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 
 class UsageBook:
@@ -27,7 +27,7 @@ class UsageBook:
         gpd = np.array([c.gpus_per_domain for c in fleet.clusters], dtype=np.float64)
         held = fleet.contract.astype(np.int64) if nc else np.zeros((0, fleet.days), np.int64)
         held = np.where(held < 0, k, held)  # k: no contract
-        value = fleet.domains * gpd[:, None] * 24.0 * price[held]  # (clusters, days) USD of capacity
+        value = fleet.domains * gpd[:, None] * HOURS_PER_DAY * price[held]  # (clusters, days) USD of capacity
         per = np.zeros((k + 1, fleet.days))
         for c in range(nc):
             np.add.at(per, (held[c], np.arange(fleet.days)), value[c])
