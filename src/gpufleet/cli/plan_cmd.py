@@ -9,7 +9,15 @@ from typing import Any
 import typer
 
 from gpufleet.cli import app
-from gpufleet.cli.common import JSON_OPT, check_output_file, fmt_num, fmt_usd, print_json, print_table
+from gpufleet.cli.common import (
+    JSON_OPT,
+    STORE_OPT,
+    check_output_file,
+    fmt_num,
+    fmt_usd,
+    print_json,
+    print_table,
+)
 from gpufleet.errors import InputError
 
 
@@ -29,11 +37,16 @@ def plan(
         True, "--values/--no-values", help="Re-solve with more power per site and without each option."
     ),
     extra_mw: float = typer.Option(1000.0, "--extra-mw", help="The power added per site for its value (MW)."),
+    store_path: Path = STORE_OPT,
+    no_store: bool = typer.Option(False, "--no-store", help="Do not keep the plan in the results store."),
 ) -> None:
     """The capacity plan: options to sign (size, start), routing by quarter, cost PV, unmet demand,
-    shadow prices of capacity and power, and the value of one more GW and of each option."""
+    shadow prices of capacity and power, and the value of one more GW and of each option. The plan is
+    kept in the store under its own id (`gpufleet plans`, `simulate --plan ID`)."""
+    from gpufleet.plan.record import plan_record
     from gpufleet.plan.run import make_plan, prepare, routing_by_quarter
     from gpufleet.scenario import load_scenario
+    from gpufleet.store import open_store
 
     _in_range(time_limit, 0.0, 3600.0, "--time-limit")
     _in_range(gap, 0.0, 1.0, "--gap")
@@ -41,20 +54,32 @@ def plan(
     if output is not None:
         check_output_file(output, "-o")
     loaded = load_scenario(file)
+    if not no_store:  # a wrong store fails now, not after the solve
+        open_store(store_path).close()
     inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, time_limit, gap)
     result = make_plan(inputs, values=values, extra_mw=extra_mw)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         result.routing.to_csv(output, index=False)
+    head = {"scenario": loaded.scenario.name, "extra_mw": extra_mw}
+    plan_id = None
+    if not no_store:
+        record = plan_record(result, loaded.scenario.name, loaded.content_hash, head)
+        with open_store(store_path) as store:
+            plan_id = store.save_plan(record)
     if as_json:
-        print_json({"scenario": loaded.scenario.name, "extra_mw": extra_mw, **result.to_dict()})
+        print_json({**head, "plan_id": plan_id, "store": None if no_store else str(store_path),
+                    **result.to_dict()})  # fmt: skip
         return
-    _print(result.to_dict(), routing_by_quarter(result.routing), extra_mw)
+    print_plan(result.to_dict(), routing_by_quarter(result.routing), extra_mw)
     if output is not None:
         typer.echo(f"routing written to {output}")
+    if plan_id is not None:
+        typer.echo(f"stored as plan {plan_id} in {store_path} (gpufleet simulate FILE --plan {plan_id})")
 
 
-def _print(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
+def print_plan(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
+    """What `gpufleet plan` prints, from its JSON figures (also `plans show`)."""
     typer.echo(
         f"plan: {d['status']}; cost PV {fmt_usd(d['cost_pv_usd'])}, "
         f"objective PV (with the unmet-demand penalty) {fmt_usd(d['objective_pv_usd'])}"

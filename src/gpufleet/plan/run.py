@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpufleet.aggregate.capacity import monthly_capacity
+from gpufleet.aggregate.capacity import MonthlyCapacity, monthly_capacity
 from gpufleet.aggregate.demand import Demand, monthly_demand
 from gpufleet.aggregate.months import Months, horizon_months
 from gpufleet.catalog import Catalog
@@ -20,6 +20,9 @@ from gpufleet.scenario.schema import Scenario
 from gpufleet.scenario.source import SourceMap
 
 GW_MW = 1000.0
+# contract: the contract holding the target that month (an option's own name), "" when none
+ROUTING_COLUMNS = ["case", "class", "target", "provider", "contract", "month", "quarter", "gpu_hours",
+                   "target_gpu_hours"]  # fmt: skip
 
 
 @dataclass
@@ -38,7 +41,7 @@ class PlanResult:
     cost_pv_usd: float  # expected PV of cash out
     status: str
     signed: list[dict[str, Any]]  # option, start, domains, gpus, billing
-    routing: pd.DataFrame  # case, class, target, provider, month, quarter, gpu_hours (reference)
+    routing: pd.DataFrame  # ROUTING_COLUMNS: gpu_hours at the reference, target_gpu_hours on the target
     unmet: dict[str, float]  # class -> expected reference GPU-hours not served
     cash_by_year: dict[int, float]  # expected
     capacity_shadow: pd.DataFrame  # cluster, quarter, usd_per_gpu_month (expected over cases)
@@ -109,8 +112,13 @@ def with_cases(p: PlanInputs, cases: tuple[Case, ...]) -> PlanInputs:
     return PlanInputs(p.scenario, p.catalog, p.months, p.options, scaled, p.time_limit_s, p.gap)
 
 
-def _model(p: PlanInputs, extra: dict[str, float] | None = None, drop: frozenset[str] = frozenset()) -> Model:
-    cap = monthly_capacity(p.scenario, p.catalog, p.months)
+def _model(
+    p: PlanInputs,
+    extra: dict[str, float] | None = None,
+    drop: frozenset[str] = frozenset(),
+    cap: MonthlyCapacity | None = None,
+) -> Model:
+    cap = cap or monthly_capacity(p.scenario, p.catalog, p.months)
     return build_model(p.scenario, p.catalog, p.months, cap, p.cases, p.options, extra, drop)
 
 
@@ -124,9 +132,10 @@ def make_plan(p: PlanInputs, values: bool = True, extra_mw: float = GW_MW) -> Pl
     """Solve; with `values`, also re-solve with `extra_mw` more at each site with options (one GW by
     default) and without each option; over several cases, also the regret of signing what the base
     case alone would sign."""
-    mod = _model(p)
+    cap = monthly_capacity(p.scenario, p.catalog, p.months)
+    mod = _model(p, cap=cap)
     sol = solve(mod, p.time_limit_s, p.gap)
-    result = read(mod, sol, p)
+    result = read(mod, sol, p, cap)
     if len(p.cases) > 1:
         base = PlanInputs(p.scenario, p.catalog, p.months, p.options, p.cases[:1], p.time_limit_s, p.gap)
         base_mod = _model(base)
@@ -150,9 +159,10 @@ def _fix_first_stage(mod: Model, other: Model, sol: Solution) -> Model:
     return mod
 
 
-def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
+def read(mod: Model, sol: Solution, p: PlanInputs, cap: MonthlyCapacity | None = None) -> PlanResult:
     x = sol.x
     months = p.months
+    cap = cap or monthly_capacity(p.scenario, p.catalog, months)
     opt_by = {o.name: o for o in p.options}
     signed = []
     for j, lab in enumerate(mod.label):
@@ -163,10 +173,13 @@ def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
                     "option": o.name,
                     "provider": o.option.provider,
                     "site": o.option.site,
+                    "product": o.option.product,
                     "start": months.labels[t],
+                    "months": len(o.active(t, months)),
                     "domains": d,
                     "gpus": d * o.gpus_per_domain,
                     "billing": o.option.billing,
+                    "price_per_gpu_hour_usd": o.price,
                 }
             )
     providers = {
@@ -174,6 +187,13 @@ def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
     }
     providers |= {o.name: o.option.provider for o in p.options}
     names = [c.name for c in mod.cases]
+    cluster_at = {name: i for i, name in enumerate(cap.timeline.clusters)}
+    acc_of = {c.name: p.catalog.accelerator_of(c.product).id for c in p.scenario.clusters}
+    acc_of |= {o.name: o.accelerator for o in p.options}
+
+    def contract(target: str, m: int) -> str:
+        return cap.contract[cluster_at[target]][m] if target in cluster_at else target
+
     recs = []
     unmet: list[dict[str, float]] = [defaultdict(float) for _ in mod.cases]
     penalty: list[float] = [0.0 for _ in mod.cases]
@@ -183,24 +203,24 @@ def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
         e = int(lab[1])
         by_class = {k.name: k for k in mod.cases[e].demand.classes}
         if lab[0] == "x" and x[j] > 1e-6:
-            m = int(lab[4])
+            m, f = int(lab[4]), by_class[lab[2]].factor(acc_of[lab[3]]) or 1.0
             recs.append(
-                (names[e], lab[2], lab[3], providers[lab[3]], months.labels[m], months.quarters[m], x[j])
-            )
+                (names[e], lab[2], lab[3], providers[lab[3]], contract(lab[3], m), months.labels[m],
+                 months.quarters[m], float(x[j]), float(x[j]) * f)
+            )  # fmt: skip
         elif lab[0] == "a" and x[j] > 0.5:
             run = by_class[lab[2]]
             for mi in np.flatnonzero(run.gpu_hours > 0):
-                lm, qm = months.labels[int(mi)], months.quarters[int(mi)]
-                recs.append((names[e], run.name, lab[3], providers[lab[3]], lm, qm, float(run.gpu_hours[mi])))
+                m, gh = int(mi), float(run.gpu_hours[mi])
+                recs.append((names[e], run.name, lab[3], providers[lab[3]], contract(lab[3], m),
+                             months.labels[m], months.quarters[m], gh, gh))  # fmt: skip
         elif lab[0] == "u" and x[j] > 1e-6:
             unmet[e][lab[2]] += float(x[j])
             penalty[e] += mod.cost[j] / mod.cases[e].weight * float(x[j])
         elif lab[0] == "v" and x[j] > 0.5:
             unmet[e][lab[2]] += float(by_class[lab[2]].gpu_hours.sum())
             penalty[e] += mod.cost[j] / mod.cases[e].weight
-    routing = pd.DataFrame(
-        recs, columns=["case", "class", "target", "provider", "month", "quarter", "gpu_hours"]
-    )
+    routing = pd.DataFrame(recs, columns=ROUTING_COLUMNS)
     cases: dict[str, CaseResult] = {}
     expected_cash = np.zeros(months.count)
     expected_unmet: dict[str, float] = defaultdict(float)
