@@ -11,22 +11,31 @@ from gpufleet.errors import InputError
 from gpufleet.plan.record import plan_record
 from gpufleet.plan.run import PlanResult, make_plan
 from gpufleet.store import open_store
-from gpufleet.store.schema import PLAN_ALLOCATION_TABLE, PLAN_SIGNED_TABLE, PLANS_TABLE, RUN_PLANS_TABLE
+from gpufleet.store.schema import (
+    PLAN_ALLOCATION_TABLE,
+    PLAN_CASH_TABLE,
+    PLAN_SIGNED_TABLE,
+    PLANS_TABLE,
+    RUN_PLANS_TABLE,
+)
 from store.test_builder import make_tables
 from store.test_roundtrip import make_meta
 from tests.plan.test_plan import flat
 from tests.plan.tiny import HOURS, tiny
 
-PLAN_TABLES = (PLANS_TABLE, PLAN_SIGNED_TABLE, PLAN_ALLOCATION_TABLE, RUN_PLANS_TABLE)
+PLAN_TABLES = (PLANS_TABLE, PLAN_SIGNED_TABLE, PLAN_ALLOCATION_TABLE, PLAN_CASH_TABLE, RUN_PLANS_TABLE)
+
+
+LS = tiny()
 
 
 def _solved() -> PlanResult:
-    return make_plan(flat(tiny(), 1000.0), values=False)
+    return make_plan(flat(LS, 1000.0), values=False)
 
 
 def test_a_plan_round_trips_with_its_signed_options_and_allocation(tmp_path: Path) -> None:
     result = _solved()
-    record = plan_record(result, "tiny", "abc", {"extra_mw": 1000.0})
+    record = plan_record(result, LS.scenario, LS.catalog, "abc", {"extra_mw": 1000.0})
     path = tmp_path / "s.duckdb"
     with open_store(path) as st:
         plan_id = st.save_plan(record)
@@ -44,6 +53,12 @@ def test_a_plan_round_trips_with_its_signed_options_and_allocation(tmp_path: Pat
     # 1000 GPUs all year: every reference GPU-hour of demand is allocated, split between c-aa and `more`
     assert back.allocation["gpu_hours"].sum() == pytest.approx(1000.0 * HOURS)
     assert set(back.allocation["contract"]) == {"k-aa", "more"}
+    # the planned bill: both reserved, so the year's cash is every GPU online priced, used or not
+    assert back.cash["cash_usd"].sum() == pytest.approx(720 * HOURS * 2.0 + 288 * HOURS * 3.0)
+    used = back.cash.groupby("contract")["gpu_hours"].sum()
+    assert used.sum() == pytest.approx(1000 * HOURS)  # reserved both: where it runs is indifferent
+    assert used["k-aa"] <= 720 * HOURS + 1e-6 and used["more"] <= 288 * HOURS + 1e-6
+    assert back.cash["cash_usd"].sum() == pytest.approx(back.meta.cost_pv_usd)  # no discount in `tiny`
 
 
 def test_an_unknown_plan_is_bad_input_naming_the_store(tmp_path: Path) -> None:
@@ -65,7 +80,7 @@ def test_an_older_store_gains_the_plan_tables_and_keeps_its_runs(tmp_path: Path)
     result = _solved()
     with open_store(path) as st:
         assert st.run_ids() == ["run-old"]
-        plan_id = st.save_plan(plan_record(result, "tiny", "abc"))
+        plan_id = st.save_plan(plan_record(result, LS.scenario, LS.catalog, "abc"))
         assert st.plan_ids() == [plan_id]
 
 

@@ -20,7 +20,7 @@ from gpufleet.errors import InputError
 from gpufleet.scenario.schema import Inference, Scenario, Stream, TrainingRun
 from gpufleet.units import SECONDS_PER_DAY
 from gpufleet.workload.inference import demand_tokens_s, tokens_per_s_per_gpu
-from gpufleet.workload.streams import is_builtin_source
+from gpufleet.workload.streams import is_builtin_source, schedule_gpus_per_day
 from gpufleet.workload.synthetic import builtin_params
 from gpufleet.workload.training import plan_scenario_run
 
@@ -115,7 +115,8 @@ def _inference(
 
 
 def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandClass | None:
-    """Synthetic streams: a fixed rate x mean GPU-hours per job, or a share of the fleet online."""
+    """Synthetic streams: a fixed rate x mean GPU-hours per job, a share of the fleet online, or a
+    schedule of busy GPUs (each day's GPUs x 24 h inside the stream's window)."""
     syn = stream.synthetic
     if syn is None or not is_builtin_source(syn.source):
         return None
@@ -125,6 +126,13 @@ def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandCl
     share = np.divide(active, months.hours, out=np.zeros(months.count), where=months.hours > 0)
     if syn.fleet_share is not None:
         gh = syn.fleet_share * fleet_gpu_hours * share
+    elif syn.gpus_schedule is not None:
+        days = (months.last[-1] - months.start).days + 1
+        day0 = dt.datetime.combine(months.start, dt.time())
+        offsets = np.arange(days)
+        inside = np.array([start <= day0 + dt.timedelta(days=int(d)) < end for d in offsets])
+        busy = schedule_gpus_per_day(syn.gpus_schedule, months.start, days) * inside * 24.0
+        gh = np.array([float(busy[months.day_slice(m)].sum()) for m in range(months.count)])
     else:
         assert syn.jobs_per_day is not None
         params = builtin_params(syn.source)

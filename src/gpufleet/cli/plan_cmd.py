@@ -64,7 +64,7 @@ def plan(
     head = {"scenario": loaded.scenario.name, "extra_mw": extra_mw}
     plan_id = None
     if not no_store:
-        record = plan_record(result, loaded.scenario.name, loaded.content_hash, head)
+        record = plan_record(result, loaded.scenario, loaded.catalog, loaded.content_hash, head)
         with open_store(store_path) as store:
             plan_id = store.save_plan(record)
     if as_json:

@@ -18,6 +18,7 @@ from gpufleet.jsontext import to_json
 from gpufleet.store.meta import new_run_id
 from gpufleet.store.schema import (
     PLAN_ALLOCATION_TABLE,
+    PLAN_CASH_TABLE,
     PLAN_SIGNED_TABLE,
     PLANS_TABLE,
     RUN_PLANS_TABLE,
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 PLAN_PREFIX = "plan-"
 SIGNED_COLUMNS = [c for c in SIDE_TABLES[PLAN_SIGNED_TABLE] if c != "plan_id"]
 ALLOCATION_COLUMNS = [c for c in SIDE_TABLES[PLAN_ALLOCATION_TABLE] if c != "plan_id"]
+CASH_COLUMNS = [c for c in SIDE_TABLES[PLAN_CASH_TABLE] if c != "plan_id"]
+_FRAMES = ((PLAN_SIGNED_TABLE, SIGNED_COLUMNS), (PLAN_ALLOCATION_TABLE, ALLOCATION_COLUMNS),
+           (PLAN_CASH_TABLE, CASH_COLUMNS))  # fmt: skip
 _META_COLUMNS = [c for c in SIDE_TABLES[PLANS_TABLE] if c != "figures"]
 
 
@@ -60,12 +64,14 @@ class PlanMeta:
 
 @dataclass(frozen=True)
 class StoredPlan:
-    """A plan as stored: its meta, what `plan --json` printed, the signed options and the allocation."""
+    """A plan as stored: its meta, what `plan --json` printed, the signed options, the allocation (per
+    case, class, target and month) and the base case's planned use and cash per contract and month."""
 
     meta: PlanMeta
     figures: dict[str, Any]
     signed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SIGNED_COLUMNS))
     allocation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALLOCATION_COLUMNS))
+    cash: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASH_COLUMNS))
 
 
 def insert_plan(con: duckdb.DuckDBPyConnection, plan: StoredPlan) -> None:
@@ -77,10 +83,7 @@ def insert_plan(con: duckdb.DuckDBPyConnection, plan: StoredPlan) -> None:
         f"INSERT INTO {q(PLANS_TABLE)} ({', '.join(map(q, cols))}) VALUES ({', '.join('?' for _ in cols)})",
         [row[c] for c in cols],
     )
-    for table, columns, frame in (
-        (PLAN_SIGNED_TABLE, SIGNED_COLUMNS, plan.signed),
-        (PLAN_ALLOCATION_TABLE, ALLOCATION_COLUMNS, plan.allocation),
-    ):
+    for (table, columns), frame in zip(_FRAMES, (plan.signed, plan.allocation, plan.cash), strict=True):
         if frame.empty:
             continue
         rows = frame[columns].astype(object).values.tolist()
@@ -109,12 +112,12 @@ def load_plan(con: duckdb.DuckDBPyConnection, plan_id: str) -> StoredPlan:
     meta = next(m for m in plan_metas(con) if m.plan_id == plan_id)
     figures = con.execute(f"SELECT figures FROM {q(PLANS_TABLE)} WHERE plan_id = ?", [plan_id]).fetchone()
     frames = []
-    for table, columns in ((PLAN_SIGNED_TABLE, SIGNED_COLUMNS), (PLAN_ALLOCATION_TABLE, ALLOCATION_COLUMNS)):
+    for table, columns in _FRAMES:
         df = con.execute(
             f"SELECT {', '.join(map(q, columns))} FROM {q(table)} WHERE plan_id = ? ORDER BY rowid", [plan_id]
         ).df()
         frames.append(df)
-    return StoredPlan(meta, json.loads(str(figures[0])) if figures else {}, frames[0], frames[1])
+    return StoredPlan(meta, json.loads(str(figures[0])) if figures else {}, *frames)
 
 
 def link_run(con: duckdb.DuckDBPyConnection, run_id: str, plan_id: str) -> None:

@@ -70,6 +70,7 @@ PLANS_TABLE = "plans"
 PLAN_SIGNED_TABLE = "plan_signed"
 PLAN_ALLOCATION_TABLE = "plan_allocation"
 RUN_PLANS_TABLE = "run_plans"
+PLAN_CASH_TABLE = "plan_cash"
 SIDE_TABLES[PLANS_TABLE] = {
     "plan_id": "VARCHAR PRIMARY KEY",
     "scenario_name": "VARCHAR NOT NULL",
@@ -105,6 +106,15 @@ SIDE_TABLES[PLAN_ALLOCATION_TABLE] = {
     "quarter": "VARCHAR NOT NULL",
     "gpu_hours": "DOUBLE NOT NULL",  # at the class's reference accelerator
     "target_gpu_hours": "DOUBLE NOT NULL",  # on the target's accelerator
+}
+SIDE_TABLES[PLAN_CASH_TABLE] = {  # the base case's allocation billed by the ledger (plan/follow.py)
+    "plan_id": "VARCHAR NOT NULL",
+    "contract": "VARCHAR NOT NULL",
+    "provider": "VARCHAR NOT NULL",
+    "month": "VARCHAR NOT NULL",
+    "quarter": "VARCHAR NOT NULL",
+    "gpu_hours": "DOUBLE NOT NULL",
+    "cash_usd": "DOUBLE NOT NULL",
 }
 SIDE_TABLES[RUN_PLANS_TABLE] = {"run_id": "VARCHAR PRIMARY KEY", "plan_id": "VARCHAR NOT NULL"}
 
