@@ -93,7 +93,10 @@ def _inference(
     start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
     days = (scenario.horizon.end - scenario.horizon.start).days + 1
     times = np.arange(0.0, days * SECONDS_PER_DAY, 3600.0)
-    by_region = demand_tokens_s(item.demand, start, times)
+    case = scenario.finance.default_case  # the revenue case the demand follows (with_case sets it)
+    by_region = demand_tokens_s(
+        item.demand, start, times, scenario.finance.revenue_scenarios.get(case) if case else None
+    )
     out = []
     for region, tokens in by_region.items():
         gh = np.zeros(months.count)

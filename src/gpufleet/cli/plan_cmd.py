@@ -37,6 +37,9 @@ def plan(
         True, "--values/--no-values", help="Re-solve with more power per site and without each option."
     ),
     extra_mw: float = typer.Option(1000.0, "--extra-mw", help="The power added per site for its value (MW)."),
+    base_only: bool = typer.Option(
+        False, "--base-only", help="Plan for the base revenue case alone (default: every weighted case)."
+    ),
     store_path: Path = STORE_OPT,
     no_store: bool = typer.Option(False, "--no-store", help="Do not keep the plan in the results store."),
 ) -> None:
@@ -56,7 +59,7 @@ def plan(
     loaded = load_scenario(file)
     if not no_store:  # a wrong store fails now, not after the solve
         open_store(store_path).close()
-    inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, time_limit, gap)
+    inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, time_limit, gap, not base_only)
     result = make_plan(inputs, values=values, extra_mw=extra_mw)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -80,9 +83,11 @@ def plan(
 
 def print_plan(d: dict[str, Any], by_quarter: Any, extra_mw: float) -> None:
     """What `gpufleet plan` prints, from its JSON figures (also `plans show`)."""
+    n = len(d["cases"])
+    over = f" (expected over {n} revenue cases, weighted)" if n > 1 else ""
     typer.echo(
         f"plan: {d['status']}; cost PV {fmt_usd(d['cost_pv_usd'])}, "
-        f"objective PV (with the unmet-demand penalty) {fmt_usd(d['objective_pv_usd'])}"
+        f"objective PV (with the unmet-demand penalty) {fmt_usd(d['objective_pv_usd'])}{over}"
     )
     rows = [
         [

@@ -92,17 +92,46 @@ def prepare(
     smap: SourceMap,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     gap: float = DEFAULT_MIP_GAP,
+    cases: bool = True,
 ) -> PlanInputs:
-    """The inputs of a plan: months, options (checked), and demand (one base case until the scenario
-    states revenue cases with weights)."""
+    """The inputs of a plan: months, options (checked), and demand: one case per revenue case with a
+    weight (the scenario's base case first), or the base case alone (`cases` False, or no weights)."""
     months = horizon_months(scenario.horizon)
     options = resolve_options(scenario, catalog, months, smap)
     cap = monthly_capacity(scenario, catalog, months)
     accs = {catalog.accelerator_of(c.product).id for c in scenario.clusters} | {
         o.accelerator for o in options
     }
-    demand = monthly_demand(scenario, catalog, months, accs, cap.gpu_hours.sum(axis=0))
-    return PlanInputs(scenario, catalog, months, options, (Case("base", 1.0, demand),), time_limit_s, gap)
+    fleet = cap.gpu_hours.sum(axis=0)
+    base = monthly_demand(scenario, catalog, months, accs, fleet)
+    found = [Case(scenario.finance.default_case or "base", 1.0, base)]
+    weighted = revenue_cases(scenario) if cases else []
+    if weighted:
+        found = [
+            Case(name, w, base if name == found[0].name else
+                 monthly_demand(scenario.with_case(name), catalog, months, accs, fleet))
+            for name, w in weighted
+        ]  # fmt: skip
+    return PlanInputs(scenario, catalog, months, options, tuple(found), time_limit_s, gap)
+
+
+def revenue_cases(scenario: Scenario) -> list[tuple[str, float]]:
+    """(case, weight) of the revenue cases with weights, the base case first; [] when unweighted.
+    A case that prices tokens served is left out when inference demand follows revenue (it has no
+    revenue path to follow); weights are normalized over the cases kept."""
+    fin = scenario.finance
+    base = fin.default_case
+    follows = any(w.inference is not None and w.inference.demand.revenue for w in scenario.workloads)
+    out = [
+        (name, float(rc.weight))
+        for name, rc in fin.revenue_scenarios.items()
+        if rc.weight is not None and rc.weight > 0 and (rc.is_path or not follows)
+    ]
+    out.sort(key=lambda c: c[0] != base)
+    if len(out) < 2 or out[0][0] != base:
+        return []
+    total = sum(w for _, w in out)
+    return [(n, w / total) for n, w in out]
 
 
 def with_cases(p: PlanInputs, cases: tuple[Case, ...]) -> PlanInputs:
