@@ -1,7 +1,9 @@
 """(e) the default scenario's plan: 20 candidate options (two at each of ten sites), 3 demand cases.
 
-The cases scale the default demand by 0.8 / 1.0 / 1.3 with weights 0.25 / 0.5 / 0.25 (a stand-in
-until the scenario states revenue cases). Prints the LP relaxation's and the MILP's solve times.
+The cases scale the default demand by 0.8 / 1.0 / 1.3 with weights 0.25 / 0.5 / 0.25: the default
+states weighted revenue cases, but its inference follows users, not revenue, so its three cases carry
+the same demand (and `gpufleet plan` solves them to the same routing). Prints the LP relaxation's and
+the MILP's solve times (HiGHS through highspy, the model scaled, presolve on).
 """
 
 from __future__ import annotations

@@ -200,3 +200,8 @@ def _print_added(a: dict[str, Any]) -> None:
         + fmt_usd(a["value_usd"])
         + (f" = ${per:,.2f} per GPU-hour it adds" if per is not None else "")
     )
+    if abs(a["value_usd"]) < a["tolerance_usd"]:
+        typer.echo(
+            f"(within the MIP gap, {fmt_usd(a['tolerance_usd'])} on this objective: solver noise as much as "
+            "value; a smaller --gap sharpens it)"
+        )

@@ -44,11 +44,13 @@ class AddedCapacity:
     blocks: list[dict[str, Any]] = field(default_factory=list)  # site, product, domains, gpus, mw
     value_usd: float = 0.0  # objective PV saved
     gpu_hours: float = 0.0  # GPU-hours the capacity adds over the horizon
+    tolerance_usd: float = 0.0  # the MIP gap on the objective: a smaller value is solver noise
 
     def to_dict(self) -> dict[str, Any]:
         per = self.value_usd / self.gpu_hours if self.gpu_hours > 0 else None
         return {"mw": self.mw, "provider": self.provider, "added": self.blocks, "value_usd": self.value_usd,
-                "gpu_hours": self.gpu_hours, "value_usd_per_gpu_hour": per}  # fmt: skip
+                "gpu_hours": self.gpu_hours, "value_usd_per_gpu_hour": per,
+                "tolerance_usd": self.tolerance_usd}  # fmt: skip
 
 
 def with_added_capacity(
@@ -120,4 +122,5 @@ def value_of_added_capacity(
     discount = discount_factors(p.months, p.scenario.plan.discount_rate_per_year)
     token_pv = WHATIF_PRICE * gpus * float((p.months.hours * discount).sum())
     after = solve_value(q) - token_pv
-    return AddedCapacity(mw, provider, added, objective - after, gpus * float(p.months.hours.sum()))
+    hours = gpus * float(p.months.hours.sum())
+    return AddedCapacity(mw, provider, added, objective - after, hours, p.gap * abs(objective))
