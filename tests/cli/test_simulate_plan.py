@@ -56,6 +56,10 @@ def test_simulate_plan_runs_the_signed_options_close_to_the_allocation(
         assert c["simulated_gpu_hours"] == pytest.approx(c["planned_gpu_hours"], rel=0.15)
     text = run_cli("compare", plan["plan_id"], run["run"]["run_id"], "--store", store, capsys=capsys)
     assert text.code == 0 and "by contract" in text.stdout and "by quarter" in text.stdout
+    page = tmp_path / "plan.html"
+    rep = run_cli("plans", "report", plan["plan_id"], "--run", run["run"]["run_id"], "--store", store,
+                  "-o", str(page), capsys=capsys)  # fmt: skip
+    assert rep.code == 0 and 'data-table="versus"' in page.read_text()
 
 
 def test_simulate_plan_of_another_scenario_exits_2(

@@ -84,14 +84,25 @@ def report(
     output: Path | None = typer.Option(
         None, "-o", "--output", help="HTML file to write, self-contained (default: reports/PLAN.html)."
     ),
+    run: str | None = typer.Option(
+        None,
+        "--run",
+        metavar="ID",
+        help="Add planned vs simulated use and cash of this run (simulate --plan).",
+    ),
 ) -> None:
     """Write a stored plan's HTML page: what to sign, allocation by provider and quarter, cash, values."""
-    from gpufleet.report.plan_page import write_plan_report
+    from gpufleet.report.plan_compare import plan_vs_run
+    from gpufleet.report.plan_page import versus_table, write_plan_report
     from gpufleet.store import open_store
 
     check_output_file(output or report_path("check"), "-o")
+    extra = []
     with open_store(store, read_only=True, create=False) as st:
         stored = st.load_plan(plan)
+        if run is not None:
+            run_id = st.resolve(run)
+            extra.append(versus_table(plan_vs_run(stored, st.load_run(run_id)), run_id))
     path = output or report_path(stored.meta.plan_id)
-    write_plan_report(stored, path, str(store), share_plotly=output is None)
+    write_plan_report(stored, path, str(store), share_plotly=output is None, extra=extra)
     typer.echo(f"report of plan {stored.meta.plan_id}: {path}")

@@ -108,7 +108,20 @@ def _usd(x: object) -> str:
     return "–" if not isinstance(x, int | float) else f"${x:,.0f}"
 
 
-def render_plan(plan: StoredPlan, source: str = "", plotly_src: str | None = None) -> str:
+def versus_table(versus: pd.DataFrame, run_id: str) -> ReportTable:
+    """Planned vs simulated use and cash by contract and quarter (report/plan_compare.py)."""
+    return ReportTable(
+        "versus",
+        f"Planned vs simulated (run {run_id})",
+        "GPU-hours used and cash out per contract and quarter: the plan's base case billed by the ledger, "
+        "and the run's usage and ledger.",
+        versus,
+    )
+
+
+def render_plan(
+    plan: StoredPlan, source: str = "", plotly_src: str | None = None, extra: list[ReportTable] | None = None
+) -> str:
     m = plan.meta
     items = [
         ("plan", m.plan_id),
@@ -125,7 +138,7 @@ def render_plan(plan: StoredPlan, source: str = "", plotly_src: str | None = Non
         + "</div>"
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in plan.figures.get("notes", []))
-    body = [frame_html(t) for t in plan_tables(plan)]
+    body = [frame_html(t) for t in [*plan_tables(plan), *(extra or [])]]
     if notes:
         body.append(f'<section class="findings"><h2>Notes</h2><ul>{notes}</ul></section>')
     return page(
@@ -140,9 +153,15 @@ def render_plan(plan: StoredPlan, source: str = "", plotly_src: str | None = Non
     )
 
 
-def write_plan_report(plan: StoredPlan, path: Path, source: str = "", share_plotly: bool = True) -> Path:
-    """The plan's page at `path` (temp file, then rename)."""
+def write_plan_report(
+    plan: StoredPlan,
+    path: Path,
+    source: str = "",
+    share_plotly: bool = True,
+    extra: list[ReportTable] | None = None,
+) -> Path:
+    """The plan's page at `path` (temp file, then rename); `extra`: tables after the plan's own."""
     shared = shared_plotly(path.parent) if share_plotly else None
-    text = render_plan(plan, source, shared)
+    text = render_plan(plan, source, shared, extra)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
     return path
