@@ -78,7 +78,8 @@ def plan(
     result = make_plan(inputs, values=values, extra_mw=extra_mw)
     added = None
     if add_mw is not None and provider is not None:
-        added = value_of_added_capacity(inputs, result.objective_pv_usd, add_mw, provider, site).to_dict()
+        found = value_of_added_capacity(inputs, result.objective_pv_usd, add_mw, provider, site, result.start)
+        added = found.to_dict()
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         result.routing.to_csv(output, index=False)
@@ -200,7 +201,7 @@ def _print_added(a: dict[str, Any]) -> None:
         + fmt_usd(a["value_usd"])
         + (f" = ${per:,.2f} per GPU-hour it adds" if per is not None else "")
     )
-    if abs(a["value_usd"]) < a["tolerance_usd"]:
+    if 0 < abs(a["value_usd"]) < a["tolerance_usd"]:
         typer.echo(
             f"(within the MIP gap, {fmt_usd(a['tolerance_usd'])} on this objective: solver noise as much as "
             "value; a smaller --gap sharpens it)"

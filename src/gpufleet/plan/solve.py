@@ -158,9 +158,11 @@ def _solve_arrays(
     gap: float,
     scale: bool,
     presolve: bool,
+    start: Floats | None = None,
 ) -> _Run:
     """One HiGHS run; with `scale`, the columns by `col_scale`, rows by their largest coefficient and
-    the objective in $M, and everything read back in the model's units."""
+    the objective in $M, and everything read back in the model's units. `start`: a known solution
+    (model units) HiGHS may start from; an infeasible one is ignored."""
     s = col_scale if scale else np.ones(len(cost))
     As = A @ diags(s) if A.shape[0] else A
     if scale and A.shape[0]:
@@ -181,6 +183,11 @@ def _solve_arrays(
         gap,
         presolve,
     )
+    if start is not None and integer.any():
+        given = highspy.HighsSolution()
+        given.col_value = start / s
+        given.value_valid = True
+        h.setSolution(given)
     h.run()
     ms = h.getModelStatus()
     info = h.getInfo()
@@ -218,6 +225,7 @@ def _run(
     gap: float,
     scale: bool = True,
     presolve: bool = True,
+    start: Floats | None = None,
 ) -> _Run:
     A = _matrix(mod, list(range(len(mod.rows))))
     ub = np.array([r.upper for r in mod.rows], dtype=np.float64)
@@ -225,7 +233,7 @@ def _run(
     ints = np.array(mod.integer, dtype=np.int64) if integer else np.zeros(len(mod.cost), np.int64)
     return _solve_arrays(
         np.array(mod.cost, dtype=np.float64), lower, upper, A, lb, ub, ints, column_scale(mod),
-        time_limit_s, gap, scale, presolve,
+        time_limit_s, gap, scale, presolve, start,
     )  # fmt: skip
 
 
@@ -235,8 +243,12 @@ def solve(
     gap: float = DEFAULT_MIP_GAP,
     scale: bool = True,
     presolve: bool = True,
+    start: dict[tuple[str, ...], float] | None = None,
 ) -> Solution:
-    """The MILP to `gap` within `time_limit_s`; an infeasible one raises PlanInfeasible naming why."""
+    """The MILP to `gap` within `time_limit_s`; an infeasible one raises PlanInfeasible naming why.
+    `start`: column values by label (another model's solution; absent labels start at 0): a what-if
+    re-solve that starts from the plan it changes is never worse than that plan when it stays feasible,
+    so its value is not MIP-gap noise of the re-solve."""
     if not mod.cost:  # nothing to decide: only rows without columns, met or not
         broken = [r.name for r in mod.rows if r.upper < 0 or (r.equality and r.upper != 0)]
         if broken:
@@ -246,7 +258,8 @@ def solve(
         return Solution(np.zeros(0), mod.constant, 0.0, "optimal")
     lo = np.array(mod.lower, dtype=np.float64)
     hi = np.array(mod.upper, dtype=np.float64)
-    res = _run(mod, lo, hi, True, time_limit_s, gap, scale, presolve)
+    x0 = None if start is None else np.array([start.get(lab, 0.0) for lab in mod.label], dtype=np.float64)
+    res = _run(mod, lo, hi, True, time_limit_s, gap, scale, presolve, x0)
     if res.status == "infeasible":
         raise PlanInfeasible(explain_infeasible(mod, time_limit_s), where="plan")
     if res.status == "unbounded":

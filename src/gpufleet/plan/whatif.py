@@ -17,7 +17,7 @@ from typing import Any
 from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
 from gpufleet.plan.model import discount_factors
-from gpufleet.plan.run import PlanInputs, solve_value
+from gpufleet.plan.run import PlanInputs, Start, solve_value
 from gpufleet.scenario.schema import Billing, Cluster, Contract, Scenario, Term
 
 WHATIF_PRICE = 1e-6  # $/GPU-hour of the added capacity: a contract needs a positive price; added back
@@ -113,14 +113,22 @@ def with_added_capacity(
 
 
 def value_of_added_capacity(
-    p: PlanInputs, objective: float, mw: float, provider: str, site: str | None = None
+    p: PlanInputs,
+    objective: float,
+    mw: float,
+    provider: str,
+    site: str | None = None,
+    start: Start | None = None,
 ) -> AddedCapacity:
-    """The objective saved by the added capacity (its token price added back), same demand cases."""
+    """The objective saved by the added capacity (its token price added back), same demand cases;
+    `start`: the plan's solution (still feasible with more capacity), so the re-solve is never worse."""
     scenario, added = with_added_capacity(p.scenario, p.catalog, mw, provider, site)
     q = PlanInputs(scenario, p.catalog, p.months, p.options, p.cases, p.time_limit_s, p.gap)
     gpus = sum(a["gpus"] for a in added)
     discount = discount_factors(p.months, p.scenario.plan.discount_rate_per_year)
     token_pv = WHATIF_PRICE * gpus * float((p.months.hours * discount).sum())
-    after = solve_value(q) - token_pv
+    after = solve_value(q, start=start) - token_pv
     hours = gpus * float(p.months.hours.sum())
-    return AddedCapacity(mw, provider, added, objective - after, hours, p.gap * abs(objective))
+    saved = objective - after
+    saved = 0.0 if abs(saved) <= 1e-9 * abs(objective) else saved  # rounding, not value
+    return AddedCapacity(mw, provider, added, saved, hours, p.gap * abs(objective))
