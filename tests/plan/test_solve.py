@@ -94,3 +94,18 @@ def test_a_funding_cap_below_the_fleet_already_signed_is_infeasible_and_named() 
     with pytest.raises(PlanInfeasible, match="cumulative cash cap") as info:
         solve(mod)
     assert info.value.exit_code == 2 and "short by" in str(info.value)
+
+
+def test_a_start_solution_bounds_a_loose_solve() -> None:
+    # six-month terms starting any month: with a 99% gap HiGHS stops at a worse plan, unless started
+    # from the optimum, which it then never returns worse than
+    option = (
+        "{name: more, provider: azure, site: bb-1, product: azure/nd-gb200-v6, price_per_gpu_hour_usd: 3.0, "
+        "max_domains: 20, term_months: 6, start_every_months: 1}"
+    )
+    mod = _model(flat(tiny(option=option), 1000.0))
+    best = solve(mod, gap=1e-9)
+    assert solve(mod, gap=0.99, presolve=False).objective > best.objective * (1 + 1e-6)
+    start = dict(zip(mod.label, (float(v) for v in best.x), strict=True))
+    for presolve in (True, False):
+        assert solve(mod, gap=0.99, presolve=presolve, start=start).objective <= best.objective * (1 + 1e-9)
