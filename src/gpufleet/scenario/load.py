@@ -118,9 +118,16 @@ def _pydantic_problems(exc: ValidationError, smap: SourceMap) -> list[Problem]:
 
 def load_scenario_text(text: str, file: str, base_dir: FsPath | None = None) -> LoadedScenario:
     """Parse, validate and cross-check a scenario given as text. Raises InputError with every problem."""
+    data, smap = parse_yaml(text, file)
+    return load_scenario_data(data, smap, text, file, base_dir)
+
+
+def load_scenario_data(
+    data: Any, smap: SourceMap, text: str, file: str, base_dir: FsPath | None = None
+) -> LoadedScenario:
+    """Validate and cross-check parsed scenario data; `smap` says where each of its fields came from."""
     from gpufleet.scenario.validate import cross_check
 
-    data, smap = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise InputError([Problem(smap.where(()), "", "a scenario is a YAML mapping of keys to values")])
     try:
