@@ -26,7 +26,7 @@ def _file(tmp_path: Path, **kw: str) -> Path:
 
 def test_plan_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out" / "plan.csv"
-    res = run_cli("plan", str(_file(tmp_path)), "--json", "-o", str(out), capsys=capsys)
+    res = run_cli("plan", str(_file(tmp_path)), "--json", "-o", str(out), "--no-store", capsys=capsys)
     assert res.code == 0, res.stderr
     d = json.loads(res.stdout)
     assert d["status"] == "optimal"
@@ -38,7 +38,7 @@ def test_plan_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     with out.open() as f:
         rows = list(csv.DictReader(f))
     assert rows and {"class", "target", "provider", "month", "gpu_hours"} <= set(rows[0])
-    text = run_cli("plan", str(_file(tmp_path)), "--no-values", capsys=capsys)
+    text = run_cli("plan", str(_file(tmp_path)), "--no-values", "--no-store", capsys=capsys)
     assert text.code == 0 and "Sign" in text.stdout and "Cash out by year" in text.stdout
 
 
@@ -46,7 +46,7 @@ def test_plan_bad_option_exits_2_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = "{name: more, provider: azure, site: bb-1, product: nope/x, max_domains: 2}"
-    res = run_cli("plan", str(_file(tmp_path, option=bad)), capsys=capsys)
+    res = run_cli("plan", str(_file(tmp_path, option=bad)), "--no-store", capsys=capsys)
     assert res.code == 2
     assert "tiny.yaml:" in res.stderr and "plan.options[0].product" in res.stderr
     assert "Traceback" not in res.stderr
@@ -54,10 +54,10 @@ def test_plan_bad_option_exits_2_with_file_and_line(
 
 def test_plan_infeasible_budget_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _file(tmp_path, plan_extra="  yearly_budget_usd: {2026: 1000.0}")
-    res = run_cli("plan", str(path), "--no-values", capsys=capsys)
+    res = run_cli("plan", str(path), "--no-values", "--no-store", capsys=capsys)
     assert res.code == 2 and "budget of 2026" in res.stderr
 
 
 def test_plan_gap_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    res = run_cli("plan", str(_file(tmp_path)), "--gap", "2", capsys=capsys)
+    res = run_cli("plan", str(_file(tmp_path)), "--gap", "2", "--no-store", capsys=capsys)
     assert res.code == 2 and "--gap" in res.stderr

@@ -93,7 +93,7 @@ def _inference(
     start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
     days = (scenario.horizon.end - scenario.horizon.start).days + 1
     times = np.arange(0.0, days * SECONDS_PER_DAY, 3600.0)
-    case = scenario.finance.default_case  # the run's case (simulate --case), as the engine's demand
+    case = scenario.finance.default_case  # the revenue case the demand follows (with_case sets it)
     by_region = demand_tokens_s(
         item.demand, start, times, scenario.finance.revenue_scenarios.get(case) if case else None
     )
@@ -118,7 +118,8 @@ def _inference(
 
 
 def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandClass | None:
-    """Synthetic streams: a fixed rate x mean GPU-hours per job, or a share of the fleet online."""
+    """Synthetic streams: a fixed rate x mean GPU-hours per job, a share of the fleet online, or a
+    schedule of busy GPUs (each day's GPUs x 24 h inside the stream's window)."""
     syn = stream.synthetic
     if syn is None or not is_builtin_source(syn.source):
         return None
@@ -128,17 +129,13 @@ def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandCl
     share = np.divide(active, months.hours, out=np.zeros(months.count), where=months.hours > 0)
     if syn.fleet_share is not None:
         gh = syn.fleet_share * fleet_gpu_hours * share
-    elif syn.gpus_schedule is not None:  # a planned schedule of busy GPUs: GPUs x hours, day by day
+    elif syn.gpus_schedule is not None:
         days = (months.last[-1] - months.start).days + 1
-        daily = schedule_gpus_per_day(syn.gpus_schedule, months.start, days) * 24.0
-        day0 = np.array([(d - months.start).days for d in months.first] + [days])
-        on = np.array(
-            [
-                start <= dt.datetime.combine(months.start + dt.timedelta(days=i), dt.time()) < end
-                for i in range(days)
-            ]
-        )
-        gh = np.array([float((daily * on)[day0[m] : day0[m + 1]].sum()) for m in range(months.count)])
+        day0 = dt.datetime.combine(months.start, dt.time())
+        offsets = np.arange(days)
+        inside = np.array([start <= day0 + dt.timedelta(days=int(d)) < end for d in offsets])
+        busy = schedule_gpus_per_day(syn.gpus_schedule, months.start, days) * inside * 24.0
+        gh = np.array([float(busy[months.day_slice(m)].sum()) for m in range(months.count)])
     else:
         assert syn.jobs_per_day is not None
         params = builtin_params(syn.source)

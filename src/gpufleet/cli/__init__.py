@@ -29,6 +29,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.estimate_cmd",
     "gpufleet.cli.trace_cmd",
     "gpufleet.cli.plan_cmd",
+    "gpufleet.cli.plans_cmd",
     "gpufleet.cli.serve_cmd",
 ]
 

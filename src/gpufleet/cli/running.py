@@ -85,8 +85,10 @@ def forget_stored() -> None:
     _STORED.clear()
 
 
-def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool) -> RunResult:
-    """Run a scenario and keep the run, with the scenario's text, in the store.
+def simulate_and_store(
+    loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool, plan_id: str | None = None
+) -> RunResult:
+    """Run a scenario and keep the run, with the scenario's text (and the plan it follows), in the store.
 
     The store is opened (checked, migrated, and the run recorded as running) before the run, so a
     wrong store fails in a second, not after the simulation. The store is not held while simulating:
@@ -110,7 +112,7 @@ def simulate_and_store(loaded: LoadedScenario, store_path: Path, seed: int | Non
         result = dataclasses.replace(result, meta=dataclasses.replace(result.meta, run_id=run_id))
         with open_store(store_path) as store:
             try:
-                store.save_run(result.meta, result.tables, scenario_text=loaded.text)
+                store.save_run(result.meta, result.tables, scenario_text=loaded.text, plan_id=plan_id)
             except CommittedInterrupt:
                 _STORED.append(run_id)
                 raise

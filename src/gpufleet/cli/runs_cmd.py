@@ -38,6 +38,7 @@ runs_app = typer.Typer(
 app.add_typer(runs_app, name="runs")
 
 RUN_ARG = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'.")
+USAGE_COLUMNS = ["planned GPU-h", "simulated GPU-h", "planned cash", "simulated cash"]
 
 
 def _open(store: Path, read_only: bool = True) -> Store:
@@ -246,7 +247,7 @@ def report(
 
 @app.command("compare")
 def compare(
-    run_a: str = typer.Argument(..., help="Run A (id, unique prefix or 'latest')."),
+    run_a: str = typer.Argument(..., help="Run A (id, unique prefix or 'latest'), or a plan id (plan-...)."),
     run_b: str = typer.Argument(..., help="Run B."),
     html: bool = typer.Option(False, "--html", help="Also write overlaid plots to an HTML file (-o)."),
     output: Path | None = typer.Option(
@@ -256,9 +257,13 @@ def compare(
     as_json: bool = JSON_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
-    """Two runs' headline figures side by side with deltas (B − A); --html for overlaid plots."""
+    """Two runs' headline figures side by side with deltas (B − A); --html for overlaid plots. With a plan
+    as A (`compare PLAN RUN`): the plan's use and cash per contract and quarter beside the run's."""
     from gpufleet.report import compare_figures, compare_table, stored_headline, write_compare
 
+    if run_a.startswith("plan-"):
+        _compare_plan(run_a, run_b, store, as_json)
+        return
     if output is not None and not html:
         html = True
     if html:
@@ -282,3 +287,37 @@ def compare(
             typer.echo(f"overlaid plots: {path}")
     if as_json:
         print_json(data)
+
+
+def _compare_plan(plan_ref: str, run_ref: str, store: Path, as_json: bool) -> None:
+    """Planned vs simulated use and cash, by contract and by quarter (--json: by contract and quarter)."""
+    from gpufleet.cli.common import fmt_usd
+    from gpufleet.report.plan_compare import plan_vs_run, totals
+
+    with _open(store) as st:
+        plan = st.load_plan(plan_ref)
+        run_id = st.resolve(run_ref)
+        meta, tables = st.load_meta(run_id), st.load_run(run_id)
+        followed = st.plan_of_run(run_id)
+    frame = plan_vs_run(plan, tables)
+    if as_json:
+        print_json({"plan": plan.meta.to_dict(), "run": meta.to_dict(), "run_followed_plan": followed,
+                    "by_contract_quarter": frame.to_dict(orient="records")})  # fmt: skip
+        return
+    pid = plan.meta.plan_id
+    if followed != pid:
+        typer.echo(f"note: run {run_id} did not follow plan {pid} (simulate --plan {pid} runs it)")
+
+    def rows(df: Any, key: str) -> list[list[str]]:
+        return [
+            [str(r[key]), f"{r['planned_gpu_hours'] / 1e6:,.2f}M", f"{r['simulated_gpu_hours'] / 1e6:,.2f}M",
+             fmt_usd(r["planned_cash_usd"]), fmt_usd(r["simulated_cash_usd"])]
+            for _, r in df.iterrows()
+        ]  # fmt: skip
+
+    for key in ("contract", "provider", "quarter"):
+        print_table(
+            f"Plan {pid} vs run {run_id}, by {key}", [key, *USAGE_COLUMNS], rows(totals(frame, key), key),
+            USAGE_COLUMNS,
+        )  # fmt: skip
+    typer.echo("planned: the plan's base case billed by the ledger; simulated: the run's usage and ledger")

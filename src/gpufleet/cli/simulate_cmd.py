@@ -28,6 +28,7 @@ from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario import load_scenario, with_case
+from gpufleet.sched.planned import PlanMonth, following
 from gpufleet.workload.training_gap import TrainingGap, scenario_training_gaps
 
 REPORT_OPT = typer.Option(
@@ -113,6 +114,13 @@ def simulate(
     case: str | None = typer.Option(
         None, "--case", help="Revenue case whose path drives the demand (default: the scenario's base case)."
     ),
+    plan: str | None = typer.Option(
+        None,
+        "--plan",
+        metavar="PLAN",
+        help="A stored plan (id, prefix or 'latest', from `gpufleet plan FILE`): its signed options become "
+        "contracts and jobs follow its monthly allocation (provider policy `plan`).",
+    ),
 ) -> None:
     """Simulate a scenario, keep the run in the store, print its summary and write its HTML report."""
     from gpufleet.report import run_context, summarize, terminal_summary, write_report
@@ -120,11 +128,22 @@ def simulate(
 
     if not no_report:  # checked before the work, not after it
         check_output_file(report or report_path("check"), "--report")
-    loaded = with_case(load_scenario(file), case)
+    planned = load_scenario(file)
+    loaded = with_case(planned, case)
+    months: list[PlanMonth] = []
+    plan_id = None
+    if plan is not None:
+        from gpufleet.plan.follow import follow_plan
+
+        with open_store(store_path, read_only=True, create=False) as st:
+            stored = st.load_plan(plan)
+        plan_id = stored.meta.plan_id
+        loaded, months = follow_plan(loaded, planned, stored, case)
     check_fits(loaded, force)
     timeline = build_capacity(loaded.scenario, loaded.catalog)
     capacity = quarterly_capacity(timeline, loaded.catalog, usable_contracts(loaded.scenario))
-    result = simulate_and_store(loaded, store_path, seed, quiet or as_json)
+    with following(months):
+        result = simulate_and_store(loaded, store_path, seed, quiet or as_json, plan_id)
     horizon_end = pd.Timestamp(timeline.start, tz="UTC") + pd.Timedelta(days=timeline.days)
     prices = {c.name: c.price_per_gpu_hour_usd for c in timeline.contracts}
     gaps = scenario_training_gaps(result.tables.jobs, loaded.scenario, loaded.catalog, prices, horizon_end)
@@ -138,7 +157,7 @@ def simulate(
             write_report(meta, tables, report_file, str(store_path), context, share_plotly=report is None)
     if as_json:
         found, head = summarize(result.tables, context)
-        print_json({"run": result.meta.to_dict(), "store": str(store_path),
+        print_json({"run": result.meta.to_dict(), "store": str(store_path), "plan_id": plan_id,
                     "report": str(report_file) if report_file else None,
                     "findings": [f.to_dict() for f in found],
                     "headline": head, "trace_jobs_skipped": result.skipped,
@@ -157,4 +176,5 @@ def simulate(
     for stream, reasons in result.skipped.items():
         counts = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in reasons.items())
         typer.echo(f"trace stream '{stream}': jobs not simulated: {counts}")
-    typer.echo(f"stored as run {run_id} in {store_path}")
+    followed = f", following plan {plan_id} (gpufleet compare {plan_id} {run_id})" if plan_id else ""
+    typer.echo(f"stored as run {run_id} in {store_path}{followed}")

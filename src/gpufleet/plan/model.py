@@ -49,6 +49,7 @@ from gpufleet.aggregate.demand import Demand, DemandClass
 from gpufleet.aggregate.months import Months
 from gpufleet.catalog import Catalog
 from gpufleet.finance.ledger import build_ledger
+from gpufleet.fleet.usable import usable_contracts
 from gpufleet.plan.inputs import ResolvedOption
 from gpufleet.scenario.schema import Scenario
 from gpufleet.tables import empty_table
@@ -173,6 +174,14 @@ class _Builder:
             for i in range(len(tl.clusters))
         ] + [Target(o.name, o.option.provider, o.geo, o.accelerator, o.option.site, o) for o in self.live]
         self.n_cols: dict[str, dict[int, int]] = {}
+        # clusters no workload may use (an on-demand or capacity-block pool while overflow is off):
+        # the simulation never places work there, so the plan does not either
+        usable = usable_contracts(scenario)
+        self.closed = {
+            j
+            for j in range(len(tl.clusters))
+            if not any(h in usable for h in cap.contract[j] if h) and any(cap.contract[j])
+        }
 
     # ------------------------------------------------------------------------------ first stage
 
@@ -278,6 +287,8 @@ class _Builder:
     def eligible(self, k: DemandClass) -> list[tuple[int, float]]:
         out = []
         for j, tg in enumerate(self.targets):
+            if j in self.closed:
+                continue
             if k.allowed_providers is not None and tg.provider not in k.allowed_providers:
                 continue
             if k.allowed_geos is not None and tg.geo not in k.allowed_geos:

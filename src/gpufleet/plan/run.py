@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpufleet.aggregate.capacity import monthly_capacity
+from gpufleet.aggregate.capacity import MonthlyCapacity, monthly_capacity
 from gpufleet.aggregate.demand import Demand, monthly_demand
 from gpufleet.aggregate.months import Months, horizon_months
 from gpufleet.catalog import Catalog
@@ -20,6 +20,9 @@ from gpufleet.scenario.schema import Scenario
 from gpufleet.scenario.source import SourceMap
 
 GW_MW = 1000.0
+# contract: the contract holding the target that month (an option's own name), "" when none
+ROUTING_COLUMNS = ["case", "class", "target", "provider", "contract", "month", "quarter", "gpu_hours",
+                   "target_gpu_hours"]  # fmt: skip
 
 
 @dataclass
@@ -38,7 +41,7 @@ class PlanResult:
     cost_pv_usd: float  # expected PV of cash out
     status: str
     signed: list[dict[str, Any]]  # option, start, domains, gpus, billing
-    routing: pd.DataFrame  # case, class, target, provider, month, quarter, gpu_hours (reference)
+    routing: pd.DataFrame  # ROUTING_COLUMNS: gpu_hours at the reference, target_gpu_hours on the target
     unmet: dict[str, float]  # class -> expected reference GPU-hours not served
     cash_by_year: dict[int, float]  # expected
     capacity_shadow: pd.DataFrame  # cluster, quarter, usd_per_gpu_month (expected over cases)
@@ -48,6 +51,7 @@ class PlanResult:
     option_value: dict[str, float] = field(default_factory=dict)  # option -> objective lost without it
     regret_of_base_plan: float | None = None  # expected objective of the base-only plan minus this one
     notes: list[str] = field(default_factory=list)
+    start: dict[tuple[str, ...], float] = field(default_factory=dict)  # the solution by column label
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,17 +93,46 @@ def prepare(
     smap: SourceMap,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     gap: float = DEFAULT_MIP_GAP,
+    cases: bool = True,
 ) -> PlanInputs:
-    """The inputs of a plan: months, options (checked), and demand (one base case until the scenario
-    states revenue cases with weights)."""
+    """The inputs of a plan: months, options (checked), and demand: one case per revenue case with a
+    weight (the scenario's base case first), or the base case alone (`cases` False, or no weights)."""
     months = horizon_months(scenario.horizon)
     options = resolve_options(scenario, catalog, months, smap)
     cap = monthly_capacity(scenario, catalog, months)
     accs = {catalog.accelerator_of(c.product).id for c in scenario.clusters} | {
         o.accelerator for o in options
     }
-    demand = monthly_demand(scenario, catalog, months, accs, cap.gpu_hours.sum(axis=0))
-    return PlanInputs(scenario, catalog, months, options, (Case("base", 1.0, demand),), time_limit_s, gap)
+    fleet = cap.gpu_hours.sum(axis=0)
+    base = monthly_demand(scenario, catalog, months, accs, fleet)
+    found = [Case(scenario.finance.default_case or "base", 1.0, base)]
+    weighted = revenue_cases(scenario) if cases else []
+    if weighted:
+        found = [
+            Case(name, w, base if name == found[0].name else
+                 monthly_demand(scenario.with_case(name), catalog, months, accs, fleet))
+            for name, w in weighted
+        ]  # fmt: skip
+    return PlanInputs(scenario, catalog, months, options, tuple(found), time_limit_s, gap)
+
+
+def revenue_cases(scenario: Scenario) -> list[tuple[str, float]]:
+    """(case, weight) of the revenue cases with weights, the base case first; [] when unweighted.
+    A case that prices tokens served is left out when inference demand follows revenue (it has no
+    revenue path to follow); weights are normalized over the cases kept."""
+    fin = scenario.finance
+    base = fin.default_case
+    follows = any(w.inference is not None and w.inference.demand.revenue for w in scenario.workloads)
+    out = [
+        (name, float(rc.weight))
+        for name, rc in fin.revenue_scenarios.items()
+        if rc.weight is not None and rc.weight > 0 and (rc.is_path or not follows)
+    ]
+    out.sort(key=lambda c: c[0] != base)
+    if len(out) < 2 or out[0][0] != base:
+        return []
+    total = sum(w for _, w in out)
+    return [(n, w / total) for n, w in out]
 
 
 def with_cases(p: PlanInputs, cases: tuple[Case, ...]) -> PlanInputs:
@@ -109,35 +142,55 @@ def with_cases(p: PlanInputs, cases: tuple[Case, ...]) -> PlanInputs:
     return PlanInputs(p.scenario, p.catalog, p.months, p.options, scaled, p.time_limit_s, p.gap)
 
 
-def _model(p: PlanInputs, extra: dict[str, float] | None = None, drop: frozenset[str] = frozenset()) -> Model:
-    cap = monthly_capacity(p.scenario, p.catalog, p.months)
+def _model(
+    p: PlanInputs,
+    extra: dict[str, float] | None = None,
+    drop: frozenset[str] = frozenset(),
+    cap: MonthlyCapacity | None = None,
+) -> Model:
+    cap = cap or monthly_capacity(p.scenario, p.catalog, p.months)
     return build_model(p.scenario, p.catalog, p.months, cap, p.cases, p.options, extra, drop)
 
 
+Start = dict[tuple[str, ...], float]
+
+
 def solve_value(
-    p: PlanInputs, extra: dict[str, float] | None = None, drop: frozenset[str] = frozenset()
+    p: PlanInputs,
+    extra: dict[str, float] | None = None,
+    drop: frozenset[str] = frozenset(),
+    start: Start | None = None,
 ) -> float:
-    return solve(_model(p, extra, drop), p.time_limit_s, p.gap).objective
+    """The objective of a variant of the plan; `start`: the plan's solution by label, to start from."""
+    return solve(_model(p, extra, drop), p.time_limit_s, p.gap, start=start).objective
 
 
 def make_plan(p: PlanInputs, values: bool = True, extra_mw: float = GW_MW) -> PlanResult:
     """Solve; with `values`, also re-solve with `extra_mw` more at each site with options (one GW by
     default) and without each option; over several cases, also the regret of signing what the base
     case alone would sign."""
-    mod = _model(p)
+    cap = monthly_capacity(p.scenario, p.catalog, p.months)
+    mod = _model(p, cap=cap)
     sol = solve(mod, p.time_limit_s, p.gap)
-    result = read(mod, sol, p)
+    result = read(mod, sol, p, cap)
+    result.start = dict(zip(mod.label, (float(v) for v in sol.x), strict=True))
     if len(p.cases) > 1:
         base = PlanInputs(p.scenario, p.catalog, p.months, p.options, p.cases[:1], p.time_limit_s, p.gap)
         base_mod = _model(base)
         base_sol = solve(base_mod, p.time_limit_s, p.gap)
         fixed = _fix_first_stage(mod, base_mod, base_sol)
-        result.regret_of_base_plan = solve(fixed, p.time_limit_s, p.gap).objective - sol.objective
+        if all(fixed.lower[j] <= result.start[lab] + 0.5 and result.start[lab] - 0.5 <= fixed.upper[j]
+               for j, lab in enumerate(fixed.label) if lab[0] in ("n", "z")):  # fmt: skip
+            result.regret_of_base_plan = 0.0  # the base case alone signs what the cases sign
+        else:
+            again = solve(fixed, p.time_limit_s, p.gap, start=result.start).objective
+            result.regret_of_base_plan = again - sol.objective
     if values:
         for site in sorted({o.option.site for o in p.options if o.signed}):
-            result.value_of_gw[site] = sol.objective - solve_value(p, {site: extra_mw})
+            result.value_of_gw[site] = sol.objective - solve_value(p, {site: extra_mw}, start=result.start)
         for o in p.options:
-            result.option_value[o.name] = solve_value(p, drop=frozenset({o.name})) - sol.objective
+            dropped = solve_value(p, drop=frozenset({o.name}), start=result.start)
+            result.option_value[o.name] = dropped - sol.objective
     return result
 
 
@@ -150,9 +203,10 @@ def _fix_first_stage(mod: Model, other: Model, sol: Solution) -> Model:
     return mod
 
 
-def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
+def read(mod: Model, sol: Solution, p: PlanInputs, cap: MonthlyCapacity | None = None) -> PlanResult:
     x = sol.x
     months = p.months
+    cap = cap or monthly_capacity(p.scenario, p.catalog, months)
     opt_by = {o.name: o for o in p.options}
     signed = []
     for j, lab in enumerate(mod.label):
@@ -163,10 +217,13 @@ def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
                     "option": o.name,
                     "provider": o.option.provider,
                     "site": o.option.site,
+                    "product": o.option.product,
                     "start": months.labels[t],
+                    "months": len(o.active(t, months)),
                     "domains": d,
                     "gpus": d * o.gpus_per_domain,
                     "billing": o.option.billing,
+                    "price_per_gpu_hour_usd": o.price,
                 }
             )
     providers = {
@@ -174,6 +231,13 @@ def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
     }
     providers |= {o.name: o.option.provider for o in p.options}
     names = [c.name for c in mod.cases]
+    cluster_at = {name: i for i, name in enumerate(cap.timeline.clusters)}
+    acc_of = {c.name: p.catalog.accelerator_of(c.product).id for c in p.scenario.clusters}
+    acc_of |= {o.name: o.accelerator for o in p.options}
+
+    def contract(target: str, m: int) -> str:
+        return cap.contract[cluster_at[target]][m] if target in cluster_at else target
+
     recs = []
     unmet: list[dict[str, float]] = [defaultdict(float) for _ in mod.cases]
     penalty: list[float] = [0.0 for _ in mod.cases]
@@ -183,24 +247,24 @@ def read(mod: Model, sol: Solution, p: PlanInputs) -> PlanResult:
         e = int(lab[1])
         by_class = {k.name: k for k in mod.cases[e].demand.classes}
         if lab[0] == "x" and x[j] > 1e-6:
-            m = int(lab[4])
+            m, f = int(lab[4]), by_class[lab[2]].factor(acc_of[lab[3]]) or 1.0
             recs.append(
-                (names[e], lab[2], lab[3], providers[lab[3]], months.labels[m], months.quarters[m], x[j])
-            )
+                (names[e], lab[2], lab[3], providers[lab[3]], contract(lab[3], m), months.labels[m],
+                 months.quarters[m], float(x[j]), float(x[j]) * f)
+            )  # fmt: skip
         elif lab[0] == "a" and x[j] > 0.5:
             run = by_class[lab[2]]
             for mi in np.flatnonzero(run.gpu_hours > 0):
-                lm, qm = months.labels[int(mi)], months.quarters[int(mi)]
-                recs.append((names[e], run.name, lab[3], providers[lab[3]], lm, qm, float(run.gpu_hours[mi])))
+                m, gh = int(mi), float(run.gpu_hours[mi])
+                recs.append((names[e], run.name, lab[3], providers[lab[3]], contract(lab[3], m),
+                             months.labels[m], months.quarters[m], gh, gh))  # fmt: skip
         elif lab[0] == "u" and x[j] > 1e-6:
             unmet[e][lab[2]] += float(x[j])
             penalty[e] += mod.cost[j] / mod.cases[e].weight * float(x[j])
         elif lab[0] == "v" and x[j] > 0.5:
             unmet[e][lab[2]] += float(by_class[lab[2]].gpu_hours.sum())
             penalty[e] += mod.cost[j] / mod.cases[e].weight
-    routing = pd.DataFrame(
-        recs, columns=["case", "class", "target", "provider", "month", "quarter", "gpu_hours"]
-    )
+    routing = pd.DataFrame(recs, columns=ROUTING_COLUMNS)
     cases: dict[str, CaseResult] = {}
     expected_cash = np.zeros(months.count)
     expected_unmet: dict[str, float] = defaultdict(float)

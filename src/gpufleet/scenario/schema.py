@@ -643,7 +643,11 @@ class Workload(Strict):
 
 
 class ProviderChoice(Strict):
-    name: Literal["cheapest", "commitment-first", "price-order", "diversify", "pinned"] = "commitment-first"
+    name: Literal["cheapest", "commitment-first", "price-order", "diversify", "pinned", "plan"] = Field(
+        "commitment-first",
+        description="cheapest | commitment-first | price-order | diversify | pinned | plan (follow a stored "
+        "plan's monthly allocation: simulate --plan sets it; without a plan it ranks as commitment-first).",
+    )
     max_share: Share | None = Field(
         None, description="diversify: cap on one provider's share of a team's use."
     )

@@ -18,6 +18,7 @@ from gpufleet.fleet.state import ClusterState, Placement
 from gpufleet.sched.backfill import Reservation, cluster_shadow, reserve
 from gpufleet.sched.commitment import CommitmentFirst, ContractState
 from gpufleet.sched.placement import best_fit, first_fit
+from gpufleet.sched.planned import PlanFollowing
 from gpufleet.sched.preemption import choose_victims
 from gpufleet.sched.providers import POLICIES as PROVIDER_POLICIES
 from gpufleet.sched.providers import ChoiceParams, ClusterOffer
@@ -194,6 +195,7 @@ PROVIDERS: dict[str, Callable[[], ProviderChoice]] = {
     for name, rank in PROVIDER_POLICIES.items()
 }
 PROVIDERS["commitment-first"] = CommitmentFirst
+PROVIDERS["plan"] = PlanFollowing  # simulate --plan: the stored plan's monthly allocation
 
 
 @dataclass(frozen=True)

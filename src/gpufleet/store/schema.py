@@ -64,6 +64,60 @@ STATUS_COLUMNS: dict[str, str] = {
 # a table never needs a version bump. Each feature registers its tables here.
 SIDE_TABLES: dict[str, dict[str, str]] = {}
 
+# Plans (gpufleet plan, store/plans.py): one row per plan, its signed options and monthly allocation;
+# run_plans says which plan a simulated run followed (simulate --plan), so `runs` stays as it is.
+PLANS_TABLE = "plans"
+PLAN_SIGNED_TABLE = "plan_signed"
+PLAN_ALLOCATION_TABLE = "plan_allocation"
+RUN_PLANS_TABLE = "run_plans"
+PLAN_CASH_TABLE = "plan_cash"
+SIDE_TABLES[PLANS_TABLE] = {
+    "plan_id": "VARCHAR PRIMARY KEY",
+    "scenario_name": "VARCHAR NOT NULL",
+    "content_hash": "VARCHAR NOT NULL",
+    "gpufleet_version": "VARCHAR NOT NULL",
+    "created": "TIMESTAMP NOT NULL",
+    "status": "VARCHAR NOT NULL",  # the solver's: optimal | time limit (best plan found)
+    "objective_pv_usd": "DOUBLE NOT NULL",
+    "cost_pv_usd": "DOUBLE NOT NULL",
+    "figures": "VARCHAR NOT NULL",  # JSON: what `gpufleet plan --json` prints
+}
+SIDE_TABLES[PLAN_SIGNED_TABLE] = {
+    "plan_id": "VARCHAR NOT NULL",
+    "option": "VARCHAR NOT NULL",
+    "provider": "VARCHAR NOT NULL",
+    "site": "VARCHAR NOT NULL",
+    "product": "VARCHAR NOT NULL",
+    "billing": "VARCHAR NOT NULL",
+    "start": "VARCHAR NOT NULL",  # month, YYYY-MM
+    "months": "BIGINT NOT NULL",  # active months inside the horizon
+    "domains": "BIGINT NOT NULL",
+    "gpus": "BIGINT NOT NULL",
+    "price_per_gpu_hour_usd": "DOUBLE NOT NULL",
+}
+SIDE_TABLES[PLAN_ALLOCATION_TABLE] = {
+    "plan_id": "VARCHAR NOT NULL",
+    "case": "VARCHAR NOT NULL",
+    "class": "VARCHAR NOT NULL",
+    "target": "VARCHAR NOT NULL",  # a cluster or an option
+    "provider": "VARCHAR NOT NULL",
+    "contract": "VARCHAR NOT NULL",  # the contract holding the target that month ("" when none)
+    "month": "VARCHAR NOT NULL",
+    "quarter": "VARCHAR NOT NULL",
+    "gpu_hours": "DOUBLE NOT NULL",  # at the class's reference accelerator
+    "target_gpu_hours": "DOUBLE NOT NULL",  # on the target's accelerator
+}
+SIDE_TABLES[PLAN_CASH_TABLE] = {  # the base case's allocation billed by the ledger (plan/follow.py)
+    "plan_id": "VARCHAR NOT NULL",
+    "contract": "VARCHAR NOT NULL",
+    "provider": "VARCHAR NOT NULL",
+    "month": "VARCHAR NOT NULL",
+    "quarter": "VARCHAR NOT NULL",
+    "gpu_hours": "DOUBLE NOT NULL",
+    "cash_usd": "DOUBLE NOT NULL",
+}
+SIDE_TABLES[RUN_PLANS_TABLE] = {"run_id": "VARCHAR PRIMARY KEY", "plan_id": "VARCHAR NOT NULL"}
+
 
 def table_statement(name: str, columns: dict[str, str]) -> str:
     return f"CREATE TABLE {q(name)} (" + ", ".join(f"{q(c)} {t}" for c, t in columns.items()) + ")"

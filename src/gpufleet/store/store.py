@@ -26,9 +26,11 @@ import duckdb
 import pandas as pd
 
 from gpufleet.errors import GpufleetError, InputError, Problem
+from gpufleet.store import plans
 from gpufleet.store.export import EXPORT_FORMATS, write_run_files
 from gpufleet.store.meta import LIFECYCLE, RunMeta, RunStatus
 from gpufleet.store.migrate import migrate, needs_migration, stored_version
+from gpufleet.store.plans import PlanMeta, StoredPlan
 from gpufleet.store.schema import (
     META_TABLE,
     ROW_COLUMN,
@@ -88,11 +90,13 @@ class Store:
 
     # ------------------------------------------------------------------------------ writing
 
-    def save_run(self, meta: RunMeta, tables: RunTables, scenario_text: str | None = None) -> str:
+    def save_run(
+        self, meta: RunMeta, tables: RunTables, scenario_text: str | None = None, plan_id: str | None = None
+    ) -> str:
         """Store a run and all its tables in one transaction: after a failure or interrupt, no rows remain.
 
         `scenario_text` is the YAML the run ran; kept once per content hash, so a stored run can be
-        re-accounted or exported later without its file.
+        re-accounted or exported later without its file. `plan_id`: the stored plan the run followed.
         """
         frames = {name: to_db_frame(name, df) for name, df in tables.items()}  # a bad table fails here
         if meta.run_id in self.run_ids():
@@ -114,11 +118,60 @@ class Store:
                     f"INSERT INTO {q(SCENARIOS_TABLE)} VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [meta.content_hash, scenario_text],
                 )
+            if plan_id is not None:
+                plans.link_run(self._con, meta.run_id, plan_id)
             self._upsert_status(
                 meta.run_id, meta.status, "", row["finished"],
                 scenario_name=meta.scenario_name, seed=meta.seed, started=meta.started,
             )  # fmt: skip
         return meta.run_id
+
+    # ------------------------------------------------------------------------------ plans
+
+    def save_plan(self, plan: StoredPlan) -> str:
+        """Store a plan (its row, signed options and allocation) in one transaction."""
+        if plan.meta.plan_id in self.plan_ids():
+            raise GpufleetError(f"plan {plan.meta.plan_id} is already in {self.path}")
+        with self._transaction():
+            plans.insert_plan(self._con, plan)
+        return plan.meta.plan_id
+
+    def plan_ids(self) -> list[str]:
+        """Plan ids, oldest first."""
+        return [m.plan_id for m in self.list_plans()]
+
+    def list_plans(self) -> list[PlanMeta]:
+        with _guard(self.path):
+            return plans.plan_metas(self._con)
+
+    def load_plan(self, ref: str) -> StoredPlan:
+        """A plan by id, unique prefix or `latest`, with its tables."""
+        plan_id = self.resolve_plan(ref)
+        with _guard(self.path):
+            return plans.load_plan(self._con, plan_id)
+
+    def resolve_plan(self, ref: str) -> str:
+        """A plan id from what a person typed: the id, a unique prefix of it, or `latest`."""
+        ids = self.plan_ids()
+        if ref in ids:
+            return ref
+        if ref == "latest" and ids:
+            return ids[-1]
+        matches = [i for i in ids if i.startswith(ref)] if ref else []
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            msg = f"plan {ref!r} is ambiguous: {', '.join(matches[:10])}"
+        elif not ids:
+            msg = f"no plan {ref!r}: the store holds no plans (run `gpufleet plan` first)"
+        else:
+            msg = f"no plan {ref!r}; latest plans: {', '.join(ids[-5:][::-1])}"
+        raise InputError([Problem(str(self.path), "", msg)])
+
+    def plan_of_run(self, run_id: str) -> str | None:
+        """The stored plan a run followed (simulate --plan), or None."""
+        with _guard(self.path):
+            return plans.plan_of_run(self._con, run_id)
 
     def _insert_table(self, name: str, frame: pd.DataFrame, run_id: str) -> None:
         cols = [ROW_COLUMN, *SCHEMAS[name]]
@@ -139,6 +192,7 @@ class Store:
         with self._transaction():
             for name in SCHEMAS:
                 self._con.execute(f"DELETE FROM {q(name)} WHERE run_id = ?", [run_id])
+            plans.unlink_run(self._con, run_id)
             self._con.execute(f"DELETE FROM {q(RUNS_TABLE)} WHERE run_id = ?", [run_id])
             self._con.execute(f"DELETE FROM {q(STATUS_TABLE)} WHERE run_id = ?", [run_id])
             self._con.execute(
