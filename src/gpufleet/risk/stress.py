@@ -23,6 +23,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import yaml
+
 from gpufleet.fleet.capacity import build_capacity
 from gpufleet.scenario.load import LoadedScenario
 from gpufleet.scenario.overrides import Override, parse_override
@@ -90,9 +92,7 @@ def stress_set(loaded: LoadedScenario) -> list[Stress]:
     accs = sorted({loaded.catalog.accelerator_of(c.product).id for c in s.clusters})
     rates = s.policies.failures.rate_per_gpu_hour
     doubled = {a: FAILURE_FACTOR * failure_rate_per_gpu_hour(a, rates) for a in accs}
-    out.append(
-        Stress("failures x2", (Override("policies.failures.rate_per_gpu_hour", "=", doubled, "--stress"),))
-    )
+    out.append(Stress("failures x2", (failure_rates(loaded, doubled),)))
     return out
 
 
@@ -118,3 +118,15 @@ def provider_default(loaded: LoadedScenario, provider: str, day: dt.date) -> Ove
     events = [e.model_dump(mode="json", exclude_none=True) for e in loaded.scenario.provider_events]
     events.append({"provider": provider, "date": day.isoformat(), "withdraw_share": 1.0})
     return Override("provider_events", "=", events, "--stress")
+
+
+def failure_rates(loaded: LoadedScenario, rates: dict[str, float]) -> Override:
+    """The failure policy with these rates per accelerator, set at the deepest level the file has."""
+    failures = loaded.scenario.policies.failures.model_dump(mode="json") | {"rate_per_gpu_hour": rates}
+    data = yaml.safe_load(loaded.text)
+    policies = data.get("policies") if isinstance(data, dict) else None
+    if isinstance(policies, dict) and isinstance(policies.get("failures"), dict):
+        return Override("policies.failures.rate_per_gpu_hour", "=", rates, "--stress")
+    if isinstance(policies, dict):
+        return Override("policies.failures", "=", failures, "--stress")
+    return Override("policies", "=", {"failures": failures}, "--stress")
