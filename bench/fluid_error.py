@@ -27,6 +27,15 @@ CASES: dict[str, tuple[str | None, list[str]]] = {
     ),
     "default, bear case": (None, ["finance.base_case=bear"]),
     "default, prices -20%": (None, ["PRICES"]),  # the stress set's prices -20% (risk/stress.py)
+    "default, azure default": (None, ["DEFAULT:azure"]),  # the stress set's default (risk/stress.py)
+    "fleet 500k, aws+oci out": (
+        str(HERE / "fleet-500k.yaml"),
+        [
+            "workloads.research-jobs.synthetic.jobs_per_day=1369.86",
+            "workloads.research-jobs.synthetic.size_scale=80",
+            "provider_events=[{provider: aws, date: 2026-07-01}, {provider: oci, date: 2026-07-01}]",
+        ],
+    ),
     "fleet 500k, 500k jobs": (
         str(HERE / "fleet-500k.yaml"),
         [
@@ -38,15 +47,21 @@ CASES: dict[str, tuple[str | None, list[str]]] = {
 
 
 def _loaded(name: str):  # type: ignore[no-untyped-def]
-    from gpufleet.risk.stress import PRICE_FACTOR, price_changes
+    from gpufleet.risk.stress import PRICE_FACTOR, price_changes, provider_default
     from gpufleet.scenario import load_scenario
     from gpufleet.scenario.overrides import Editable, parse_override
 
     path, sets = CASES[name]
     base = load_scenario(path)
-    changes = [parse_override(s, "bench") for s in sets if s != "PRICES"]
+    changes = [parse_override(s, "bench") for s in sets if s != "PRICES" and not s.startswith("DEFAULT:")]
     if "PRICES" in sets:
         changes += price_changes(base, PRICE_FACTOR)
+    for s in sets:
+        if s.startswith("DEFAULT:"):
+            h = base.scenario.horizon
+            changes.append(
+                provider_default(base, s.removeprefix("DEFAULT:"), h.start + (h.end - h.start) / 2)
+            )
     return Editable.of(base).apply(changes)
 
 
@@ -75,6 +90,46 @@ def one(name: str, full: bool) -> dict[str, object]:
         out["full"] = run_metrics(result.tables, context, case)
         out["full_s"] = round(time.perf_counter() - t2, 1)
     return out
+
+
+def speed(samples: int = 200) -> dict[str, object]:
+    """Per-sample time on the default: random slips of every ramped contract (0-12 months), one price
+    (with its commitment) and the revenue paths scaled; the overrides' apply and the fluid model
+    timed apart."""
+    import numpy as np
+
+    from gpufleet.risk.fluid import FluidModel
+    from gpufleet.scenario import load_scenario
+    from gpufleet.scenario.overrides import Editable, parse_override
+
+    base = load_scenario(None)
+    edit = Editable.of(base)
+    model = FluidModel.of(base)
+    model.metrics(base)
+    rng = np.random.default_rng(13)
+    ramped = [c.name for c in base.scenario.contracts if c.kind == "committed" and c.ramp is not None]
+    apply_s = fluid_s = 0.0
+    for _ in range(samples):
+        sets = [f"contracts.{n}.slip_months={int(rng.integers(0, 13))}" for n in ramped]
+        f = rng.uniform(0.8, 1.2)  # a price and its commitment together: the derived fleet keeps its size
+        sets += [
+            f"contracts.azure-gb300.price_per_gpu_hour_usd*={f:.4f}",
+            f"contracts.azure-gb300.commitment.total_usd*={f:.4f}",
+        ]
+        sets.append(f"finance.revenue_scenarios.*.by_year_usd*={rng.uniform(0.6, 1.4):.4f}")
+        t0 = time.perf_counter()
+        changed = edit.apply([parse_override(x, "bench") for x in sets])
+        t1 = time.perf_counter()
+        model.metrics(changed)
+        t2 = time.perf_counter()
+        apply_s += t1 - t0
+        fluid_s += t2 - t1
+    return {
+        "samples": samples,
+        "apply_s_per_sample": round(apply_s / samples, 4),
+        "fluid_s_per_sample": round(fluid_s / samples, 4),
+        "projected_1000_samples_s": round(1000 * (apply_s + fluid_s) / samples, 1),
+    }
 
 
 def _fmt(metric: str, v: float) -> str:
@@ -132,13 +187,19 @@ def main(argv: list[str]) -> None:
             a, b = float(fl[metric]), float(fu[metric])
             cells = f"{_fmt(metric, a):>12} {_fmt(metric, b):>12}"
             print(f"{r['case']:<24} {metric:<24} {cells}  {_gap(metric, a, b)}")
+    res = subprocess.run(
+        [sys.executable, "-m", "bench.fluid_error", "speed"], capture_output=True, text=True, check=False
+    )
+    print(f"\nper sample, default scenario (one process): {res.stdout.strip() or res.stderr.strip()[-300:]}")
     print("json: " + json.dumps([{k: r[k] for k in ("case", "fluid", "full")} for r in rows]))
     load = os.getloadavg()
     print(f"machine after: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["one"]:
+    if sys.argv[1:2] == ["speed"]:
+        print(json.dumps(speed()))
+    elif sys.argv[1:2] == ["one"]:
         print(json.dumps(one(sys.argv[2], sys.argv[3] == "full")))
     else:
         main(sys.argv[1:])

@@ -58,7 +58,7 @@ def _gap_text(e: MetricError) -> str:
     if e.metric.endswith("_pct"):
         return f"{e.worst_gap:+.1f} pp"
     if e.worst_rel_pct is not None:
-        return f"{e.worst_rel_pct:+.0f}%"
+        return f"{e.worst_rel_pct:+.1f}%"
     return f"{e.worst_gap / 1e9:+.2f} $B"
 
 

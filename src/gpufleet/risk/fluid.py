@@ -46,7 +46,8 @@ from gpufleet.workload.training import plan_scenario_run
 Floats = npt.NDArray[np.float64]
 
 SUBSTEPS = 2  # re-rank the contracts twice a month (tuned on the default: docs/risk.md)
-CACHE = 64  # demand bundles and contract billers kept between samples
+CACHE = 64  # demand bundles kept between samples
+BILLERS = 512  # contract billing axes kept (a sweep of slips: one per contract and slip)
 
 
 @dataclass
@@ -85,11 +86,13 @@ def _item_class(scenario: Scenario, item: TrainingRun | Inference | Stream) -> s
 
 
 def _demand_key(scenario: Scenario) -> str:
-    """What the demand depends on (capacity aside: fleet-share streams are scaled per sample)."""
+    """What the demand depends on (capacity aside: fleet-share streams are scaled per sample); the
+    revenue cases only where inference follows revenue."""
     accs = sorted({c.product for c in scenario.clusters})
-    part = scenario.model_dump(
-        mode="json", include={"horizon", "workloads", "teams", "finance", "catalog", "policies"}
-    )
+    fields = {"horizon", "workloads", "teams", "catalog", "policies"}
+    if any(w.inference is not None and w.inference.demand.revenue for w in scenario.workloads):
+        fields.add("finance")
+    part = scenario.model_dump(mode="json", include=fields)
     return json.dumps([part, accs], sort_keys=True, default=str)
 
 
@@ -136,7 +139,7 @@ class FluidModel:
             return hit
         biller = ContractBiller(rc, contract, scenario, months)
         self._billers[key] = biller
-        if len(self._billers) > CACHE:
+        if len(self._billers) > BILLERS:
             self._billers.popitem(last=False)
         return biller
 
@@ -326,6 +329,8 @@ class _Router:
         self.policy_name = pc.name
         self.params = ChoiceParams(max_share=pc.max_share, provider=pc.provider)
         self.book = UsageBook(fleet) if pc.name == "commitment-first" else None
+        self._ranking: list[int] = []
+        self._slots: list[int] = []
         prices = [c.price_per_gpu_hour_usd for c in fleet.contracts]
         self.offers = [
             ClusterOffer(
@@ -342,14 +347,19 @@ class _Router:
     def _order(self, day: int) -> list[int]:
         """Slots in the order work tries them on `day`."""
         if self.book is not None:
-            pos = {k: i for i, k in enumerate(rank_contracts(self.book.states(day), day))}
-            last = len(pos)
-            return [
-                o.index
-                for o in sorted(
-                    self.offers, key=lambda o: (pos.get(o.contract, last), o.price_per_gpu_hour_usd, o.index)
-                )
-            ]
+            ranking = rank_contracts(self.book.states(day), day)
+            if ranking != self._ranking:
+                pos = {k: i for i, k in enumerate(ranking)}
+                last = len(pos)
+                self._ranking = ranking
+                self._slots = [
+                    o.index
+                    for o in sorted(
+                        self.offers,
+                        key=lambda o: (pos.get(o.contract, last), o.price_per_gpu_hour_usd, o.index),
+                    )
+                ]
+            return self._slots
         return provider_policy(self.policy_name)(self.offers, {}, self.params)
 
     def _book_use(self, k: int, day: int, usd: float) -> None:
@@ -393,6 +403,10 @@ class _Router:
         tokens_y: dict[int, float] = {}
         hours_m = months.hours
         t0 = 0.0
+        last_order: list[int] | None = None
+        up = np.array([work[i] for i in slot_cluster]) / S
+        month_free = (grid.hours * up[:, None]).T.tolist() if slots else [[] for _ in range(months.count)]
+        ranked: dict[str, list[tuple[int, float]]] = {}
         for m in range(months.count):
             part_h = float(hours_m[m]) / S
             day0 = months.day_slice(m).start
@@ -402,11 +416,14 @@ class _Router:
                 a, b = t0 + p * part_h, t0 + (p + 1) * part_h
                 day = day0 + (p * ndays) // S
                 order = self._order(day)
-                free = [float(grid.hours[s, m]) * work[slot_cluster[s]] / S for s in range(len(slots))]
+                free = list(month_free[m])
                 use = [0.0] * len(slots)
+                if order != last_order:  # the ranking changes a few times a run: filter once per change
+                    ranked = {c.name: [(s, eligible[c.name][s]) for s in order if s in eligible[c.name]]
+                              for c in classes}  # fmt: skip
+                    last_order = order
                 for c in classes:
-                    el = eligible[c.name]
-                    el_sorted = [(s, el[s]) for s in order if s in el]
+                    el_sorted = ranked[c.name]
                     if c.kind == "training":
                         self._train(c, el_sorted, free, use, left, placed, grid, m, a, b, slot_cluster)
                         continue

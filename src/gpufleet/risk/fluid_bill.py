@@ -68,20 +68,26 @@ class ContractBiller:
         self.first, self.n, self.keep = first, n, keep
         self.days_args = (first, keep, counted, in_t, h_last, t0 - first, t1 - first)
         # each horizon day's month; a month's usage spread over its term days by capacity online
+        # (evenly over them without capacity; over the whole month when none of it is in the term)
         month = np.full(n, -1, dtype=np.int64)
-        weight = np.zeros(n)
         for m in range(months.count):
-            a = months.first[m].toordinal() - first
-            b = months.last[m].toordinal() - first + 1
-            month[a:b] = m
-            where = np.zeros(n, dtype=bool)
-            where[a:b] = True
-            if (where & in_t).any():
-                where &= in_t
-            w = np.where(where, self.delivered, 0.0)
-            if w.sum() <= 0:
-                w = where.astype(np.float64)
-            weight += w / w.sum()
+            month[months.first[m].toordinal() - first : months.last[m].toordinal() - first + 1] = m
+        on = month >= 0
+        mc = months.count
+        idx = month[on]
+        term_days = np.bincount(idx, weights=in_t[on].astype(np.float64), minlength=mc)
+        use_term = term_days[idx] > 0
+        where = np.zeros(n, dtype=bool)
+        where[on] = np.where(use_term, in_t[on], True)
+        w = np.where(where, self.delivered, 0.0)
+        total = np.bincount(month[where], weights=w[where], minlength=mc)
+        even = np.bincount(month[where], minlength=mc).astype(np.float64)
+        weight = np.zeros(n)
+        sel = np.flatnonzero(where)
+        mw = month[sel]
+        weight[sel] = np.where(
+            total[mw] > 0, w[sel] / np.where(total[mw] > 0, total[mw], 1.0), 1.0 / even[mw]
+        )
         self.month, self.weight = month, weight
         # ledger rows: (month, contract year) on kept days
         key = np.where(keep, month * 1000 + year, -1)
