@@ -25,8 +25,12 @@ def _fmt_delta(metric: str, value: float) -> str:
     from gpufleet.report.units import usd_text
 
     if metric.endswith("_pct"):
-        return f"{value:+,.1f} pp"
-    return ("+" if value > 0 else "−" if value < 0 else "±") + usd_text(abs(value))
+        shown = f"{value:+,.1f} pp"
+        return shown if any(ch in "123456789" for ch in shown) else "0.0 pp"  # never "-0.0 pp"
+    shown = usd_text(abs(value))
+    if not any(ch in "123456789" for ch in shown):
+        return "±" + shown
+    return ("+" if value > 0 else "−") + shown
 
 
 def _run_figures(store_path: Path, run: str | None, quiet: bool) -> tuple[str, Any, Any]:

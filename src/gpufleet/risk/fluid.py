@@ -98,11 +98,10 @@ def _demand_key(scenario: Scenario) -> str:
 
 class FluidModel:
     """The fluid model with what does not change between samples kept: demand per workload settings,
-    and each contract's billing axis. `metrics(loaded)` for each changed scenario (same catalog)."""
+    and each contract's billing axis. `metrics(loaded)` for each changed scenario."""
 
     def __init__(self, base: LoadedScenario, substeps: int = SUBSTEPS) -> None:
         self.base = base
-        self.catalog: Catalog = base.catalog
         self.substeps = substeps
         self._demand: OrderedDict[str, list[_Class]] = OrderedDict()
         self._billers: OrderedDict[str, ContractBiller] = OrderedDict()
@@ -117,13 +116,15 @@ class FluidModel:
 
     # ------------------------------------------------------------------------------ demand
 
-    def _classes(self, scenario: Scenario, months: Months, accelerators: set[str]) -> list[_Class]:
+    def _classes(
+        self, scenario: Scenario, catalog: Catalog, months: Months, accelerators: set[str]
+    ) -> list[_Class]:
         key = _demand_key(scenario)
         hit = self._demand.get(key)
         if hit is not None:
             self._demand.move_to_end(key)
             return hit
-        out = _build_classes(scenario, self.catalog, months, accelerators)
+        out = _build_classes(scenario, catalog, months, accelerators)
         self._demand[key] = out
         if len(self._demand) > CACHE:
             self._demand.popitem(last=False)
@@ -146,13 +147,13 @@ class FluidModel:
     # ------------------------------------------------------------------------------ one run
 
     def run(self, loaded: LoadedScenario | None = None) -> FluidResult:
-        scenario = (loaded or self.base).scenario
-        catalog = self.catalog
+        given = loaded or self.base
+        scenario, catalog = given.scenario, given.catalog  # a scenario's catalog section may change it
         months = horizon_months(scenario.horizon)
         tl = build_capacity(scenario, catalog)
         fleet = fleet_spec(scenario, catalog, tl)
         accs = {c.accelerator for c in fleet.clusters}
-        classes = self._classes(scenario, months, accs)
+        classes = self._classes(scenario, catalog, months, accs)
         grid = _Grid.of(tl, months, scenario, fleet)
         fleet_h = grid.fleet_gpu_hours
         router = _Router(scenario, fleet, grid, months, self.substeps)
