@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [e]`: run the benchmarks, each in its own process, and print a table.
+"""`python -m bench [a] [b] [c] [d] [e] [f]`: run the benchmarks, each in its own process, and print a table.
 
 Prints the machine (cores, CPU, memory, load) beside the results: the 2-core machine these targets
 are set for is shared, so the load average says how much of it the benchmark had.
@@ -19,6 +19,7 @@ TARGETS = {
     "c": "growth no worse than n log n",
     "d": "under 25 s",
     "e": "LP relaxation under 5 s, MILP to a 1% gap under 60 s",
+    "f": "fluid model vs full simulation, per metric (bench/fluid_error.py; five full runs, ~10 min)",
 }
 
 
@@ -47,7 +48,7 @@ def run_case(*args: str) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> None:
-    which = argv or ["a", "d", "e", "c", "b"]
+    which = argv or ["a", "d", "e", "c", "b", "f"]
     print(f"machine: {machine()}", flush=True)
     if "a" in which:
         r = run_case("a")
@@ -72,6 +73,9 @@ def main(argv: list[str]) -> None:
             else {"error": out.stderr[-300:]}
         )
         print(f"(e) default scenario plan, target {TARGETS['e']}: {json.dumps(r)}", flush=True)
+    if "f" in which:
+        print(f"(f) {TARGETS['f']}:", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.fluid_error"], check=False)
     print(f"machine after: {machine()}", flush=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -24,15 +25,20 @@ class Months:
     def count(self) -> int:
         return len(self.first)
 
-    @property
+    @cached_property
     def days(self) -> npt.NDArray[np.float64]:
-        return np.array(
+        """Days of each month (computed once: read in loops over the months; read-only)."""
+        out = np.array(
             [(b - a).days + 1 for a, b in zip(self.first, self.last, strict=True)], dtype=np.float64
         )
+        out.flags.writeable = False
+        return out
 
-    @property
+    @cached_property
     def hours(self) -> npt.NDArray[np.float64]:
-        return self.days * 24.0
+        out = self.days * 24.0
+        out.flags.writeable = False
+        return out
 
     @property
     def labels(self) -> list[str]:

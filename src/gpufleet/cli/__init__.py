@@ -31,6 +31,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.plan_cmd",
     "gpufleet.cli.plans_cmd",
     "gpufleet.cli.serve_cmd",
+    "gpufleet.cli.whatif_cmd",
 ]
 
 
