@@ -30,6 +30,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.trace_cmd",
     "gpufleet.cli.plan_cmd",
     "gpufleet.cli.serve_cmd",
+    "gpufleet.cli.sweep_cmd",
 ]
 
 
