@@ -84,3 +84,32 @@ def test_bad_counts_and_backends_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
         result = run_cli("sweep", file, "--store", store, *args, capsys=capsys)
         assert result.code == 2, (args, result.stderr)
         assert says in result.stderr, (args, result.stderr)
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "uncertain.yaml"
+
+
+def test_the_docs_example_names_inputs_of_the_default() -> None:
+    from gpufleet.risk.sweep import attach_uncertainty, check_inputs
+    from gpufleet.scenario import load_scenario
+
+    loaded = attach_uncertainty(load_scenario(None), EXAMPLE.read_text(encoding="utf-8"), str(EXAMPLE))
+    check_inputs(loaded)  # raises InputError when a path names nothing or breaks the scenario
+    assert loaded.scenario.uncertainty is not None and len(loaded.scenario.uncertainty.inputs) == 5
+
+
+def test_an_uncertainty_file_reports_problems_at_its_own_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("contracts.coreweave.", "contracts.corewave.")
+    block = tmp_path / "block.yaml"
+    block.write_text(text, encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    result = run_cli("sweep", "-u", str(block), "-n", "2", "--store", str(store), capsys=capsys)
+    assert result.code == 2 and not store.exists()
+    assert f"block.yaml:{_line(text, 'contracts.corewave.')}:" in result.stderr
+    assert "no 'corewave' at contracts" in result.stderr
+    # a scenario that has its own section and a file besides is refused
+    both = run_cli("sweep", str(SCENARIOS / "uncertain.yaml"), "-u", str(EXAMPLE), "--store", str(store),
+                   capsys=capsys)  # fmt: skip
+    assert both.code == 2 and "has its own" in both.stderr

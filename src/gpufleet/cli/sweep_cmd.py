@@ -38,6 +38,14 @@ def _check_counts(samples: int, workers: int, chunk: int | None) -> None:
             raise InputError(f"expected a whole number from 1 to {high:,}, got {value}", option)
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot read: {exc}"
+        raise InputError(why, str(path)) from None
+
+
 def _fmt(metric: str, x: float | None) -> str:
     if x is None:
         return "-"
@@ -47,7 +55,10 @@ def _fmt(metric: str, x: float | None) -> str:
 @app.command("sweep")
 def sweep(
     file: Path | None = typer.Argument(
-        None, help="Scenario YAML with an `uncertainty` section (not needed with --resume)."
+        None, help="Scenario YAML with an `uncertainty` section (default: the built-in default, with -u)."
+    ),
+    uncertainty: Path | None = typer.Option(
+        None, "--uncertainty", "-u", help="A YAML file with an `uncertainty:` section to add to the scenario."
     ),
     samples: int = typer.Option(100, "--samples", "-n", help="How many samples to draw and run."),
     fidelity: str = typer.Option(
@@ -97,11 +108,13 @@ def sweep(
     if resume is not None:
         record, loaded = resumed_sweep(store_path, resume, None if file is None else load_scenario(file))
     else:
-        if file is None:
-            raise InputError(
-                "name a scenario FILE with an uncertainty section (or --resume SWEEP_ID)", "FILE"
-            )
+        if file is None and uncertainty is None:
+            raise InputError("name a scenario FILE, an --uncertainty file, or --resume SWEEP_ID", "FILE")
         loaded = load_scenario(file)
+        if uncertainty is not None:
+            from gpufleet.risk.sweep import attach_uncertainty
+
+            loaded = attach_uncertainty(loaded, _read(uncertainty), str(uncertainty))
         run_seed = loaded.scenario.seed if seed is None else seed
         record = new_sweep(loaded, store_path, samples, run_seed, fidelity)
     how = Execution(backend, workers, address, chunk_size)

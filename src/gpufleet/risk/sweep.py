@@ -18,8 +18,10 @@ from typing import Any
 from gpufleet.errors import InputError, Problem
 from gpufleet.risk.metrics import METRICS, Metrics
 from gpufleet.risk.sampling import draw_inputs, sample_seeds, simulation_seed
-from gpufleet.scenario.load import LoadedScenario, load_scenario_text
+from gpufleet.scenario.load import LoadedScenario, load_scenario_data, load_scenario_text
 from gpufleet.scenario.overrides import Editable, Override
+from gpufleet.scenario.source import Path as FieldPath
+from gpufleet.scenario.source import SourceMap, parse_yaml
 from gpufleet.scenario.uncertainty import UncertaintySection
 
 Yearly = dict[str, dict[str, float]]  # figure -> {year: value}
@@ -137,6 +139,40 @@ def uncertainty_of(loaded: LoadedScenario) -> UncertaintySection:
             [Problem(loaded.file, "uncertainty", "the scenario has no uncertainty section to sample")]
         )
     return section
+
+
+class _BlockMap(SourceMap):
+    """Lines of a scenario with an uncertainty block appended from another file: the block's own lines."""
+
+    def __init__(self, base: SourceMap, block_file: str, offset: int) -> None:
+        super().__init__(base.file, base.lines)
+        self.block_file = block_file
+        self.offset = offset
+
+    def where(self, path: FieldPath) -> str:
+        if path and path[0] == "uncertainty":
+            line = self.line(path)
+            return f"{self.block_file}:{line - self.offset}" if line is not None else self.block_file
+        return super().where(path)
+
+
+def attach_uncertainty(loaded: LoadedScenario, block_text: str, block_file: str) -> LoadedScenario:
+    """The scenario with an `uncertainty:` block from another file appended, its problems at that file.
+
+    The combined text is what a sweep stores and resumes; the block file holds the one key `uncertainty`.
+    """
+    block, _ = parse_yaml(block_text, block_file)
+    if not isinstance(block, dict) or set(block) != {"uncertainty"}:
+        raise InputError([Problem(block_file, "", "expected one top-level key, 'uncertainty'")])
+    if loaded.scenario.uncertainty is not None:
+        raise InputError(
+            [Problem(loaded.file, "uncertainty", f"the scenario has its own; drop it or {block_file}")]
+        )
+    head = loaded.text.rstrip("\n") + "\n"
+    text = head + block_text
+    data, smap = parse_yaml(text, loaded.file)
+    where = _BlockMap(smap, block_file, len(head.splitlines()))
+    return load_scenario_data(data, where, text, loaded.file, loaded.base_dir)
 
 
 def check_inputs(loaded: LoadedScenario) -> None:
