@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gpufleet.cli import main
+from gpufleet.scenario import LoadedScenario
+from gpufleet.scenario.load import builtin_scenario_text, load_scenario_text
 
 TESTS = Path(__file__).resolve().parent
 SCENARIOS = TESTS / "scenarios"
@@ -38,4 +40,21 @@ def run_cli(*args: str, capsys: pytest.CaptureFixture[str]) -> CliResult:
     return CliResult(code, out.out, out.err)
 
 
-__all__ = ["SCENARIOS", "SHARED_DATA", "SMALL", "CliResult", "CliRunner", "run_cli", "shared_data"]
+def default_until(end: str) -> LoadedScenario:
+    """The built-in default scenario with its horizon cut at `end` (YYYY-MM-DD): a short real run."""
+    text = builtin_scenario_text()
+    line = "  end: 2032-12-31 "
+    assert line in text, "the default's horizon end moved: update tests/helpers.default_until"
+    return load_scenario_text(text.replace(line, f"  end: {end} ", 1), f"default (to {end})")
+
+
+__all__ = [
+    "SCENARIOS",
+    "SHARED_DATA",
+    "SMALL",
+    "CliResult",
+    "CliRunner",
+    "default_until",
+    "run_cli",
+    "shared_data",
+]

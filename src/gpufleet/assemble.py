@@ -327,6 +327,28 @@ def build_input(
     return inp, team_names, [w.name for w in workloads]
 
 
+def replica_throughput(
+    item: Inference, scenario: Scenario, catalog: Catalog, accs: list[str] | None = None
+) -> np.ndarray:
+    """Tokens/s one replica of the service serves in each cluster (index order); 0 where it may not run.
+
+    A replica may run on a cluster its providers and regions allow whose NVLink domain holds it.
+    """
+    from gpufleet.workload.inference import tokens_per_s_per_gpu
+
+    if accs is None:
+        accs = [catalog.products[c.product].accelerator for c in scenario.clusters]
+    thr = np.zeros(len(accs))
+    for c in allowed_clusters(scenario, item.allowed_providers, item.allowed_regions):
+        if item.replica_gpus > catalog.products[scenario.clusters[c].product].gpus_per_domain:
+            continue  # a replica lives inside one NVLink domain: it cannot run here
+        try:
+            thr[c] = tokens_per_s_per_gpu(item.model_class, accs[c], catalog, item.tokens_per_s_per_gpu)
+        except (InputError, KeyError):
+            thr[c] = 0.0
+    return thr * item.replica_gpus
+
+
 def _services(
     item: Inference,
     scenario: Scenario,
@@ -337,19 +359,11 @@ def _services(
     tick_s: float,
     team_idx: object,
 ) -> list[ServiceSpec]:
-    from gpufleet.workload.inference import demand_tokens_s, tokens_per_s_per_gpu
+    from gpufleet.workload.inference import demand_tokens_s
 
     assert callable(team_idx)
     allowed = allowed_clusters(scenario, item.allowed_providers, item.allowed_regions)
-    thr = np.zeros(len(accs))
-    for c in allowed:
-        if item.replica_gpus > catalog.products[scenario.clusters[c].product].gpus_per_domain:
-            continue  # a replica lives inside one NVLink domain: it cannot run here
-        try:
-            thr[c] = tokens_per_s_per_gpu(item.model_class, accs[c], catalog, item.tokens_per_s_per_gpu)
-        except (InputError, KeyError):
-            thr[c] = 0.0
-    thr *= item.replica_gpus
+    thr = replica_throughput(item, scenario, catalog, accs)
     times = np.arange(n_ticks, dtype=np.float64) * tick_s
     case = scenario.finance.default_case
     demand = demand_tokens_s(

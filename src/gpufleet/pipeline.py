@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gpufleet import __version__
 from gpufleet.scenario import LoadedScenario
@@ -65,10 +65,18 @@ def read_stream_params(loaded: LoadedScenario) -> dict[str, SyntheticParams]:
     return out
 
 
+def with_unmet(tables: RunTables, loaded: LoadedScenario) -> RunTables:
+    """The run's tables with `unmet` filled: demand not served, per month, and who had idle GPUs."""
+    from gpufleet.unmet import unmet_table
+
+    t, s = tables, loaded.scenario
+    return replace(tables, unmet=unmet_table(t.jobs, t.series, t.inference, t.queue, s, loaded.catalog))
+
+
 def run_scenario(
     loaded: LoadedScenario, seed: int | None = None, progress: Progress | None = None
 ) -> RunResult:
-    """Simulate a loaded scenario and compute its finance; every run table filled."""
+    """Simulate a loaded scenario, compute its finance and its unmet demand; every run table filled."""
     from gpufleet.assemble import simulate
     from gpufleet.finance import compute_finance
 
@@ -79,6 +87,7 @@ def run_scenario(
     params = read_stream_params(loaded)
     tables = simulate(loaded.scenario, loaded.catalog, run_seed, traces, progress, params)
     tables = compute_finance(tables, loaded.scenario, loaded.catalog)
+    tables = with_unmet(tables, loaded)
     meta = RunMeta(
         run_id=new_run_id(started),
         scenario_name=loaded.scenario.name,

@@ -85,6 +85,25 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "queued_jobs": "float64",  # average over the step
         "queued_gpus": "float64",  # GPUs the waiting jobs ask for, average over the step
     },
+    # ---- after the run (unmet.py, from the tables above and the scenario) ----
+    # one row per calendar month and demand that went partly unmet (no row: all of it served that month)
+    "unmet": {
+        "month": TIME,  # first instant of the calendar month
+        "kind": "string",  # inference | training | research | best-effort
+        "demand": "string",  # service/region, training run, or priority class (research, best-effort)
+        "demand_gpu_hours": "float64",  # served + unmet
+        "served_gpu_hours": "float64",
+        "unmet_gpu_hours": "float64",  # inference: tokens unserved; training: its GPUs while it waited
+        # to start; research, best-effort: the backlog (GPUs asked for by waiting jobs)
+        "unmet_pct": "float64",  # unmet / demand (inference: of tokens)
+        "demand_tokens": "float64",  # inference only (else NaN)
+        "served_tokens": "float64",
+        "unmet_tokens": "float64",
+        "start_delay_days": "float64",  # training only: planned start to first start (or the horizon)
+        "idle_gpu_hours": "float64",  # idle on contracts it may use, while it went unmet (listed below)
+        "capacity_short_gpu_hours": "float64",  # unmet - idle, not below 0: what no contract could serve
+        "idle_contracts": "string",  # "contract:GPU-hours; ..." most idle first; "" when none had any
+    },
     # ---- finance (computed from usage and the scenario's contracts) ----
     # one row per contract and month
     "ledger": {
@@ -175,6 +194,7 @@ class RunTables:
     usage: pd.DataFrame = field(default_factory=lambda: empty_table("usage"))
     inference: pd.DataFrame = field(default_factory=lambda: empty_table("inference"))
     queue: pd.DataFrame = field(default_factory=lambda: empty_table("queue"))
+    unmet: pd.DataFrame = field(default_factory=lambda: empty_table("unmet"))
     ledger: pd.DataFrame = field(default_factory=lambda: empty_table("ledger"))
     spend: pd.DataFrame = field(default_factory=lambda: empty_table("spend"))
     portfolio: pd.DataFrame = field(default_factory=lambda: empty_table("portfolio"))

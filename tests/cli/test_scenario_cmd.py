@@ -13,14 +13,50 @@ from gpufleet.catalog import load_builtin_catalog
 from gpufleet.scenario import builtin_scenario_text
 
 
-def test_scenario_show_prints_the_packaged_default(capsys: pytest.CaptureFixture[str]) -> None:
-    res = run_cli("scenario", "show", "default", capsys=capsys)
+def test_scenario_show_prints_the_packaged_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    res = run_cli("scenario", "show", "default", "--store", str(tmp_path / "none.duckdb"), capsys=capsys)
     assert res.code == 0
     text = builtin_scenario_text("default")
     assert res.stdout.startswith(text)
     tail = res.stdout[len(text) :].strip().splitlines()
     assert tail and all(line.startswith("#") for line in tail)  # the provenance footer: still YAML
     assert yaml.safe_load(res.stdout) == yaml.safe_load(text)
+    # the calibration table: inputs with their sources, checks waiting for a run
+    assert "# Calibration" in res.stdout and "revenue_2025_usd = 13B USD" in res.stdout
+    assert "no stored run of this scenario" in res.stdout and "simulated -" in res.stdout
+
+
+def test_scenario_show_reads_the_checks_from_a_stored_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy of the default cut at the checks' last day, simulated: the table shows every check's
+    simulated value and gap from that run, as the calibration function computes them."""
+    from gpufleet.catalog import load_anchors
+    from gpufleet.finance.calibration import calibration
+    from gpufleet.scenario import load_scenario_file
+    from gpufleet.store import open_store
+
+    copy = tmp_path / "default-short.yaml"
+    copy.write_text(builtin_scenario_text("default").replace("  end: 2032-12-31 ", "  end: 2026-02-28 ", 1))
+    store = str(tmp_path / "runs.duckdb")
+    assert run_cli("simulate", str(copy), "--store", store, "--no-report", "--quiet", capsys=capsys).code == 0
+    res = run_cli("scenario", "show", str(copy), "--store", store, "--json", capsys=capsys)
+    assert res.code == 0, res.stderr
+    table = json.loads(res.stdout)["calibration"]
+    with open_store(store, read_only=True) as st:
+        assert table["run"] == st.run_ids()[-1]
+        tables = st.load_run(table["run"])
+    loaded = load_scenario_file(copy)
+    expected = calibration(load_anchors(), loaded.catalog.sources, tables, loaded.scenario)
+    checks = [r for r in table["rows"] if r["use"] == "check"]
+    assert len(checks) == sum(r.use == "check" for r in expected) >= 3
+    for row, want in zip(checks, [r for r in expected if r.use == "check"], strict=True):
+        assert row["key"] == want.key and row["simulated"] == pytest.approx(want.simulated)
+        assert row["within"] is True
+    text = run_cli("scenario", "show", str(copy), "--store", store, capsys=capsys).stdout
+    assert f"(run {table['run']})" in text and "OUT OF RANGE" not in text
 
 
 def test_scenario_show_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:

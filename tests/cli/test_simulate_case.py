@@ -88,7 +88,7 @@ def test_a_case_from_tokens_served_cannot_drive_the_demand(
 
 
 def test_validate_reports_the_gap_between_users_and_revenue_paths(capsys: pytest.CaptureFixture[str]) -> None:
-    example = Path(__file__).parents[2] / "docs" / "examples" / "revenue-driven.yaml"
+    example = Path(__file__).parents[2] / "src" / "gpufleet" / "scenario" / "data" / "default.yaml"
     res = run_cli("validate", str(example), "--json", capsys=capsys)
     assert res.code == 0, res.stderr
     gaps = json.loads(res.stdout)["driver_gap"]

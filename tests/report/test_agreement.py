@@ -51,6 +51,7 @@ def test_terminal_json_runs_show_and_report_agree(tmp_path: Path, capsys: pytest
     outputs = simulate_and_show(tmp_path, capsys)
     check_findings_agree(outputs)
     check_headline_figures_agree(outputs)
+    check_unmet_agrees(outputs)
 
 
 def check_findings_agree(outputs: dict[str, Any]) -> None:
@@ -89,3 +90,14 @@ def check_headline_figures_agree(outputs: dict[str, Any]) -> None:
     for key in ("peak_queued_gpus", "peak_queued_jobs", "training_interruptions.model-a",
                 "inference_unserved_worst_month_pct", "waits_censored.research"):  # fmt: skip
         assert key in a
+
+
+def check_unmet_agrees(outputs: dict[str, Any]) -> None:
+    """The unmet table: the same rows in simulate --json and runs show --json, one HTML row each."""
+    rows = outputs["simulate_json"]["unmet"]
+    assert rows and rows == outputs["show_json"]["unmet"]
+    assert {"month", "demand", "unmet_gpu_hours", "idle_contracts"} <= rows[0].keys()
+    table = outputs["html"].partition('data-table="unmet"')[2].partition("</table>")[0]
+    assert table.count("<tr>") == len(rows) + 1  # the header, then a row each
+    [finding] = [f for f in outputs["simulate_json"]["findings"] if f["kind"] == "unmet"]
+    assert finding["date"] in {r["month"][:7] for r in rows}

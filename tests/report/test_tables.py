@@ -31,7 +31,7 @@ def test_contracts_at_full_ramp_match_the_engine_and_the_report_has_every_table(
     for name in ("aws-main", "azure-main"):
         assert by.loc[name, "gpus_full_ramp"] == peak[name]
     ids = [t.id for t in report_tables(result.tables, ctx)]
-    assert ids == ["contracts", "training", "ledger", "cash", "funding"]
+    assert ids == ["contracts", "training", "unmet", "ledger", "cash", "funding"]
     page = render_report(result.meta, result.tables, context=ctx)
     for table_id in ids:
         assert f'data-table="{table_id}"' in page

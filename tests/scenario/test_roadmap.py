@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 
 import pytest
 
@@ -80,16 +79,15 @@ def test_compute_is_capped_at_max_flop() -> None:
     assert [6 * r.params * r.tokens / c0 for r in runs] == pytest.approx([1.0, 2.0, 2.0, 2.0])
 
 
-def test_the_revenue_driven_example_asks_bear_for_no_more_than_base_each_month() -> None:
-    """docs/examples/revenue-driven.yaml: each service's monthly demand on the bear path <= base."""
+def test_the_default_asks_bear_for_no_more_than_base_each_month() -> None:
+    """The default scenario: each service's demand, every month of the horizon, bear <= base <= bull."""
     import numpy as np
 
-    from gpufleet.scenario import load_scenario_file
+    from gpufleet.scenario import load_builtin_scenario
     from gpufleet.units import SECONDS_PER_DAY
     from gpufleet.workload.demand import mean_tokens_s
 
-    loaded = load_scenario_file(Path(__file__).parents[2] / "docs" / "examples" / "revenue-driven.yaml")
-    s = loaded.scenario
+    s = load_builtin_scenario().scenario
     cases = s.finance.revenue_scenarios
     months = np.arange(86, dtype=np.float64) * 365.25 / 12 * SECONDS_PER_DAY
     services = [w.inference for w in s.workloads if w.inference is not None]

@@ -162,6 +162,41 @@ def make_tables(seed: int = 0, days: int = 90, n_jobs: int = 300) -> RunTables:
     ]
     queue = check_table("queue", pd.DataFrame(q_rows))
 
+    # ---- unmet: research's backlog per month, with each contract's idle GPU-hours that month
+    def month_of(t: pd.Series) -> pd.Series:
+        return t.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp().dt.tz_localize("UTC")
+
+    research_q = queue[queue["class"] == "research"]
+    backlog = (research_q["queued_gpus"] * step_h).groupby(month_of(research_q["time"]).to_numpy()).sum()
+    held = (series["allocated_research_gpus"] * step_h).groupby(month_of(series["time"]).to_numpy()).sum()
+    idle = (
+        (series["idle_gpus"] * step_h)
+        .groupby([month_of(series["time"]).to_numpy(), series["contract"]])
+        .sum()
+    )
+    u_rows = []
+    for month, unmet in backlog.items():
+        per = idle.loc[month].sort_values(ascending=False)
+        u_rows.append(
+            {
+                "month": month,
+                "kind": "research",
+                "demand": "research",
+                "demand_gpu_hours": held[month] + unmet,
+                "served_gpu_hours": held[month],
+                "unmet_gpu_hours": unmet,
+                "unmet_pct": 100 * unmet / (held[month] + unmet),
+                "demand_tokens": np.nan,
+                "served_tokens": np.nan,
+                "unmet_tokens": np.nan,
+                "start_delay_days": np.nan,
+                "idle_gpu_hours": float(per.sum()),
+                "capacity_short_gpu_hours": max(0.0, unmet - float(per.sum())),
+                "idle_contracts": "; ".join(f"{c}:{h:.0f}" for c, h in per.items()),
+            }
+        )
+    unmet_table = check_table("unmet", pd.DataFrame(u_rows))
+
     # ---- ledger: minimum accrued by days; true-up at the term end (the 90 days are one contract year)
     led_rows = []
     for contract, (provider, price, minimum) in CONTRACTS.items():
@@ -239,6 +274,7 @@ def make_tables(seed: int = 0, days: int = 90, n_jobs: int = 300) -> RunTables:
         usage=usage,
         inference=inference,
         queue=queue,
+        unmet=unmet_table,
         ledger=ledger,
         spend=spend,
         portfolio=portfolio,

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from gpufleet.catalog.model import Accelerator, Price, Product
+from gpufleet.catalog.model import Accelerator, Anchor, Price, Product
 
 _KIND_RANK = {"list": 0, "on-demand": 1, "capacity-block": 2, "reserved-1y": 3, "reserved-3y": 4}
 
@@ -76,3 +76,15 @@ def load_builtin_catalog() -> Catalog:
     prods = [Product.model_validate(e) for e in read_data_file("products.yaml")]
     prices = [Price.model_validate(e) for e in read_data_file("prices.yaml")]
     return Catalog({a.id: a for a in accs}, {p.id: p for p in prods}, tuple(prices), sources)
+
+
+@cache
+def load_anchors() -> tuple[Anchor, ...]:
+    """The public anchors (anchors.yaml) in file order; a check without a measure and a day is refused."""
+    anchors = tuple(
+        Anchor.model_validate({"key": k} | v) for k, v in read_data_file("anchors.yaml")["anchors"].items()
+    )
+    for a in anchors:
+        if a.use == "check" and (a.measure is None or a.at is None):
+            raise ValueError(f"anchors.yaml: check {a.key} needs a measure and a day (at)")
+    return anchors

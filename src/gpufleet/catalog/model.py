@@ -68,3 +68,22 @@ class Price(_Entry):
     kind: PriceKind
     usd_per_gpu_hour: float = Field(gt=0)
     as_of: dt.date
+
+
+class Anchor(BaseModel):
+    """A public figure about the lab the default models: an input it takes, or a check a run must meet."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=ID_PATTERN)
+    value: float = Field(gt=0)
+    use: Literal["input", "check"]
+    sources: list[str] = Field(min_length=1)
+    confidence: Confidence
+    note: str = Field(min_length=1)
+    unit: str = ""
+    takes: str = Field("", description="Inputs: where the default scenario takes the figure.")
+    measure: str | None = Field(None, description="Checks: how a run's tables give the figure.")
+    service: str | None = Field(None, description="Checks on one inference service: its name.")
+    at: dt.date | None = Field(None, description="Checks: the day, month start or window start.")
+    until: dt.date | None = Field(None, description="Checks over a window: its last day.")

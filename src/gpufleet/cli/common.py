@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, JustifyMethod
@@ -20,6 +20,9 @@ from rich.table import Table
 
 from gpufleet.errors import InputError
 from gpufleet.jsontext import to_json
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Hide progress bars (results are still printed).")
@@ -37,6 +40,26 @@ def console(stderr: bool = False) -> Console:
     """Rich output as wide as the terminal (COLUMNS when set), else 160 columns (a pipe, a file)."""
     sized = sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
     return Console(stderr=stderr, soft_wrap=False, width=None if sized else 160)
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN as null, timestamps as ISO 8601."""
+    import pandas as pd
+
+    out = []
+    for rec in df.to_dict("records"):
+        row: dict[str, Any] = {}
+        for k, v in rec.items():
+            if isinstance(v, pd.Timestamp):
+                row[str(k)] = v.isoformat()
+            elif v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                row[str(k)] = None
+            elif hasattr(v, "item"):
+                row[str(k)] = v.item()
+            else:
+                row[str(k)] = v
+        out.append(row)
+    return out
 
 
 def print_json(data: Any) -> None:

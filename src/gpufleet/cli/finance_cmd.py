@@ -23,6 +23,7 @@ from gpufleet.cli.common import (
     note,
     print_json,
     print_table,
+    records,
 )
 from gpufleet.cli.running import latest_or_simulate, simulate_and_store, stored_scenario
 from gpufleet.errors import InputError, Problem
@@ -178,24 +179,6 @@ def _run_tables(
     return tables, kept, run_id
 
 
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN as null, timestamps as ISO 8601."""
-    out = []
-    for rec in df.to_dict("records"):
-        row: dict[str, Any] = {}
-        for k, v in rec.items():
-            if isinstance(v, pd.Timestamp):
-                row[str(k)] = v.isoformat()
-            elif v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-                row[str(k)] = None
-            elif hasattr(v, "item"):
-                row[str(k)] = v.item()
-            else:
-                row[str(k)] = v
-        out.append(row)
-    return out
-
-
 def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:,.1f}%"
 
@@ -231,11 +214,11 @@ def summary(
             {
                 "run_id": run_id,
                 "scenario": loaded.scenario.name if loaded else None,
-                "contracts_by_year": _records(by_year),
-                "spend": _records(tables.spend),
-                "cash_and_cost_by_year": _records(cash),
-                "portfolio": _records(tables.portfolio),
-                "funding_peaks": _records(peaks),
+                "contracts_by_year": records(by_year),
+                "spend": records(tables.spend),
+                "cash_and_cost_by_year": records(cash),
+                "portfolio": records(tables.portfolio),
+                "funding_peaks": records(peaks),
                 "unused_commitment": split,
             }
         )

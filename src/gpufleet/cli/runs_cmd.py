@@ -20,6 +20,7 @@ from gpufleet.cli.common import (
     console,
     print_json,
     print_table,
+    records,
     report_path,
 )
 from gpufleet.cli.running import latest_or_simulate, progress_bar, working
@@ -115,7 +116,13 @@ def runs_show(run: str = RUN_ARG, store: Path = STORE_OPT, as_json: bool = JSON_
     if as_json:
         found, h = summarize(tables, context)
         print_json(
-            {"run": meta.to_dict(), "findings": [f.to_dict() for f in found], "headline": h, "rows": rows}
+            {
+                "run": meta.to_dict(),
+                "findings": [f.to_dict() for f in found],
+                "headline": h,
+                "rows": rows,
+                "unmet": records(tables.unmet),
+            }
         )
         return
     out = console()

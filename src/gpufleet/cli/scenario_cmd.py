@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from gpufleet.cli import app
-from gpufleet.cli.common import JSON_OPT, print_json
+from gpufleet.cli.common import JSON_OPT, STORE_OPT, print_json
 from gpufleet.errors import InputError
 from gpufleet.scenario import LoadedScenario, builtin_scenario_text, load_scenario_file
 from gpufleet.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from gpufleet.finance.calibration import CalibrationRow
 
 scenario_app = typer.Typer(help="Built-in scenarios: show one, or copy it to edit.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
@@ -111,10 +115,13 @@ def show(
     name: str = typer.Argument(
         "default", metavar="NAME|FILE", help="Built-in scenario name, or a YAML file."
     ),
+    store: Path = STORE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Print a scenario, comments and all, then which contract figures are facts (and their sources)
-    and which are assumptions (its contracts' `provenance:`), as YAML comments; --json: those marks."""
+    and which are assumptions (its contracts' `provenance:`), as YAML comments; for the default
+    scenario also its calibration table: the public anchors it takes as inputs, and the checks its
+    latest stored run (base case) must reproduce within 15%. --json: those marks and the table."""
     from gpufleet.scenario.load import load_builtin_scenario
     from gpufleet.scenario.provenance import contract_marks, marks_comment
 
@@ -123,11 +130,87 @@ def show(
     else:
         loaded = load_builtin_scenario(name)
     marks = contract_marks(loaded.scenario, loaded.catalog.sources)
+    table = calibration_table(loaded, store) if is_calibrated(loaded) else None
     if as_json:
-        print_json({"scenario": loaded.scenario.name, "figures": [m.to_dict() for m in marks]})
+        doc: dict[str, object] = {"scenario": loaded.scenario.name, "figures": [m.to_dict() for m in marks]}
+        if table is not None:
+            run_id, rows = table
+            doc["calibration"] = {"run": run_id, "rows": [r.to_dict() for r in rows]}
+        print_json(doc)
         return
     text = loaded.text if loaded.text.endswith("\n") else loaded.text + "\n"
-    typer.echo(text + "\n" + marks_comment(marks), nl=False)
+    text += "\n" + marks_comment(marks)
+    if table is not None:
+        text += calibration_comment(*table, store=store)
+    typer.echo(text, nl=False)
+
+
+def is_calibrated(loaded: LoadedScenario) -> bool:
+    """The anchors describe the lab the built-in default models: its table is shown for the default
+    and for a copy of it that keeps its name (`scenario new`)."""
+    from gpufleet.scenario.load import load_builtin_scenario
+
+    return loaded.scenario.name == load_builtin_scenario("default").scenario.name
+
+
+def calibration_table(loaded: LoadedScenario, store: Path) -> tuple[str | None, list[CalibrationRow]]:
+    """The calibration rows, with the checks' simulated values from the latest stored run of this very
+    scenario (same content hash) under its base case, when the store holds one."""
+    from gpufleet.catalog import load_anchors
+    from gpufleet.finance.calibration import calibration
+    from gpufleet.store import open_store
+
+    anchors = load_anchors()
+    sources = loaded.catalog.sources
+    if store.is_file():
+        with open_store(store, read_only=True) as st:
+            for meta in reversed(st.list_runs()):
+                if meta.content_hash != loaded.content_hash:
+                    continue
+                tables = st.load_run(meta.run_id)
+                case = tables.portfolio.loc[tables.portfolio["run_case"].astype(bool), "scenario"]
+                if set(case) <= {loaded.scenario.finance.default_case}:
+                    return meta.run_id, calibration(anchors, sources, tables, loaded.scenario)
+    return None, calibration(anchors, sources)
+
+
+def _figure(value: float, unit: str) -> str:
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:,.3g}{suffix} {unit}".rstrip()
+    return f"{value:,.3g} {unit}".rstrip()
+
+
+def calibration_comment(run_id: str | None, rows: list[CalibrationRow], store: Path) -> str:
+    """The calibration table as a YAML comment block (docs/workloads.md, "Calibration")."""
+    from gpufleet.finance.calibration import TOLERANCE_PCT
+
+    lines = ["# Calibration (catalog/data/anchors.yaml). Inputs: public figures the scenario takes:"]
+    for r in rows:
+        if r.use == "input":
+            lines.append(f"#   {r.key} = {_figure(r.value, r.unit)} -> {r.takes} [{r.source}]")
+    where = (
+        f"run {run_id}"
+        if run_id
+        else f"no stored run of this scenario in {store}: `gpufleet simulate` fills them"
+    )
+    lines.append(
+        f"# Checks: public figures it is not given, each to be met within {TOLERANCE_PCT:g}% ({where}):"
+    )
+    for r in rows:
+        if r.use != "check":
+            continue
+        if r.simulated is None or r.gap_pct is None:
+            got = "simulated -"
+        else:
+            got = f"simulated {_figure(r.simulated, r.unit)}, gap {r.gap_pct:+.1f}% " + (
+                "ok" if r.within else "OUT OF RANGE"
+            )
+        lines.append(f"#   {r.key}: public {_figure(r.value, r.unit)}, {got} [{r.source}]")
+        lines.append(f"#     {r.note}")
+    return "\n".join(lines) + "\n"
 
 
 @scenario_app.command("new")

@@ -20,6 +20,7 @@ from gpufleet.cli.common import (
     fmt_usd,
     print_json,
     print_table,
+    records,
     report_path,
 )
 from gpufleet.cli.running import check_fits, simulate_and_store, working
@@ -142,7 +143,8 @@ def simulate(
                     "findings": [f.to_dict() for f in found],
                     "headline": head, "trace_jobs_skipped": result.skipped,
                     "capacity_by_quarter": [asdict(r) for r in capacity],
-                    "training_runs": [g.to_dict() for g in gaps]})  # fmt: skip
+                    "training_runs": [g.to_dict() for g in gaps],
+                    "unmet": records(result.tables.unmet)})  # fmt: skip
         return
     s = loaded.scenario
     run_case = s.finance.default_case

@@ -52,7 +52,7 @@ def _year_fraction(scenario: Scenario, year: int) -> float:
     return max((last - first).days + 1, 0) / days_in_year
 
 
-def _step_hours(frame: pd.DataFrame, scenario: Scenario) -> npt.NDArray[np.float64]:
+def step_hours(frame: pd.DataFrame, scenario: Scenario) -> npt.NDArray[np.float64]:
     """Hours each row's reporting step lasts, cut at the horizon's end."""
     start = pd.Timestamp(scenario.horizon.start, tz="UTC")
     end_s = ((scenario.horizon.end - scenario.horizon.start).days + 1) * 86_400.0
@@ -66,7 +66,7 @@ def tokens_served_by_year(inference: pd.DataFrame, scenario: Scenario) -> dict[i
     """Tokens served per calendar year: served tokens/s x the step's seconds, summed."""
     if inference.empty:
         return {}
-    tokens = inference["served_tokens_s"].to_numpy(np.float64) * _step_hours(inference, scenario) * 3600.0
+    tokens = inference["served_tokens_s"].to_numpy(np.float64) * step_hours(inference, scenario) * 3600.0
     years = _year(inference["time"]).to_numpy()
     out: dict[int, float] = {}
     for y in np.unique(years):
@@ -113,7 +113,7 @@ def _inference_cost_by_year(
             strict=True,
         )
     )
-    hours = inference["gpus"].to_numpy(np.float64) * _step_hours(inference, scenario)
+    hours = inference["gpus"].to_numpy(np.float64) * step_hours(inference, scenario)
     years = _year(inference["time"]).to_numpy()
     for y in np.unique(years):
         r = rate.get(int(y), float("nan"))

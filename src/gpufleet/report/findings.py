@@ -1,7 +1,8 @@
 """The run's dated findings, computed from its tables: what a planner reads first, before any average.
 
 Each finding names a date and a size: the worst month of unserved inference, each training run's goodput,
-loss and finish against its deadline or estimate, the largest research backlog, the contracts whose
+loss and finish against its deadline or estimate, the largest research backlog, the month with the most
+unmet demand (and whether contracts it may use sat idle meanwhile), the contracts whose
 commitment goes unused (and the year it is lost), and the year and size of the peak funding need.
 The terminal, --json and the HTML report show the same `Finding` objects, so they say the same thing.
 """
@@ -19,6 +20,7 @@ from gpufleet.report.timeline import horizon_end_of, step_hours
 from gpufleet.report.units import day_text, month_text, si_text, usd_text
 from gpufleet.report.waits import QueuePeaks, queue_peaks
 from gpufleet.tables import RunTables
+from gpufleet.unmet import idle_contracts
 
 Number = float | int | str | None
 
@@ -27,7 +29,7 @@ Number = float | int | str | None
 class Finding:
     """One dated finding: `kind` says what it is, `subject` what it is about, `text` how it reads."""
 
-    kind: str  # inference | training | backlog | commitment | funding
+    kind: str  # inference | training | backlog | unmet | commitment | funding
     subject: str  # a training run, contract or revenue scenario; "" when the run has one such thing
     date: str  # ISO date or month (YYYY-MM) the finding is dated at; "" when nothing happened
     text: str
@@ -303,6 +305,58 @@ def _backlog_finding(peaks: QueuePeaks) -> Finding | None:
     )
 
 
+def _all_served(tables: RunTables) -> bool:
+    """The run's own tables show no unserved inference and no job ever waiting."""
+    inf = tables.inference
+    unserved = (inf["demand_tokens_s"] - inf["served_tokens_s"]).clip(lower=0).sum() if len(inf) else 0.0
+    return float(unserved) <= 0 and float(tables.queue["queued_gpus"].sum()) <= 0
+
+
+def _unmet_finding(tables: RunTables) -> Finding | None:
+    """The month with the most unmet GPU-hours: how much, and whether contracts it may use sat idle."""
+    u = tables.unmet
+    if u.empty:  # a run stored before the unmet table reads it empty: say "none" only when true
+        if not _all_served(tables):
+            return None
+        return Finding("unmet", "", "", "Unmet demand: none in any month.", {"unmet_gpu_hours": 0.0})
+    cols = ["unmet_gpu_hours", "demand_gpu_hours", "capacity_short_gpu_hours"]
+    months = u.groupby("month")[cols].sum()  # NaN (inference no cluster can serve) counts as 0
+    i = int(months["unmet_gpu_hours"].to_numpy().argmax())
+    when = pd.Timestamp(months.index[i])
+    rows = u[u["month"] == when]
+    unmet, asked, short = (float(v) for v in months.iloc[i].to_numpy(np.float64))
+    top = rows.iloc[int(rows["unmet_gpu_hours"].fillna(0).to_numpy().argmax())]
+    idle: dict[str, float] = {}
+    for cell in rows["idle_contracts"].astype(str):
+        for name, hours in idle_contracts(cell).items():
+            idle[name] = max(idle.get(name, 0.0), hours)
+    named = sorted(idle, key=lambda n: (-idle[n], n))
+    pct = 100.0 * unmet / asked if asked > 0 else 0.0
+    shown = f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"  # a small share is not rounded to 0.0%
+    text = (
+        f"Unmet demand: worst month {month_text(when)}, {si_text(unmet)} of {si_text(asked)} GPU-h asked "
+        f"went unmet ({shown}), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
+    )
+    if not named:
+        text += "; capacity short: no contract it may use had idle GPUs meanwhile."
+    else:
+        lead = f"{si_text(short)} GPU-h capacity short" if short >= 0.5 else "not short of capacity"
+        text += (
+            f"; {lead}; contracts it may use sat idle meanwhile: "
+            + ", ".join(f"{n} ({si_text(idle[n])} GPU-h)" for n in named)
+            + "."
+        )
+    values: dict[str, Number] = {
+        "month": f"{when:%Y-%m}",
+        "unmet_gpu_hours": unmet,
+        "demand_gpu_hours": asked,
+        "capacity_short_gpu_hours": short,
+        "demand": str(top["demand"]),
+        "idle_contracts": ",".join(named),
+    }
+    return Finding("unmet", str(top["demand"]), f"{when:%Y-%m}", text, values)
+
+
 def _commitment_findings(tables: RunTables) -> list[Finding]:
     """Per contract: commitment booked unused (with the contract years and calendar years it is lost),
     else a shortfall the ledger projects for the term's end at the run's utilization."""
@@ -363,7 +417,7 @@ def _funding_findings(tables: RunTables) -> list[Finding]:
 def findings(
     tables: RunTables, context: RunContext | None = None, peaks: QueuePeaks | None = None
 ) -> list[Finding]:
-    """The run's findings in reading order: inference, training runs, backlog, commitments, funding."""
+    """The run's findings in reading order: inference, training runs, backlog, unmet, commitments, funding."""
     ctx = context or RunContext()
     horizon = horizon_of(tables, ctx)
     out: list[Finding] = []
@@ -374,6 +428,9 @@ def findings(
     backlog = _backlog_finding(peaks if peaks is not None else queue_peaks(tables, horizon))
     if backlog is not None:
         out.append(backlog)
+    unmet = _unmet_finding(tables)
+    if unmet is not None:
+        out.append(unmet)
     out.extend(_commitment_findings(tables))
     out.extend(_funding_findings(tables))
     return out

@@ -1,4 +1,4 @@
-"""The report's tables: contracts, training runs, the ledger by contract and year, cash by year and provider.
+"""The report's tables: contracts, training runs, unmet demand, the ledger, cash by year and provider.
 
 Built from finance's own summaries (contract_year_summary, the spend and portfolio tables) and shown
 column by column as they come, so a column finance adds appears here without a change: a column's
@@ -55,7 +55,7 @@ def cell_text(column: str, value: object) -> str:
             return usd_text(x)
         if column.endswith("_pct"):
             return f"{x:,.1f}%"
-        if "gpu_hours" in column:
+        if "gpu_hours" in column or column.endswith("_tokens"):
             return si_text(x)
         if column in ("year", "contract_year"):
             return f"{int(x)}"
@@ -128,6 +128,19 @@ def report_tables(tables: RunTables, context: RunContext) -> list[ReportTable]:
                 "its deadline and the training-time model's estimate, the GPU-hours it held and lost, its "
                 "goodput and its interruptions (restarts after failures + preemptions).",
                 runs.drop(columns=["work_done_pct"]),
+            )
+        )
+    if len(tables.unmet):
+        out.append(
+            ReportTable(
+                "unmet",
+                "Demand not met, by month",
+                "Per month and demand (inference service/region, training run, research or best-effort "
+                "class) that went partly unmet: GPU-hours asked for, served and unmet (inference: also "
+                "tokens; training: days its start slipped; research: the backlog); idle GPU-hours on "
+                "contracts it may use while it went unmet, by contract; capacity short = unmet − that "
+                "idle. Idle there but unmet: routing, placement, fragmentation or a gang that did not fit.",
+                tables.unmet,
             )
         )
     if len(tables.ledger):
