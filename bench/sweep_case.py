@@ -100,6 +100,19 @@ def fluid1000() -> dict[str, object]:
 
 CASES = {"full20": full20, "scaling": scaling, "ray": ray_overhead, "fluid": fluid1000}
 
+
+def _missing(name: str) -> str | None:
+    """Why a case cannot run here (Ray not installed, the fluid model not in yet), or None."""
+    import importlib.util
+
+    need = {"ray": "ray", "fluid": "gpufleet.risk.fluid"}.get(name)
+    if need is not None and importlib.util.find_spec(need) is None:
+        return f"{need} is not installed"
+    return None
+
+
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(CASES):
-        print(json.dumps({"case": name, **CASES[name]()}), flush=True)
+        why = _missing(name)
+        result = {"skipped": why} if why else CASES[name]()
+        print(json.dumps({"case": name, **result}), flush=True)

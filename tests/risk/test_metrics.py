@@ -23,7 +23,8 @@ def test_full_fidelity_matches_the_simulate_headline(
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
     head = out["headline"]
-    metrics, yearly = full_fidelity(load_scenario(file), 5)
+    loaded = load_scenario(file)
+    metrics, yearly = full_fidelity(loaded, loaded, 5)
     assert metrics["utilization_pct"] == pytest.approx(head["utilization_pct"])
     assert metrics["spend_usd"] == pytest.approx(head["spend_usd"])
     assert metrics["funding_need_usd"] == pytest.approx(head["funding_need_usd.base"])

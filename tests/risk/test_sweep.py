@@ -88,9 +88,9 @@ def test_resume_finishes_an_interrupted_sweep_without_recomputing(
     evaluated: list[int] = []
     full = sweep_module.FIDELITIES["full"]
 
-    def counting(loaded: Any, seed: int) -> Any:
+    def counting(base: Any, loaded: Any, seed: int) -> Any:
         evaluated.append(seed)
-        return full(loaded, seed)
+        return full(base, loaded, seed)
 
     monkeypatch.setitem(sweep_module.FIDELITIES, "full", counting)
     store = tmp_path / "s.duckdb"

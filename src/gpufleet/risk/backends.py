@@ -59,8 +59,10 @@ def _pool(job: SweepJob, chunks: list[list[SampleSpec]], workers: int) -> Iterat
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C, or the caller stopped: do not wait for the chunks still running
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _ray(

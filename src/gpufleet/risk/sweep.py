@@ -25,7 +25,8 @@ from gpufleet.scenario.source import SourceMap, parse_yaml
 from gpufleet.scenario.uncertainty import UncertaintySection
 
 Yearly = dict[str, dict[str, float]]  # figure -> {year: value}
-Evaluate = Callable[[LoadedScenario, int], tuple[Metrics, Yearly]]
+# (the scenario as written, the sample's changed scenario, the sample's seed) -> its figures
+Evaluate = Callable[[LoadedScenario, LoadedScenario, int], tuple[Metrics, Yearly]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class SweepJob:
 # ------------------------------------------------------------------------------ fidelities
 
 
-def full_fidelity(loaded: LoadedScenario, seed: int) -> tuple[Metrics, Yearly]:
+def full_fidelity(base: LoadedScenario, loaded: LoadedScenario, seed: int) -> tuple[Metrics, Yearly]:
     """A whole simulation and its finance; the metrics as `simulate` reports them."""
     from gpufleet.pipeline import run_scenario
     from gpufleet.report.context import run_context
@@ -100,7 +101,7 @@ def full_fidelity(loaded: LoadedScenario, seed: int) -> tuple[Metrics, Yearly]:
     return metrics, yearly
 
 
-def _fluid(loaded: LoadedScenario, seed: int) -> tuple[Metrics, Yearly]:
+def _fluid(base: LoadedScenario, loaded: LoadedScenario, seed: int) -> tuple[Metrics, Yearly]:
     from gpufleet.risk import fluid  # type: ignore[attr-defined,unused-ignore]
 
     return dict(fluid.fluid_metrics(loaded)), {}
@@ -228,8 +229,9 @@ def _editable(job: SweepJob) -> Editable:
 def evaluate_sample(job: SweepJob, spec: SampleSpec) -> SampleResult:
     """One sample: its inputs applied, its fidelity run; an error is its result, never raised."""
     try:
-        changed = _editable(job).apply(job.overrides(spec.inputs))
-        metrics, yearly = FIDELITIES[job.fidelity](changed, spec.seed)
+        editable = _editable(job)
+        changed = editable.apply(job.overrides(spec.inputs))
+        metrics, yearly = FIDELITIES[job.fidelity](editable.loaded, changed, spec.seed)
         clean = {m: float(metrics[m]) for m in METRICS}
         return SampleResult(spec.sample, spec.seed, spec.inputs, clean, yearly)
     except Exception as exc:  # a sample's failure is recorded with its error; the sweep goes on
