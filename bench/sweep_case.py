@@ -1,7 +1,7 @@
 """(f) sweeps: `python -m bench.sweep_case full20|scaling|ray|fluid`, one JSON line each.
 
 full20: 20 full-fidelity samples of the default scenario with docs/examples/uncertain.yaml, 2 workers.
-scaling: the same 8 full samples of tests/scenarios/uncertain.yaml on 1 and then 2 local workers.
+scaling: the same 32 full samples of tests/scenarios/uncertain.yaml on 1 and then 2 local workers.
 ray: Ray's cost per task (empty chunks, so only the round trip counts) and its start, beside the pool's.
 fluid: 1,000 fluid samples of the default (target under 2 minutes), once risk/fluid.py is in.
 """
@@ -55,8 +55,8 @@ def scaling() -> dict[str, object]:
     from gpufleet.scenario import load_scenario
 
     loaded = load_scenario(SMALL)
-    one = _sweep(loaded, 8, "full", 1)
-    two = _sweep(loaded, 8, "full", 2)
+    one = _sweep(loaded, 32, "full", 1)
+    two = _sweep(loaded, 32, "full", 2)
     return {"one_worker": one, "two_workers": two,
             "speedup": round(float(one["wall_s"]) / float(two["wall_s"]), 2)}  # type: ignore[arg-type]  # fmt: skip
 
