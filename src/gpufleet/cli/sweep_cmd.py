@@ -46,6 +46,15 @@ def _read(path: Path) -> str:
         raise InputError(why, str(path)) from None
 
 
+def _fluid_note() -> str | None:
+    """How far the fluid model is from full fidelity, as measured (risk/error.py), for every fluid sweep."""
+    try:
+        from gpufleet.risk import error  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    return str(error.fluid_error_note())
+
+
 def _fmt(metric: str, x: float | None) -> str:
     if x is None:
         return "-"
@@ -132,6 +141,9 @@ def sweep(
         from gpufleet.report.risk_charts import write_sweep_report
 
         write_sweep_report(record.to_dict(), summary, frame, report_file, share_plotly=report is None)
+    note = _fluid_note() if record.fidelity == "fluid" else None
+    if note is not None:
+        summary["fluid_error"] = note
     if as_json:
         print_json(
             {
@@ -183,6 +195,8 @@ def _print(record: dict[str, Any], summary: dict[str, Any], report_file: Path | 
         right=metrics,
     )
     typer.echo(f"first-order index: {summary['sensitivity_estimator']}")
+    if "fluid_error" in summary:
+        typer.echo(summary["fluid_error"])
     for e in summary["errors"]:
         typer.echo(f"sample {e['sample']} failed: {e['error']}")
     if report_file is not None:
