@@ -3,7 +3,8 @@
 full20: 20 full-fidelity samples of the default scenario with docs/examples/uncertain.yaml, 2 workers.
 scaling: the same 32 full samples of tests/scenarios/uncertain.yaml on 1 and then 2 local workers.
 ray: Ray's cost per task (empty chunks, so only the round trip counts) and its start, beside the pool's.
-fluid: 1,000 fluid samples of the default (target under 2 minutes), once risk/fluid.py is in.
+fluid: 1,000 fluid samples of bench (d)'s frozen default with bench/uncertain-2026-11-30.yaml, 2 workers
+(target under 2 minutes), once risk/fluid.py is in.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "uncertain.yaml"
 SMALL = ROOT / "tests" / "scenarios" / "uncertain.yaml"
+FROZEN = ROOT / "bench" / "default-2026-11-30.yaml"
+FROZEN_INPUTS = ROOT / "bench" / "uncertain-2026-11-30.yaml"
 
 
 def _default_uncertain() -> object:
@@ -95,7 +98,14 @@ def ray_overhead(tasks: int = 200) -> dict[str, object]:
 
 
 def fluid1000() -> dict[str, object]:
-    return _sweep(_default_uncertain(), 1000, "fluid", 2)
+    """On bench (d)'s frozen default, so the figure stays comparable while the shipped default changes."""
+    from gpufleet.risk.sweep import attach_uncertainty
+    from gpufleet.scenario import load_scenario
+
+    loaded = attach_uncertainty(
+        load_scenario(FROZEN), FROZEN_INPUTS.read_text(encoding="utf-8"), str(FROZEN_INPUTS)
+    )
+    return _sweep(loaded, 1000, "fluid", 2)
 
 
 CASES = {"full20": full20, "scaling": scaling, "ray": ray_overhead, "fluid": fluid1000}

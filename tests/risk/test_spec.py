@@ -113,3 +113,15 @@ def test_an_uncertainty_file_reports_problems_at_its_own_lines(
     both = run_cli("sweep", str(SCENARIOS / "uncertain.yaml"), "-u", str(EXAMPLE), "--store", str(store),
                    capsys=capsys)  # fmt: skip
     assert both.code == 2 and "has its own" in both.stderr
+
+
+def test_the_bench_inputs_name_inputs_of_the_frozen_default() -> None:
+    from gpufleet.risk.sweep import attach_uncertainty, check_inputs
+    from gpufleet.scenario import load_scenario
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    block = bench / "uncertain-2026-11-30.yaml"
+    loaded = attach_uncertainty(
+        load_scenario(bench / "default-2026-11-30.yaml"), block.read_text(encoding="utf-8"), str(block)
+    )
+    check_inputs(loaded)
