@@ -1,4 +1,4 @@
-"""(f) sweeps: `python -m bench.sweep_case full20|scaling|ray|fluid`, one JSON line each.
+"""(g) sweeps: `python -m bench.sweep_case full20|scaling|ray|fluid`, one JSON line each.
 
 full20: 20 full-fidelity samples of the default scenario with docs/examples/uncertain.yaml, 2 workers.
 scaling: the same 32 full samples of tests/scenarios/uncertain.yaml on 1 and then 2 local workers.

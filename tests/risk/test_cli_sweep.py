@@ -45,3 +45,23 @@ def test_sweep_json_summarizes_the_stored_samples(tmp_path: Path, capsys: pytest
                     capsys=capsys)  # fmt: skip
     assert again.code == 0, again.stderr
     assert "P10" in again.stdout and "What drives what" in again.stdout
+
+
+def test_a_sweep_with_an_uncertainty_file_resumes_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (SCENARIOS / "uncertain.yaml").read_text(encoding="utf-8")
+    cut = text.index("uncertainty:")
+    scenario, block = tmp_path / "scenario.yaml", tmp_path / "inputs.yaml"
+    scenario.write_text(text[:cut], encoding="utf-8")
+    block.write_text(text[cut:], encoding="utf-8")
+    store = str(tmp_path / "s.duckdb")
+    first = run_cli("sweep", str(scenario), "-u", str(block), "-n", "2", "--store", store, "--no-report",
+                    "--json", capsys=capsys)  # fmt: skip
+    assert first.code == 0, first.stderr
+    sweep_id = json.loads(first.stdout)["sweep"]["sweep_id"]
+    again = run_cli("sweep", str(scenario), "-u", str(block), "--resume", sweep_id, "--store", store,
+                    "--no-report", capsys=capsys)  # fmt: skip
+    assert again.code == 0, again.stderr
+    without = run_cli("sweep", str(scenario), "--resume", sweep_id, "--store", store, capsys=capsys)
+    assert without.code == 2 and "is not the scenario" in without.stderr

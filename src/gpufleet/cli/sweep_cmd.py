@@ -82,7 +82,10 @@ def sweep(
         None, "--address", help="A Ray cluster's address (with --backend ray)."
     ),
     resume: str | None = typer.Option(
-        None, "--resume", help="Finish an interrupted sweep (its id, or latest)."
+        None,
+        "--resume",
+        help="Finish an interrupted sweep (its id, or latest) with its stored scenario, count, seed and "
+        "fidelity (FILE, if given, must be the same scenario).",
     ),
     chunk_size: int | None = typer.Option(
         None, "--chunk-size", help="Samples per task (default: ~4 per worker)."
@@ -114,16 +117,19 @@ def sweep(
     from gpufleet.risk.backends import check_backend
 
     check_backend(backend, address)
-    if resume is not None:
-        record, loaded = resumed_sweep(store_path, resume, None if file is None else load_scenario(file))
-    else:
-        if file is None and uncertainty is None:
-            raise InputError("name a scenario FILE, an --uncertainty file, or --resume SWEEP_ID", "FILE")
-        loaded = load_scenario(file)
+    given = None
+    if file is not None or uncertainty is not None:
+        given = load_scenario(file)
         if uncertainty is not None:
             from gpufleet.risk.sweep import attach_uncertainty
 
-            loaded = attach_uncertainty(loaded, _read(uncertainty), str(uncertainty))
+            given = attach_uncertainty(given, _read(uncertainty), str(uncertainty))
+    if resume is not None:
+        record, loaded = resumed_sweep(store_path, resume, given)
+    else:
+        if given is None:
+            raise InputError("name a scenario FILE, an --uncertainty file, or --resume SWEEP_ID", "FILE")
+        loaded = given
         run_seed = loaded.scenario.seed if seed is None else seed
         record = new_sweep(loaded, store_path, samples, run_seed, fidelity)
     how = Execution(backend, workers, address, chunk_size)
