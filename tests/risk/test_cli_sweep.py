@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import SCENARIOS, run_cli
 
+from gpufleet.report.units import usd_text
 from gpufleet.store import open_store
 from gpufleet.store.sweeps import load_samples
 
@@ -40,6 +41,8 @@ def test_sweep_json_summarizes_the_stored_samples(tmp_path: Path, capsys: pytest
     page = report.read_text(encoding="utf-8")
     assert 'id="tornado-spend_usd"' in page and 'id="fan-spend_usd"' in page
     assert 'src="http' not in page  # offline: plotly.js is embedded, nothing loaded from a CDN
+    assert 'data-table="quantiles"' in page and 'data-table="sensitivity"' in page
+    assert f'<td data-col="p50">{usd_text(float(np.median(spend)))}</td>' in page
     # the text output prints the same sweep again from the store, without recomputing
     again = run_cli("sweep", "--resume", out["sweep"]["sweep_id"], "--store", str(store), "--no-report",
                     capsys=capsys)  # fmt: skip

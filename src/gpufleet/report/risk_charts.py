@@ -15,6 +15,8 @@ from typing import Any
 from gpufleet.files import atomic_write
 from gpufleet.report.figures import PALETTE, Plot, plotly_go, style_figure
 from gpufleet.report.html import page, section_html, shared_plotly
+from gpufleet.report.tables_html import ReportTable, frame_html
+from gpufleet.report.units import usd_text
 
 LOW_COLOR, HIGH_COLOR = "#4C78A8", "#E45756"
 
@@ -128,6 +130,36 @@ def sweep_plots(summary: dict[str, Any], samples: Any) -> list[Plot]:
     return plots
 
 
+def _value(metric: str, x: float | None) -> str:
+    if x is None:
+        return "–"
+    return usd_text(x) if metric.endswith("_usd") else f"{x:,.2f}"
+
+
+def sweep_tables(summary: dict[str, Any]) -> list[ReportTable]:
+    """The figures behind the charts: each metric's quantiles, and each input's effect on each metric."""
+    import pandas as pd
+
+    quantiles = pd.DataFrame(
+        [{"metric": m, **{k: _value(m, q[k]) for k in ("p10", "p50", "p90", "mean")}}
+         for m, q in summary["metrics"].items()]
+    )  # fmt: skip
+    metrics = list(summary["metrics"])
+    by = {(e["input"], e["metric"]): e for e in summary["sensitivity"]}
+
+    def effect(e: dict[str, Any]) -> str:
+        r, f = e["spearman"], e["first_order"]
+        return f"{'–' if r is None else f'{r:+.2f}'} / {'–' if f is None else f'{f:.2f}'}"
+
+    inputs = list(dict.fromkeys(e["input"] for e in summary["sensitivity"]))
+    effects = pd.DataFrame([{"input": i, **{m: effect(by[(i, m)]) for m in metrics}} for i in inputs])
+    return [
+        ReportTable("quantiles", "Metrics: P10, P50, P90 and mean", "Over the finished samples.", quantiles),
+        ReportTable("sensitivity", "What drives what: rank correlation / first-order index",
+                    summary["sensitivity_estimator"], effects),
+    ]  # fmt: skip
+
+
 def write_sweep_report(
     record: dict[str, Any], summary: dict[str, Any], samples: Any, path: Path, share_plotly: bool = False
 ) -> Path:
@@ -147,7 +179,8 @@ def write_sweep_report(
         f"P(unused commitment > ${probs['unused_commitment_above']['threshold_usd']:,.0f}) = "
         f"{pct(probs['unused_commitment_above']['probability'])}"
     )
-    body = f'<p class="caption">{html.escape(facts)}</p>' + "".join(section_html(p) for p in plots)
+    tables = "".join(frame_html(t) for t in sweep_tables(summary))
+    body = f'<p class="caption">{html.escape(facts)}</p>{tables}' + "".join(section_html(p) for p in plots)
     meta = html.escape(
         f"sweep {record['sweep_id']} · scenario {record['scenario_name']} ({record['content_hash']}) · "
         f"{record['fidelity']} fidelity · seed {record['seed']} · {record['sampling']} sampling"
