@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from gpufleet.risk.sampling import draw_inputs, draw_uniforms, ppf
@@ -131,3 +133,33 @@ def test_ppf_is_monotone_and_lands_in_bounds() -> None:
     dist = Distribution(kind="normal", mean=0.0, sd=2.0, low=-1.0, high=1.0)
     x = ppf(dist, u).astype(float)
     assert np.all(np.diff(x) >= 0) and x.min() >= -1.0 and x.max() <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["normal", "lognormal", "uniform", "triangular"]),
+    a=st.floats(0.05, 5.0),
+    b=st.floats(0.05, 5.0),
+    c=st.floats(0.0, 1.0),
+)
+def test_every_continuous_distribution_is_monotone_in_u_and_stays_in_its_bounds(
+    kind: str, a: float, b: float, c: float
+) -> None:
+    low, high = a, a + b
+    spec: dict[str, Any] = {
+        "normal": {"mean": a, "sd": b, "low": low - b * c, "high": high},
+        "lognormal": {"median": a, "sigma": min(b, 2.0), "low": low * c, "high": high},
+        "uniform": {"low": low, "high": high},
+        "triangular": {"low": low, "mode": low + b * c, "high": high},
+    }[kind]
+    dist = Distribution(kind=kind, **spec)
+    x = ppf(dist, np.linspace(0.0, 1.0, 201)).astype(float)
+    assert np.all(np.isfinite(x)) and np.all(np.diff(x) >= -1e-12)
+    lo, hi = spec["low"], spec["high"]
+    assert x.min() >= lo - 1e-9 * max(1.0, abs(lo)) and x.max() <= hi + 1e-9 * max(1.0, abs(hi))
+
+
+def test_bounds_deep_in_a_tail_still_hold() -> None:
+    dist = Distribution(kind="normal", mean=0.0, sd=1.0, low=10.0, high=11.0)
+    x = ppf(dist, np.linspace(0.0, 1.0, 11)).astype(float)
+    assert x.min() >= 10.0 and x.max() <= 11.0

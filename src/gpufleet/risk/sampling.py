@@ -67,7 +67,10 @@ def ppf(dist: Distribution, u: NDArray[np.float64]) -> NDArray[Any]:
         b = float(_normal_cdf(np.array(hi))) if hi is not None else 1.0
         z = _normal_ppf(a + u * (b - a))
         x = centre + scale * z
-        return np.exp(x) if log else x
+        out = np.exp(x) if log else x
+        # bounds far out in a tail round a and b to the same float: clip keeps every draw inside them
+        return np.clip(out, dist.low if dist.low is not None else -np.inf,
+                       dist.high if dist.high is not None else np.inf)  # fmt: skip
     low, high = float(dist.low or 0.0), float(dist.high or 0.0)
     if dist.kind == "uniform":
         return low + u * (high - low)
