@@ -43,6 +43,11 @@ def test_sweep_json_summarizes_the_stored_samples(tmp_path: Path, capsys: pytest
     assert 'src="http' not in page  # offline: plotly.js is embedded, nothing loaded from a CDN
     assert 'data-table="quantiles"' in page and 'data-table="sensitivity"' in page
     assert f'<td data-col="p50">{usd_text(float(np.median(spend)))}</td>' in page
+    listed = run_cli("sweeps", "--store", str(store), "--json", capsys=capsys)
+    assert listed.code == 0
+    (row,) = json.loads(listed.stdout)
+    assert row["sweep_id"] == out["sweep"]["sweep_id"] and row["stored"] == 4
+    assert row["failed"] == out["samples"]["failed"] and row["status"] == "finished"
     # the text output prints the same sweep again from the store, without recomputing
     again = run_cli("sweep", "--resume", out["sweep"]["sweep_id"], "--store", str(store), "--no-report",
                     capsys=capsys)  # fmt: skip

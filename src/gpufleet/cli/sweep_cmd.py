@@ -207,3 +207,28 @@ def _print(record: dict[str, Any], summary: dict[str, Any], report_file: Path | 
         typer.echo(f"sample {e['sample']} failed: {e['error']}")
     if report_file is not None:
         typer.echo(f"report: {report_file}")
+
+
+@app.command("sweeps")
+def sweeps(store_path: Path = STORE_OPT, as_json: bool = JSON_OPT) -> None:
+    """List the stored sweeps: id, scenario, fidelity, samples stored of planned, failed, status."""
+    from gpufleet.store import open_store
+    from gpufleet.store.sweeps import list_sweeps
+
+    with open_store(store_path, read_only=True) as store:
+        rows = list_sweeps(store)
+    records = [
+        {**r, "samples": int(r["samples"]), "seed": int(r["seed"]), "stored": int(r["stored"]),
+         "failed": int(r["failed"]), "created": str(r["created"])}
+        for r in rows.to_dict("records")
+    ]  # fmt: skip
+    if as_json:
+        print_json(records)
+        return
+    cols = ["sweep", "scenario", "fidelity", "stored", "failed", "status", "created (UTC)"]
+    table = [
+        (r["sweep_id"], r["scenario_name"], r["fidelity"], f"{r['stored']}/{r['samples']}", str(r["failed"]),
+         r["status"], r["created"][:19])
+        for r in records
+    ]  # fmt: skip
+    print_table(f"Sweeps in {store_path}", cols, table, right=["stored", "failed"])

@@ -130,6 +130,15 @@ def load_samples(store: Store, sweep_id: str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def list_sweeps(store: Store) -> pd.DataFrame:
+    """Every sweep, oldest first, with how many of its samples are stored and how many failed."""
+    return store.query(
+        f"SELECT s.sweep_id, s.scenario_name, s.fidelity, s.samples, s.seed, s.status, s.created, "
+        f"count(x.sample) AS stored, count(x.error) AS failed FROM {q(SWEEPS)} s "
+        f"LEFT JOIN {q(SAMPLES)} x USING (sweep_id) GROUP BY ALL ORDER BY s.created, s.sweep_id"
+    )
+
+
 def done_samples(store: Store, sweep_id: str) -> set[int]:
     df = store.query(f"SELECT sample FROM {q(SAMPLES)} WHERE sweep_id = ?", [sweep_id])
     return {int(s) for s in df["sample"]}
