@@ -109,7 +109,7 @@ def sweep(
     from gpufleet.risk.sweep import uncertainty_of
     from gpufleet.scenario import load_scenario
     from gpufleet.store import open_store
-    from gpufleet.store.sweeps import load_samples
+    from gpufleet.store.sweeps import done_samples, load_samples
 
     _check_counts(samples, workers, chunk_size)
     if not no_report:
@@ -133,8 +133,18 @@ def sweep(
         run_seed = loaded.scenario.seed if seed is None else seed
         record = new_sweep(loaded, store_path, samples, run_seed, fidelity)
     how = Execution(backend, workers, address, chunk_size)
-    with progress_bar(quiet or as_json, "sweep") as progress:
-        record = execute(record, loaded, store_path, how, progress)
+    try:
+        with progress_bar(quiet or as_json, "sweep") as progress:
+            record = execute(record, loaded, store_path, how, progress)
+    except KeyboardInterrupt:
+        with open_store(store_path, read_only=True) as store:
+            stored = len(done_samples(store, record.sweep_id))
+        typer.echo(
+            f"interrupted; sweep {record.sweep_id} holds {stored} of {record.samples} samples: "
+            f"gpufleet sweep --resume {record.sweep_id} finishes it",
+            err=True,
+        )
+        raise SystemExit(130) from None  # past main()'s run-oriented interrupt line: this one says it all
     from gpufleet.risk.summary import summarize_sweep
 
     with open_store(store_path, read_only=True) as store:

@@ -7,8 +7,11 @@ order; results never depend on the backend (a sample depends only on its spec).
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import suppress
 from typing import Any
 
 from gpufleet.errors import InputError
@@ -49,18 +52,29 @@ def check_backend(backend: str, address: str | None) -> None:
             raise InputError(RAY_MISSING, "--backend")
 
 
+def _ignore_interrupts() -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), never a worker's traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _pool(job: SweepJob, chunks: list[list[SampleSpec]], workers: int) -> Iterator[list[SampleResult]]:
     # spawn, not fork: the parent may hold threads (the progress bar) that a fork would copy mid-lock
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)) or 1, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)) or 1, mp_context=context, initializer=_ignore_interrupts
+    )
     try:
         pending: set[Future[list[SampleResult]]] = {pool.submit(evaluate_chunk, job, c) for c in chunks}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
-    except BaseException:  # Ctrl-C, or the caller stopped: do not wait for the chunks still running
+    except BaseException:  # Ctrl-C, or the caller stopped: stop the chunks still running
+        processes = list(getattr(pool, "_processes", None) or {})  # pids; 3.11 has no terminate_workers
         pool.shutdown(wait=False, cancel_futures=True)
+        for pid in processes:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         raise
     pool.shutdown(wait=True)
 
