@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from gpufleet import __version__
@@ -149,4 +149,4 @@ def execute(
         raise
     with open_store(store_path) as store:
         set_status(store, record.sweep_id, "finished")
-        return replace(load_sweep(store, record.sweep_id))
+        return load_sweep(store, record.sweep_id)
