@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [e] [f]`: run the benchmarks, each in its own process, and print a table.
+"""`python -m bench [a] [b] [c] [d] [e] [f] [g]`: run the benchmarks, each in its own process, and print a table.
 
 Prints the machine (cores, CPU, memory, load) beside the results: the 2-core machine these targets
 are set for is shared, so the load average says how much of it the benchmark had.
@@ -20,6 +20,7 @@ TARGETS = {
     "d": "under 25 s",
     "e": "LP relaxation under 5 s, MILP to a 1% gap under 60 s",
     "f": "fluid model vs full simulation, per metric (bench/fluid_error.py; five full runs, ~10 min)",
+    "g": "1,000 fluid samples of the default under 2 minutes; 20 full samples; 1 vs 2 workers; Ray per task",
 }
 
 
@@ -76,6 +77,13 @@ def main(argv: list[str]) -> None:
     if "f" in which:
         print(f"(f) {TARGETS['f']}:", flush=True)
         subprocess.run([sys.executable, "-m", "bench.fluid_error"], check=False)
+    if "g" in which:  # sweeps: bench/sweep_case.py, one JSON line per case
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.sweep_case"], capture_output=True, text=True, check=False
+        )
+        lines = out.stdout.strip().splitlines() if out.returncode == 0 else [out.stderr[-300:]]
+        for line in lines:
+            print(f"(g) sweeps, target {TARGETS['g']}: {line}", flush=True)
     print(f"machine after: {machine()}", flush=True)
 
 

@@ -32,6 +32,7 @@ _COMMAND_MODULES = [
     "gpufleet.cli.plans_cmd",
     "gpufleet.cli.serve_cmd",
     "gpufleet.cli.whatif_cmd",
+    "gpufleet.cli.sweep_cmd",
 ]
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 from gpufleet.catalog.model import Accelerator, Precision, Price, Product
 from gpufleet.scenario.options import PlanSection
 from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
+from gpufleet.scenario.uncertainty import UncertaintySection
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A short lowercase id: letters, digits, - _ .")]
@@ -795,6 +796,9 @@ class Scenario(Strict):
     )
     plan: PlanSection = Field(
         default_factory=PlanSection, description="Candidate contracts for `gpufleet plan`."
+    )
+    uncertainty: UncertaintySection | None = Field(
+        None, description="Inputs drawn from distributions for `gpufleet sweep` (scenario/uncertainty.py)."
     )
 
     def with_case(self, case: str | None) -> Scenario:

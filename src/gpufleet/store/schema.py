@@ -117,6 +117,39 @@ SIDE_TABLES[PLAN_CASH_TABLE] = {  # the base case's allocation billed by the led
     "cash_usd": "DOUBLE NOT NULL",
 }
 SIDE_TABLES[RUN_PLANS_TABLE] = {"run_id": "VARCHAR PRIMARY KEY", "plan_id": "VARCHAR NOT NULL"}
+# `gpufleet sweep` (store/sweeps.py): one row per sweep, one per finished or failed sample.
+SWEEP_METRICS = (
+    "utilization_pct",
+    "unused_commitment_usd",
+    "spend_usd",
+    "cash_peak_usd",
+    "funding_need_usd",
+    "inference_unserved_pct",
+)  # fmt: skip  (risk/metrics.py METRICS; a test keeps them equal)
+SIDE_TABLES["sweeps"] = {
+    "sweep_id": "VARCHAR PRIMARY KEY",
+    "scenario_name": "VARCHAR NOT NULL",
+    "content_hash": "VARCHAR NOT NULL",
+    "file": "VARCHAR NOT NULL",  # the scenario file (relative trace paths resolve from its folder)
+    "scenario_text": "VARCHAR NOT NULL",  # what --resume runs again
+    "fidelity": "VARCHAR NOT NULL",  # full | fluid
+    "samples": "BIGINT NOT NULL",
+    "seed": "BIGINT NOT NULL",
+    "sampling": "VARCHAR NOT NULL",  # random | lhs
+    "gpufleet_version": "VARCHAR NOT NULL",
+    "created": "TIMESTAMP NOT NULL",
+    "updated": "TIMESTAMP NOT NULL",
+    "status": "VARCHAR NOT NULL",  # running | finished | interrupted
+}
+SIDE_TABLES["sweep_samples"] = {
+    "sweep_id": "VARCHAR NOT NULL",
+    "sample": "BIGINT NOT NULL",
+    "seed": "BIGINT NOT NULL",  # the sample's simulation seed (from its SeedSequence child)
+    "inputs": "VARCHAR NOT NULL",  # JSON: input name -> drawn value
+    **{m: "DOUBLE" for m in SWEEP_METRICS},  # NULL when the sample failed
+    "yearly": "VARCHAR",  # JSON: figure -> {year: value}, for fan charts
+    "error": "VARCHAR",  # why the sample failed, NULL when it did not
+}
 
 
 def table_statement(name: str, columns: dict[str, str]) -> str:

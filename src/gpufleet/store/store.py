@@ -217,6 +217,19 @@ class Store:
         if caught:
             raise CommittedInterrupt
 
+    # ------------------------------------------------------------------------------ side tables
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Rows a side table's module (sweeps, plans) reads with its own SQL."""
+        with _guard(self.path):
+            return self._con.execute(sql, params or []).df()
+
+    @contextmanager
+    def side_write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction for a side table's module to write in (all of it or nothing)."""
+        with self._transaction():
+            yield self._con
+
     # ------------------------------------------------------------------------------ run status
 
     def queue_run(self, run_id: str, scenario_name: str, seed: int, started: dt.datetime) -> None:
