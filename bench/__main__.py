@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [e] [f] [g]`: run the benchmarks, each in its own process, and print a table.
+"""`python -m bench [a] [b] [c] [d] [e] [f] [g]`: run the benchmarks, each in its process, print a table.
 
 Prints the machine (cores, CPU, memory, load) beside the results: the 2-core machine these targets
 are set for is shared, so the load average says how much of it the benchmark had.

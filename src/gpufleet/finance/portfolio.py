@@ -68,9 +68,7 @@ def tokens_served_by_year(inference: pd.DataFrame, scenario: Scenario) -> dict[i
     if inference.empty:
         return {}
     tokens = (
-        inference["served_tokens_s"].to_numpy(np.float64)
-        * step_hours(inference, scenario)
-        * SECONDS_PER_HOUR
+        inference["served_tokens_s"].to_numpy(np.float64) * step_hours(inference, scenario) * SECONDS_PER_HOUR
     )
     years = _year(inference["time"]).to_numpy()
     out: dict[int, float] = {}

@@ -25,8 +25,8 @@ from pydantic import (
 
 from gpufleet.catalog.model import Accelerator, Precision, Price, Product
 from gpufleet.scenario.options import PlanSection
-from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from gpufleet.scenario.uncertainty import UncertaintySection
+from gpufleet.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A short lowercase id: letters, digits, - _ .")]
