@@ -135,8 +135,8 @@ def expected_wall_s(work_s: float, period_s: float, restart_s: float, mtbf_s: fl
     """
     if work_s < 0 or period_s < 0 or restart_s < 0 or mtbf_s <= 0:
         raise ValueError("work, period and restart must be >= 0 and MTBF > 0")
-    if math.isinf(mtbf_s):
-        return work_s
+    if math.isinf(mtbf_s) or math.isinf(work_s):
+        return work_s  # no failures, or work that never ends (an MFU near zero): no remainder to take
     try:
         return _expected_wall_s(work_s, period_s, restart_s, mtbf_s)
     except OverflowError:
