@@ -153,11 +153,7 @@ class Store:
     def resolve_plan(self, ref: str) -> str:
         """A plan id from what a person typed: the id, a unique prefix of it, or `latest`."""
         ids = self.plan_ids()
-        if ref in ids:
-            return ref
-        if ref == "latest" and ids:
-            return ids[-1]
-        matches = [i for i in ids if i.startswith(ref)] if ref else []
+        matches = _matching(ids, ref)
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -391,12 +387,7 @@ class Store:
 
     def resolve(self, ref: str) -> str:
         """A run id from what a person typed: the id, a unique prefix of it, or `latest`."""
-        ids = self.run_ids()
-        if ref in ids:
-            return ref
-        if ref == "latest" and ids:
-            return ids[-1]
-        matches = [i for i in ids if i.startswith(ref)] if ref else []
+        matches = _matching(self.run_ids(), ref)
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -474,6 +465,15 @@ def open_store(
         store.close()
         return Store(_connect(path, True, wait, tell), path, read_only=True)
     return store
+
+
+def _matching(ids: list[str], ref: str) -> list[str]:
+    """Stored ids (oldest first) that what a person typed names: the id, `latest`, or those it prefixes."""
+    if ref in ids:
+        return [ref]
+    if ref == "latest" and ids:
+        return [ids[-1]]
+    return [i for i in ids if i.startswith(ref)] if ref else []
 
 
 def record_failure(path: Path, run_id: str, exc: BaseException, wait_s: float) -> None:
