@@ -23,9 +23,8 @@ from schemathesis.python.asgi import shutdown_lifespans
 from store.test_builder import make_tables
 from store.test_roundtrip import make_meta
 
-from api.conftest import AUTH, TOKEN
+from api.conftest import AUTH, TOKEN, stored_plan, stored_sweep
 from gpufleet.api.app import create_app
-from gpufleet.api.routes.plans import MAX_TIME_LIMIT_S
 from gpufleet.api.settings import Settings
 from gpufleet.store import open_store
 
@@ -48,30 +47,6 @@ class Served:
     sweep: str  # a stored, finished sweep
 
 
-def _stored_plan(store: Any) -> str:
-    from plan.tiny import tiny
-
-    from gpufleet.plan.record import plan_record
-    from gpufleet.plan.run import make_plan, prepare
-
-    loaded = tiny()
-    inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, MAX_TIME_LIMIT_S, 0.01)
-    result = make_plan(inputs, values=False)
-    with open_store(store) as s:
-        return s.save_plan(plan_record(result, loaded.scenario, loaded.catalog, loaded.content_hash))
-
-
-def _stored_sweep(store: Any) -> str:
-    from helpers import SCENARIOS
-
-    from gpufleet.risk.driver import Execution, execute, new_sweep
-    from gpufleet.scenario import load_scenario
-
-    loaded = load_scenario(SCENARIOS / "uncertain.yaml")
-    record = new_sweep(loaded, store, 3, 1, "fluid")
-    return execute(record, loaded, store, Execution()).sweep_id
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app over a temporary store with a finished and a failed run; its lifespan (and worker pool)
@@ -83,7 +58,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         s.save_run(meta, make_tables(seed=3, days=40, n_jobs=60))
         s.begin_run(failed, "two-clouds", 1, meta.started)
         s.fail_run(failed, "it broke")
-    plan, sweep = _stored_plan(store), _stored_sweep(store)
+    plan, sweep = stored_plan(store)[0], stored_sweep(store)
     before = set(multiprocessing.active_children())
     app = create_app(Settings(store=store, token=TOKEN, workers=1, queue=0, request_timeout_s=30))
     try:
