@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import SCENARIOS, SMALL
 
-from api.conftest import AUTH, YAML
+from api.conftest import AUTH, YAML, MakeClient
 from gpufleet.store import open_store
-from gpufleet.store.sweeps import load_samples
+from gpufleet.store.sweeps import list_sweeps, load_samples
 
 UNCERTAIN = SCENARIOS / "uncertain.yaml"
 
@@ -94,3 +94,20 @@ def test_unknown_sweeps_are_404_and_no_token_401(client: TestClient) -> None:
         assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     assert client.get("/v1/sweeps").status_code == 401
     assert client.post("/v1/sweeps", content="name: x", headers=YAML).status_code == 401
+
+
+def test_sweeps_share_the_pool_with_runs_and_a_stop_interrupts_them(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    store = tmp_path / "stop.duckdb"
+    client = make_client(store=store, workers=1, queue=1)
+    text = UNCERTAIN.read_text(encoding="utf-8")
+    running = _submit(client, text, samples=100, fidelity="full").json()["sweep_id"]  # minutes of work
+    waiting = _submit(client, text, samples=2).json()["sweep_id"]
+    full = client.post("/v1/runs", content=SMALL.read_text(encoding="utf-8"), headers=AUTH | YAML)
+    assert full.status_code == 429 and full.headers["retry-after"]  # both places are the sweeps'
+    assert client.get("/v1/runs", headers=AUTH).json()["in_flight"] == 2
+    client.__exit__(None, None, None)  # the server stops with both in flight
+    with open_store(store, read_only=True) as s:
+        statuses = {r["sweep_id"]: r["status"] for r in list_sweeps(s).to_dict("records")}
+    assert statuses == {running: "interrupted", waiting: "interrupted"}
