@@ -94,8 +94,7 @@ def resumed_sweep(
     with open_store(store_path, read_only=True) as store:
         record = load_sweep(store, ref)
     if loaded is None:
-        base = Path(record.file).parent if not record.file.startswith("<") else Path.cwd()
-        loaded = load_scenario_text(record.scenario_text, record.file, base)
+        loaded = swept_scenario(record)
     elif loaded.content_hash != record.content_hash:
         raise InputError(
             [
@@ -106,6 +105,12 @@ def resumed_sweep(
         )
     check_fidelity(record.fidelity)
     return record, loaded
+
+
+def swept_scenario(record: SweepRecord) -> LoadedScenario:
+    """The scenario a sweep ran, from the text it stored (files it names: beside its file, or here)."""
+    base = Path(record.file).parent if not record.file.startswith("<") else Path.cwd()
+    return load_scenario_text(record.scenario_text, record.file, base)
 
 
 def execute(

@@ -141,12 +141,11 @@ def _load(service: Service, sweep_id: str) -> tuple[SweepRecord, pd.DataFrame]:
 
 
 def _summary(record: SweepRecord, frame: pd.DataFrame, funding: float, unused: float) -> dict[str, Any]:
+    from gpufleet.risk.driver import swept_scenario
     from gpufleet.risk.summary import summarize_sweep
     from gpufleet.risk.sweep import uncertainty_of
-    from gpufleet.scenario import load_scenario_text
 
-    loaded = load_scenario_text(record.scenario_text, record.file)
-    return summarize_sweep(uncertainty_of(loaded), frame, record.samples, funding, unused)
+    return summarize_sweep(uncertainty_of(swept_scenario(record)), frame, record.samples, funding, unused)
 
 
 THRESHOLD = Query(0.0, ge=0, le=1e15, description="Report P(figure > this many $); default 0: any at all.")
