@@ -60,6 +60,8 @@ def test_list_show_and_report_read_the_stored_plan(client: TestClient, tmp_path:
     assert shown["signed"] == stored.figures["signed"]
     assert shown["power_shadow_usd_per_mw"] == stored.figures["power_shadow_usd_per_mw"]
     assert len(shown["allocation"]) == len(stored.allocation) and shown["runs_followed"] == []
+    brief = client.get(f"/v1/plans/{second}", params={"allocation": False}, headers=AUTH).json()
+    assert brief["allocation"] is None and brief["signed"] == shown["signed"]
     page = client.get(f"/v1/plans/{second}/report", headers=AUTH)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert second in page.text and 'data-table="signed"' in page.text

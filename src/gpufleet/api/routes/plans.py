@@ -102,7 +102,11 @@ def _load(store: Store, plan_id: str) -> StoredPlan:
 
 
 @router.get("/{plan_id}")
-def get_plan(request: Request, plan_id: str) -> Response:
+def get_plan(
+    request: Request,
+    plan_id: str,
+    allocation: bool = Query(True, description="Include the allocation rows (case, class, target, month)."),
+) -> Response:
     """A stored plan as `plans show --json`: its figures (what to sign, cost, unmet demand, shadow prices,
     values), its signed options and allocation, and the runs that followed it."""
     with service_of(request).store() as store:
@@ -110,7 +114,8 @@ def get_plan(request: Request, plan_id: str) -> Response:
         followed = store.runs_of_plan(plan_id)
     return _json(
         {**stored.figures, **stored.meta.to_dict(), "signed_options": stored.signed.to_dict(orient="records"),
-         "allocation": stored.allocation.to_dict(orient="records"), "runs_followed": followed,
+         "allocation": stored.allocation.to_dict(orient="records") if allocation else None,
+         "runs_followed": followed,
          "links": _links(plan_id) | {f"compare_{r}": f"/v1/plans/{plan_id}/compare/{r}" for r in followed}}
     )  # fmt: skip
 

@@ -226,7 +226,7 @@ async function refreshPlans() {
 function plansPage() { setupToken(refreshPlans); refreshPlans(); }
 
 async function showPlan(planId) {
-  const response = await api("/v1/plans/" + encodeURIComponent(planId));
+  const response = await api("/v1/plans/" + encodeURIComponent(planId) + "?allocation=false");
   if (!response.ok) return failed(response);
   const plan = await response.json();
   document.getElementById("status").textContent = plan.status;
