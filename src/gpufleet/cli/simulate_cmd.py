@@ -93,7 +93,8 @@ def _training_table(gaps: list[TrainingGap]) -> None:
                 cols, rows, right=cols[1:])  # fmt: skip
     typer.echo(
         "gap = wait before start + requeued waits + preemption losses + (failures as drawn - expected)"
-        " + other (work not done at the horizon); '+' marks a run unfinished at the horizon"
+        " + other (expected time of the work not done at the horizon);"
+        " '+' marks a run unfinished at the horizon"
     )
 
 
