@@ -126,10 +126,9 @@ def policy_spec(scenario: Scenario) -> PolicySpec:
     order = [CLASS_INDEX[c] for c in p.preemption.order]
     order += [k for k in range(NCLASS) if k not in order]
     return PolicySpec(
-        mode=p.mode,
+        mode=p.queue,  # a queue order's name (sched/policies.py QUEUE_ORDERS)
         placement=p.placement,
         backfill=p.backfill,
-        fair_share=p.fair_share,
         preemption=p.preemption.enabled,
         class_order=tuple(order),
         provider_choice=p.provider_choice.name,

@@ -295,7 +295,7 @@ class _Grid:
         low = np.minimum.reduceat(gpus, starts, axis=1) if days else np.zeros((n, months.count))
         f = scenario.policies.failures
         share = np.ones(n)
-        if f.enabled and scenario.policies.mode == "normal":
+        if f.enabled and not scenario.policies.strict:
             for i, c in enumerate(fleet.clusters):
                 # a failure takes its node out for the repair time
                 share[i] = max(0.0, 1.0 - c.failure_rate_per_gpu_hour * c.gpus_per_node * f.repair_hours)

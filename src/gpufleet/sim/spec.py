@@ -132,7 +132,7 @@ class ServiceSpec:
 
 @dataclass(frozen=True, slots=True)
 class PolicySpec:
-    mode: str = "normal"  # normal | fifo | strict-fifo (the queue order; normal: fair-share or priority)
+    mode: str = "normal"  # a queue order (fair-share, priority, fifo, strict-fifo); normal: by fair_share
     placement: str = "best-fit"
     backfill: str = "easy"
     fair_share: bool = True

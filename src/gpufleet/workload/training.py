@@ -284,5 +284,5 @@ def plan_scenario_run(run: TrainingRun, scenario: Scenario, catalog: Catalog) ->
     runs (assemble.py) and the one its comparison measures against (workload.training_gap)."""
     f = scenario.policies.failures
     override = f.rate_per_gpu_hour.get(run.accelerator) if f.rate_per_gpu_hour else None
-    strict = scenario.policies.mode == "strict-fifo"
+    strict = scenario.policies.strict
     return plan_training(run, catalog, override, failures=f.enabled and not strict)
