@@ -35,9 +35,9 @@ KWH_PER_MWH = 1_000.0
 FLOP_PER_PFLOP = 1e15
 
 
-@dataclass
-class _Axis:
-    """Day arrays for one contract over the span that covers both its term and the horizon."""
+@dataclass(frozen=True)
+class ContractDays:
+    """A contract's days over the span that covers both its term and the horizon (day 0: `first`)."""
 
     first: int  # ordinal of day 0
     days: int
@@ -46,6 +46,12 @@ class _Axis:
     year: Ints  # contract year per day, 0 outside the term
     cap_hours: Floats  # GPU-hours online by the delivered ramp (whole term, beyond the horizon too)
     plan_hours: Floats  # GPU-hours online by the planned (unslipped) ramp
+
+
+@dataclass(frozen=True)
+class _Axis(ContractDays):
+    """A contract's days with what the run did on them (the ledger's input)."""
+
     avail: Floats  # from `usage`, horizon days only
     used: Floats
     overflow: Floats
@@ -111,19 +117,6 @@ def _spread(total: float, weights: list[Floats], mask: npt.NDArray[np.bool_]) ->
         if s > 0:
             return np.asarray(total * wm / s, dtype=np.float64)
     return np.where(mask, total / mask.sum(), 0.0)
-
-
-@dataclass(frozen=True)
-class ContractDays:
-    """A contract's days over the span that covers both its term and the horizon (day 0: `first`)."""
-
-    first: int  # ordinal of day 0
-    days: int
-    in_horizon: npt.NDArray[np.bool_]
-    in_term: npt.NDArray[np.bool_]
-    year: Ints  # contract year per day, 0 outside the term
-    cap_hours: Floats  # GPU-hours online by the delivered ramp (whole term, beyond the horizon too)
-    plan_hours: Floats  # GPU-hours online by the planned (unslipped) ramp
 
 
 def contract_days(rc: ResolvedContract, horizon: Horizon) -> ContractDays:
