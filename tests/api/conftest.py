@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: an app over a fresh store, and a TestClient that runs its lifespan."""
+"""Fixtures of the API tests: an app over a fresh store, a TestClient that runs its lifespan, and small
+stored plans and sweeps (made the way `gpufleet plan`, `simulate --plan` and `gpufleet sweep` make them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SMALL
+from helpers import SCENARIOS, SMALL
 
 pytest.importorskip("fastapi", reason="the API tests need the service extra: pip install 'gpufleet[service]'")
 
@@ -50,3 +51,42 @@ def client(make_client: MakeClient) -> TestClient:
 
 def small_text() -> str:
     return SMALL.read_text(encoding="utf-8")
+
+
+def stored_plan(store: Path, follow: bool = False) -> tuple[str, str | None]:
+    """The tiny plan of tests/plan (900 GPUs of research on 720 held: it signs 3 domains of `more`) kept
+    in `store`; with `follow`, also a run that followed it (as `simulate --plan`). (plan id, run id)."""
+    from cli.test_simulate_plan import RESEARCH
+    from plan.tiny import tiny
+
+    from gpufleet.pipeline import run_scenario
+    from gpufleet.plan.follow import follow_plan
+    from gpufleet.plan.record import plan_record
+    from gpufleet.plan.run import make_plan, prepare
+    from gpufleet.sched.planned import following
+    from gpufleet.store import open_store
+
+    loaded = tiny(workloads=RESEARCH)
+    inputs = prepare(loaded.scenario, loaded.catalog, loaded.source_map, 60.0, 0.01)
+    result = make_plan(inputs, values=False)
+    with open_store(store) as s:
+        plan_id = s.save_plan(plan_record(result, loaded.scenario, loaded.catalog, loaded.content_hash))
+        plan = s.load_plan(plan_id)
+    if not follow:
+        return plan_id, None
+    followed, months = follow_plan(loaded, loaded, plan)
+    with following(months):
+        run = run_scenario(followed, seed=1)
+    with open_store(store) as s:
+        s.save_run(run.meta, run.tables, scenario_text=loaded.text, plan_id=plan_id)
+    return plan_id, run.meta.run_id
+
+
+def stored_sweep(store: Path, samples: int = 3) -> str:
+    """A finished fluid sweep of tests/scenarios/uncertain.yaml kept in `store`; its id."""
+    from gpufleet.risk.driver import Execution, execute, new_sweep
+    from gpufleet.scenario import load_scenario
+
+    loaded = load_scenario(SCENARIOS / "uncertain.yaml")
+    record = new_sweep(loaded, store, samples, 1, "fluid")
+    return execute(record, loaded, store, Execution()).sweep_id

@@ -3,8 +3,8 @@ operation, data that fits its schema and data that does not, with the token neve
 error a problem document; without the token every /v1 request is refused (401), never a 5xx.
 
 Bounded and deterministic: a fixed number of examples per operation and mode, derandomized; the
-store is a temporary one holding a finished and a failed run, so generated ids meet real runs too;
-the app's worker processes are stopped at the end and none is left behind.
+store is a temporary one holding a finished and a failed run, a plan and a sweep, so generated
+requests meet real ids too; the app's worker processes are stopped at the end and none is left behind.
 """
 
 from __future__ import annotations
@@ -23,16 +23,19 @@ from schemathesis.python.asgi import shutdown_lifespans
 from store.test_builder import make_tables
 from store.test_roundtrip import make_meta
 
-from api.conftest import AUTH, TOKEN
+from api.conftest import AUTH, TOKEN, stored_plan, stored_sweep
 from gpufleet.api.app import create_app
 from gpufleet.api.settings import Settings
 from gpufleet.store import open_store
 
 EXAMPLES = 20  # per operation and generation mode (positive, negative)
-EXAMPLES_ON_A_RUN = 6  # the same, with the stored runs' ids fixed (their report is rendered each time)
+EXAMPLES_ON_A_ID = 6  # the same, with stored ids fixed (a run's report is rendered each time)
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 Check = Callable[[Any, Any], None]
-BOUNDED = {"/v1/plans": {"time_limit": 2}}  # a generated plan that solves is bounded by this (seconds)
+BOUNDED = {
+    "/v1/plans": {"time_limit": 2},
+    "/v1/sweeps": {"samples": 2},
+}  # a generated plan that solves is bounded by this (seconds)
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Served:
     schema: Any
     finished: str  # a stored, finished run
     failed: str  # a run recorded failed, with no tables
+    plan: str  # a stored plan
+    sweep: str  # a stored, finished sweep
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +58,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         s.save_run(meta, make_tables(seed=3, days=40, n_jobs=60))
         s.begin_run(failed, "two-clouds", 1, meta.started)
         s.fail_run(failed, "it broke")
+    plan, sweep = stored_plan(store)[0], stored_sweep(store)
     before = set(multiprocessing.active_children())
     app = create_app(Settings(store=store, token=TOKEN, workers=1, queue=0, request_timeout_s=30))
     try:
         schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
-        yield Served(schema, meta.run_id, failed)
+        yield Served(schema, meta.run_id, failed, plan, sweep)
     finally:
         shutdown_lifespans()
     left = [p for p in multiprocessing.active_children() if p not in before]
@@ -68,25 +74,32 @@ def _operations(served: Served) -> list[Any]:
     return [op.ok() for op in served.schema.get_all_operations()]
 
 
-def _explore(served: Served, check: Check, token: bool, fixed_runs: bool = False) -> list[str]:
-    """`check(case, response)` on generated cases of every operation and mode (with the stored runs'
-    ids as path parameters when `fixed_runs`, for the operations that take one); the failures."""
+def _fixed_ids(served: Served, op: Any) -> dict[str, str]:
+    """The stored ids for the operation's path parameters: runs, plan and sweep (a deletion: the failed
+    run, so that the others still read the finished one)."""
+    run = served.failed if op.method.upper() == "DELETE" else served.finished
+    ids = {"run_id": run, "other": served.finished, "plan_id": served.plan, "sweep_id": served.sweep}
+    return {p.name: ids[p.name] for p in op.path_parameters if p.name in ids}
+
+
+def _explore(served: Served, check: Check, token: bool, fixed_ids: bool = False) -> list[str]:
+    """`check(case, response)` on generated cases of every operation and mode (with the stored runs',
+    plan's and sweep's ids as path parameters when `fixed_ids`, for the operations that take one); the
+    failures."""
     failures: list[str] = []
     operations = _operations(served)
-    if fixed_runs:  # the deletion last, of the failed run: the others read the finished one
+    if fixed_ids:  # the deletion last
         operations = sorted(
-            (op for op in operations if any(p.name == "run_id" for p in op.path_parameters)),
-            key=lambda op: op.method.upper() == "DELETE",
+            (op for op in operations if _fixed_ids(served, op)), key=lambda op: op.method.upper() == "DELETE"
         )
     for op in operations:
         fixed: dict[str, str] | None = None
-        if fixed_runs:
-            run = served.failed if op.method.upper() == "DELETE" else served.finished
-            fixed = {"run_id": run} | ({"other": served.finished} if "{other}" in op.path else {})
+        if fixed_ids:
+            fixed = _fixed_ids(served, op)
         for mode in MODES:
 
             @settings(
-                max_examples=EXAMPLES_ON_A_RUN if fixed_runs else EXAMPLES,
+                max_examples=EXAMPLES_ON_A_ID if fixed_ids else EXAMPLES,
                 derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck),
             )  # fmt: skip
             @given(
@@ -129,7 +142,7 @@ def _refused(case: Any, response: Any) -> None:
 
 
 def test_no_5xx_with_the_token(served: Served) -> None:
-    failures = _explore(served, _no_5xx, token=True) + _explore(served, _no_5xx, token=True, fixed_runs=True)
+    failures = _explore(served, _no_5xx, token=True) + _explore(served, _no_5xx, token=True, fixed_ids=True)
     assert not failures, "\n".join(failures)
 
 
@@ -142,8 +155,10 @@ def test_the_spec_covers_every_v1_route(served: Served) -> None:
     """Every /v1 route of the app is in the spec, so the fuzzing above reaches it."""
     from fastapi.routing import APIRoute
 
-    app = served.schema.app
-    routes = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/v1")
-              for m in r.methods}  # fmt: skip
+    from gpufleet.api.app import ROUTERS
+
+    routes = {(m, r.path) for router in ROUTERS for r in router.routes  # the app includes them lazily
+              if isinstance(r, APIRoute) and r.path.startswith("/v1") for m in r.methods}  # fmt: skip
+    assert ("POST", "/v1/sweeps") in routes
     spec = {(op.method.upper(), op.path) for op in _operations(served)}
     assert routes <= spec, routes - spec

@@ -15,19 +15,23 @@ from api.conftest import AUTH, TOKEN, YAML, MakeClient, small_text
 from gpufleet.api.settings import Settings, check_settings, is_loopback
 from gpufleet.errors import InputError
 
-DATA_ROUTES = [
-    ("GET", "/v1/runs"),
-    ("GET", "/v1/runs/x"),
-    ("GET", "/v1/runs/x/tables/jobs"),
-    ("GET", "/v1/runs/x/report"),
-    ("DELETE", "/v1/runs/x"),
-    ("POST", "/v1/runs"),
-    ("POST", "/v1/scenarios/validate"),
-    ("GET", "/v1/catalog/products"),
-    ("POST", "/v1/estimate/training"),
-    ("POST", "/v1/deal"),
-    ("GET", "/openapi.json"),
-]
+
+def _data_routes() -> list[tuple[str, str]]:
+    """Every /v1 route of the app's routers (path parameters filled with `x`), and the OpenAPI
+    document: a new route is checked here the day it is added to ROUTERS."""
+    import re
+
+    from fastapi.routing import APIRoute
+
+    from gpufleet.api.app import ROUTERS
+
+    routes = {(m, re.sub(r"\{[^}]+\}", "x", r.path)) for router in ROUTERS for r in router.routes
+              if isinstance(r, APIRoute) and r.path.startswith("/v1/") for m in r.methods}  # fmt: skip
+    return [*sorted(routes), ("GET", "/openapi.json")]
+
+
+DATA_ROUTES = _data_routes()
+assert ("POST", "/v1/sweeps") in DATA_ROUTES and ("POST", "/v1/runs/x/whatif") in DATA_ROUTES
 
 
 @pytest.mark.parametrize(("method", "path"), DATA_ROUTES)

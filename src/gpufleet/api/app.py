@@ -1,7 +1,6 @@
 """The app factory: settings in, a FastAPI app out, with its guards, error handlers and routes.
 
-Routes live one module per resource in api/routes/. Plans, what-ifs and sweeps get theirs the same
-way when they exist (routes/plans.py, routes/whatifs.py, routes/sweeps.py, added to ROUTERS).
+Routes live one module per resource in api/routes/, each added to ROUTERS.
 """
 
 from __future__ import annotations
@@ -16,7 +15,17 @@ from gpufleet import __version__
 from gpufleet.api.guards import PROTECTED_PREFIXES, Guards
 from gpufleet.api.openapi import install_openapi
 from gpufleet.api.problems import install_handlers
-from gpufleet.api.routes import catalog, dashboard, estimate, health, plans, runs, scenarios
+from gpufleet.api.routes import (
+    catalog,
+    dashboard,
+    estimate,
+    health,
+    plans,
+    runs,
+    scenarios,
+    sweeps,
+    whatifs,
+)
 from gpufleet.api.service import Service
 from gpufleet.api.settings import Settings, check_settings
 
@@ -24,9 +33,11 @@ ROUTERS = (
     health.router,
     scenarios.router,
     runs.router,
+    whatifs.router,
     catalog.router,
     estimate.router,
     plans.router,
+    sweeps.router,
     dashboard.router,
 )
 
@@ -47,7 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="gpufleet",
         version=__version__,
-        summary="Plan, simulate and account a multi-cloud AI compute fleet: runs, reports, catalog.",
+        summary="Plan, simulate and account a multi-cloud AI compute fleet: runs, plans, what-ifs, sweeps.",
         lifespan=lifespan,
         docs_url=None,  # the interactive docs load their scripts from a CDN: not offered
         redoc_url=None,

@@ -1,8 +1,9 @@
-"""The bounded pool of worker processes that simulate accepted runs, and what they report while they do.
+"""The bounded pool of worker processes that execute accepted jobs (runs, sweeps), and their progress.
 
-A run is accepted only while fewer than `workers + queue` runs are in flight (else the route answers
+A job is accepted only while fewer than `workers + queue` jobs are in flight (else the route answers
 429); it is recorded `queued` in the store before it is handed to the pool. When the service stops,
-the runs still in flight are stopped and recorded `failed`, so none is left `running`.
+the jobs still in flight are stopped and returned, and the service records them failed (a run) or
+interrupted (a sweep), so none is left `running`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpufleet.api.worker import execute_run, init_worker
+from gpufleet.api.worker import init_worker
 
 Lost = Callable[[str, str], None]
+Task = Callable[..., str]  # a module-level function of api/worker.py: (store path, job id, *args) -> status
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +38,11 @@ class Full(Exception):
 
 
 class Runner:
-    """Hands runs to worker processes; knows each in-flight run's progress."""
+    """Hands jobs to worker processes; knows each in-flight job's progress."""
 
     def __init__(self, store: Path, workers: int, capacity: int, on_lost: Lost) -> None:
         self.store = store
-        self._on_lost = on_lost  # told of a run whose worker died (it could not record its failure)
+        self._on_lost = on_lost  # told of a job whose worker died (it could not record its failure)
         self.capacity = capacity
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
         self._queue: Any = ctx.Queue()
@@ -48,7 +50,7 @@ class Runner:
         self._lock = threading.RLock()  # a done callback may run at once, inside _dispatch
         self.workers = workers
         self._places: dict[str, Future[str] | None] = {}  # every run in flight: reserved, waiting or started
-        self._waiting: deque[tuple[str, str, int | None]] = deque()
+        self._waiting: deque[tuple[str, Task, tuple[Any, ...]]] = deque()
         self._active = 0  # runs the pool holds
         self._progress: dict[str, Progress] = {}
         self._stopping = threading.Event()
@@ -69,21 +71,22 @@ class Runner:
             self._places.pop(run_id, None)
             self._progress.pop(run_id, None)
 
-    def submit(self, run_id: str, text: str, seed: int | None) -> None:
-        """Start the run on a free worker, or keep it waiting here (cancellable) until one is free.
+    def submit(self, job_id: str, task: Task, *args: Any) -> None:
+        """Start `task(store, job_id, *args)` on a free worker, or keep it waiting here (cancellable)
+        until one is free. The job's place was taken by `reserve`.
 
-        The pool itself is never given more runs than it has workers: what it holds it may have
+        The pool itself is never given more jobs than it has workers: what it holds it may have
         started, and could not cancel.
         """
         with self._lock:
-            self._waiting.append((run_id, text, seed))
+            self._waiting.append((job_id, task, args))
             self._dispatch()
 
     def _dispatch(self) -> None:
         """Hand waiting runs to free workers (called with the lock held)."""
         while self._waiting and self._active < self.workers and not self._stopping.is_set():
-            run_id, text, seed = self._waiting.popleft()
-            future = self._pool.submit(execute_run, str(self.store), run_id, text, seed)
+            run_id, task, args = self._waiting.popleft()
+            future = self._pool.submit(task, str(self.store), run_id, *args)
             self._active += 1
             self._places[run_id] = future
             future.add_done_callback(functools.partial(self._done, run_id))

@@ -26,6 +26,13 @@ _SUMMARY_CACHE = 32  # finished runs never change: their findings and headline a
 STATUS_TTL_S = 0.5  # a burst of reads shares one read of the runs' statuses (a poll sees a change this late)
 
 
+def is_sweep(job_id: str) -> bool:
+    """Jobs of the pool are runs or sweeps; a sweep's id says so (store/sweeps.py new_sweep_id)."""
+    from gpufleet.store.sweeps import SWEEP_PREFIX
+
+    return job_id.startswith(SWEEP_PREFIX)
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -43,20 +50,31 @@ class Service:
         s = self.settings
         self.runner = Runner(s.store, s.workers, s.capacity, self._lost)
 
-    def _lost(self, run_id: str, why: str) -> None:
+    def _lost(self, job_id: str, why: str) -> None:
+        from gpufleet.store.sweeps import set_status
+
         with contextlib.suppress(Exception), self.store(write=True) as store:
-            store.fail_run(run_id, why)
+            if is_sweep(job_id):
+                set_status(store, job_id, "failed")
+            else:
+                store.fail_run(job_id, why)
 
     def stop(self) -> None:
-        """Stop the workers; the runs they still held are recorded failed, never left running."""
+        """Stop the workers; the runs they still held are recorded failed, never left running, and the
+        sweeps interrupted (what they stored is kept; `gpufleet sweep --resume ID` finishes one)."""
+        from gpufleet.store.sweeps import set_status
+
         if self.runner is None:
             return
         pending = self.runner.shutdown()
         self.runner = None
         if pending:
             with self.store(write=True) as store:
-                for run_id in pending:
-                    store.fail_run(run_id, "the service stopped before the run was stored")
+                for job_id in pending:
+                    if is_sweep(job_id):
+                        set_status(store, job_id, "interrupted")
+                    else:
+                        store.fail_run(job_id, "the service stopped before the run was stored")
 
     def pool(self) -> Runner:
         if self.runner is None:

@@ -1,4 +1,5 @@
-"""What a worker process does with one accepted run: record it running, simulate, store it or its failure.
+"""What a worker process does with one accepted job: a run (record it running, simulate, store it or its
+failure) or a sweep (run its samples into the store, as `gpufleet sweep` does).
 
 Runs in a child process (the engine holds the GIL): it opens the store only to record and to save,
 never while it simulates, like `gpufleet simulate`; progress goes back to the server on a queue.
@@ -27,10 +28,13 @@ def _tell(run_id: str, fraction: float, label: str) -> None:
             _PROGRESS.put_nowait((run_id, float(fraction), str(label)))
 
 
-def execute_run(store_path: str, run_id: str, text: str, seed: int | None) -> str:
-    """Simulate an accepted run and store it under `run_id`; returns its final status."""
+def execute_run(store_path: str, run_id: str, text: str, seed: int | None, plan_id: str | None = None) -> str:
+    """Simulate an accepted run and store it under `run_id`; returns its final status. With `plan_id`
+    the run follows that stored plan, as `gpufleet simulate --plan` (its options signed as contracts,
+    jobs routed by its monthly allocation) and is linked to it in the store."""
     from gpufleet.pipeline import run_scenario
     from gpufleet.scenario import load_scenario_text
+    from gpufleet.sched.planned import PlanMonth, following
     from gpufleet.store import open_store
     from gpufleet.store.store import record_failure
 
@@ -38,15 +42,43 @@ def execute_run(store_path: str, run_id: str, text: str, seed: int | None) -> st
     try:
         loaded = load_scenario_text(text, f"<scenario of run {run_id}>")
         run_seed = loaded.scenario.seed if seed is None else seed
+        months: list[PlanMonth] = []
         with open_store(path) as store:
             store.begin_run(run_id, loaded.scenario.name, run_seed, dt.datetime.now(dt.UTC))
+            stored = None if plan_id is None else store.load_plan(plan_id)
+        if stored is not None:
+            from gpufleet.plan.follow import follow_plan
+
+            loaded, months = follow_plan(loaded, loaded, stored)
         _tell(run_id, 0.0, "starting")
-        result = run_scenario(loaded, seed=seed, progress=lambda f, label: _tell(run_id, f, label))
+        with following(months):
+            result = run_scenario(loaded, seed=seed, progress=lambda f, label: _tell(run_id, f, label))
         meta = dataclasses.replace(result.meta, run_id=run_id)
         with open_store(path) as store:
-            store.save_run(meta, result.tables, scenario_text=loaded.text)
+            store.save_run(meta, result.tables, scenario_text=loaded.text, plan_id=plan_id)
         _tell(run_id, 1.0, "finished")
         return "finished"
     except BaseException as exc:
         record_failure(path, run_id, exc, wait_s=30.0)
+        return "failed"
+
+
+def execute_sweep(store_path: str, sweep_id: str) -> str:
+    """Run a recorded (queued) sweep's samples in this process, as `gpufleet sweep --resume` would;
+    returns its final status (a sweep that fails is recorded `failed`, its finished samples kept)."""
+    from gpufleet.risk.driver import Execution, execute, resumed_sweep
+    from gpufleet.store import open_store
+    from gpufleet.store.sweeps import set_status
+
+    path = Path(store_path)
+    try:
+        record, loaded = resumed_sweep(path, sweep_id, None)
+        with open_store(path) as store:
+            set_status(store, sweep_id, "running")
+        execute(record, loaded, path, Execution(), lambda f, label: _tell(sweep_id, f, label))
+        _tell(sweep_id, 1.0, "finished")
+        return "finished"
+    except BaseException:
+        with contextlib.suppress(Exception), open_store(path) as store:
+            set_status(store, sweep_id, "failed")
         return "failed"

@@ -35,11 +35,8 @@ def _fmt_delta(metric: str, value: float) -> str:
 
 def _run_figures(store_path: Path, run: str | None, quiet: bool) -> tuple[str, Any, Any]:
     """The run id, its scenario (under the revenue case it ran) and its metrics."""
-    from gpufleet.cli.running import latest_or_simulate, stored_scenario
-    from gpufleet.finance import compute_finance
-    from gpufleet.report.context import run_context
-    from gpufleet.risk.metrics import run_metrics
-    from gpufleet.scenario import with_case
+    from gpufleet.cli.running import latest_or_simulate
+    from gpufleet.risk.stored import stored_run_base
     from gpufleet.store import open_store
 
     if run is None or run == "latest":
@@ -48,17 +45,7 @@ def _run_figures(store_path: Path, run: str | None, quiet: bool) -> tuple[str, A
         raise InputError([Problem("RUN", "", f"{store_path} holds no runs: simulate a scenario first")])
     with open_store(store_path, read_only=True, create=False) as st:
         run_id = st.resolve(run)
-        tables = st.load_run(run_id)
-        kept = stored_scenario(st, run_id)
-    if kept is None:
-        raise InputError([Problem("RUN", "", f"run {run_id} kept no scenario text: nothing to change")])
-    port = tables.portfolio
-    ran = [str(x) for x in port.loc[port["run_case"].astype(bool), "scenario"]] if len(port) else []
-    case = ran[0] if ran else kept.scenario.finance.default_case
-    loaded = with_case(kept, case if case in kept.scenario.finance.revenue_scenarios else None)
-    if tables.ledger.empty and not tables.usage.empty:
-        tables = compute_finance(tables, loaded.scenario, loaded.catalog)
-    figures = run_metrics(tables, run_context(loaded.scenario, loaded.catalog), case or "none")
+        loaded, figures = stored_run_base(st, run_id)
     return run_id, loaded, figures
 
 
@@ -166,12 +153,11 @@ def _stresses(
     from gpufleet.cli.running import working
     from gpufleet.report.tornado import write_tornado
     from gpufleet.risk.error import fluid_error_note
-    from gpufleet.risk.stress import stress_set
-    from gpufleet.risk.whatif import TORNADO_METRICS, run_stresses, tornado_rows
+    from gpufleet.risk.whatif import stresses_json, tornado_panels
 
-    reference, results = run_stresses(model, edit, overrides, stress_set(loaded))
-    panels = {m: tornado_rows(results, m) for m in TORNADO_METRICS}
-    labels = {m: m for m in TORNADO_METRICS}
+    out = stresses_json(model, edit, overrides, loaded)
+    panels = tornado_panels(out)
+    labels = {m: m for m in panels}
     path = output or REPORTS_DIR / f"whatif-{run_id}.html"
     with working(quiet, "writing the tornado chart"):
         write_tornado(
@@ -179,8 +165,4 @@ def _stresses(
             [f"changes first applied: {'; '.join(o.text for o in overrides) or 'none'}", fluid_error_note()],
             share_plotly=output is None,
         )  # fmt: skip
-    return {
-        "reference_fluid": reference,
-        "rows": [{"stress": r.name, "changes": list(r.changes), "change": r.change} for r in results],
-        "tornado": str(path),
-    }
+    return {"reference_fluid": out["reference_fluid"], "rows": out["rows"], "tornado": str(path)}

@@ -159,6 +159,15 @@ def write_sweep_report(
 ) -> Path:
     """The sweep's HTML page, self-contained unless `share_plotly` (Plotly's JS beside it, shared)."""
     shared = shared_plotly(path.parent) if share_plotly else None
+    text = render_sweep_report(record, summary, samples, shared)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
+    return path
+
+
+def render_sweep_report(
+    record: dict[str, Any], summary: dict[str, Any], samples: Any, plotly_src: str | None = None
+) -> str:
+    """The sweep page's HTML: fans, spreads and tornados, Plotly embedded unless `plotly_src` names it."""
     plots = sweep_plots(summary, samples)
     counts = summary["samples"]
     probs = summary["probabilities"]
@@ -179,14 +188,12 @@ def write_sweep_report(
         f"sweep {record['sweep_id']} · scenario {record['scenario_name']} ({record['content_hash']}) · "
         f"{record['fidelity']} fidelity · seed {record['seed']} · {record['sampling']} sampling"
     )
-    text = page(
+    return page(
         title=f"gpufleet sweep {record['sweep_id']}",
         kicker="gpufleet sweep",
         heading=html.escape(record["scenario_name"]),
         meta=meta,
         body=body,
         footer=html.escape(summary["sensitivity_estimator"]),
-        plotly_src=shared,
+        plotly_src=plotly_src,
     )
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
-    return path

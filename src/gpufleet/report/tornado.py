@@ -55,7 +55,23 @@ def write_tornado(
     share_plotly: bool = False,
 ) -> Path:
     """The tornado as an HTML page (written whole or not at all)."""
-    from gpufleet.report.html import PLOT_CONFIG, page, shared_plotly
+    from gpufleet.report.html import shared_plotly
+
+    shared = shared_plotly(path.parent) if share_plotly else None
+    text = render_tornado(panels, labels, title, notes, shared)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
+    return path
+
+
+def render_tornado(
+    panels: Mapping[str, Bars],
+    labels: Mapping[str, str],
+    title: str,
+    notes: Sequence[str],
+    plotly_src: str | None = None,
+) -> str:
+    """The tornado page's HTML: Plotly's JS embedded (works offline) unless `plotly_src` names it."""
+    from gpufleet.report.html import PLOT_CONFIG, page
 
     fig = tornado_figure(panels, labels)
     div = fig.to_html(full_html=False, include_plotlyjs=False, div_id="tornado", config=PLOT_CONFIG)
@@ -76,13 +92,10 @@ def write_tornado(
         + "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         + "</section>"
     )
-    shared = shared_plotly(path.parent) if share_plotly else None
-    text = page(
+    return page(
         title=title, kicker="gpufleet what-if", heading=html.escape(title), meta="", body=body,
-        footer="", plotly_src=shared,
+        footer="", plotly_src=plotly_src,
     )  # fmt: skip
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), make_parent=True)
-    return path
 
 
 def _cell(metric: str, value: float) -> str:

@@ -56,11 +56,21 @@ def new_sweep(
     loaded: LoadedScenario, store_path: Path, samples: int, seed: int, fidelity: str
 ) -> SweepRecord:
     """Check the sweep's inputs (bad input: exit 2, nothing written), then record it as running."""
+    record = sweep_record(loaded, samples, seed, fidelity)
+    with open_store(store_path) as store:
+        create_sweep(store, record)
+    return record
+
+
+def sweep_record(
+    loaded: LoadedScenario, samples: int, seed: int, fidelity: str, status: str = "running"
+) -> SweepRecord:
+    """A new sweep's record, after its inputs are checked (bad input: InputError); not yet stored."""
     section = uncertainty_of(loaded)
     check_fidelity(fidelity)
     check_inputs(loaded)
     now = dt.datetime.now(dt.UTC)
-    record = SweepRecord(
+    return SweepRecord(
         sweep_id=new_sweep_id(now),
         scenario_name=loaded.scenario.name,
         content_hash=loaded.content_hash,
@@ -73,11 +83,8 @@ def new_sweep(
         gpufleet_version=__version__,
         created=now,
         updated=now,
-        status="running",
+        status=status,
     )
-    with open_store(store_path) as store:
-        create_sweep(store, record)
-    return record
 
 
 def resumed_sweep(

@@ -8,10 +8,11 @@ estimate = run + (fluid(changed scenario) - fluid(run's scenario)), clamped to e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gpufleet.risk.fluid import FluidModel
 from gpufleet.risk.metrics import METRICS, Metrics
-from gpufleet.risk.stress import Stress
+from gpufleet.risk.stress import Stress, stress_set
 from gpufleet.scenario.load import LoadedScenario
 from gpufleet.scenario.overrides import Editable, Override
 
@@ -80,3 +81,24 @@ def tornado_rows(results: list[StressResult], metric: str) -> list[tuple[str, fl
     """(stress, change of `metric`), the largest effect first: the bars of one tornado panel."""
     rows = [(r.name, r.change[metric]) for r in results]
     return sorted(rows, key=lambda nv: (-abs(nv[1]), nv[0]))
+
+
+def stresses_json(
+    model: FluidModel, edit: Editable, base: list[Override], loaded: LoadedScenario
+) -> dict[str, Any]:
+    """The standard stress set on top of `base`: the reference figures, each stress's fluid change, and
+    the tornado's bars per metric (largest effect first), as `whatif --stress --json` and the API give."""
+    reference, results = run_stresses(model, edit, base, stress_set(loaded))
+    return {
+        "reference_fluid": reference,
+        "rows": [{"stress": r.name, "changes": list(r.changes), "change": r.change} for r in results],
+        "tornado": {
+            m: [{"stress": name, "change": value} for name, value in tornado_rows(results, m)]
+            for m in TORNADO_METRICS
+        },
+    }
+
+
+def tornado_panels(stresses: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:
+    """The bars of `stresses_json`'s tornado as the chart takes them: (stress, change) per metric."""
+    return {m: [(b["stress"], b["change"]) for b in bars] for m, bars in stresses["tornado"].items()}

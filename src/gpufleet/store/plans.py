@@ -134,5 +134,13 @@ def plan_of_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def runs_of_plan(con: duckdb.DuckDBPyConnection, plan_id: str) -> list[str]:
+    """The runs that followed the plan, by id (ids sort by start time)."""
+    rows = con.execute(
+        f"SELECT run_id FROM {q(RUN_PLANS_TABLE)} WHERE plan_id = ? ORDER BY run_id", [plan_id]
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def _naive_utc(t: dt.datetime) -> dt.datetime:
     return t.astimezone(dt.UTC).replace(tzinfo=None)

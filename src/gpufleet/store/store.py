@@ -169,6 +169,11 @@ class Store:
         with _guard(self.path):
             return plans.plan_of_run(self._con, run_id)
 
+    def runs_of_plan(self, plan_id: str) -> list[str]:
+        """The stored runs that followed a plan (simulate --plan), oldest first."""
+        with _guard(self.path):
+            return plans.runs_of_plan(self._con, plan_id)
+
     def _insert_table(self, name: str, frame: pd.DataFrame, run_id: str) -> None:
         cols = [ROW_COLUMN, *SCHEMAS[name]]
         view = f"_gpufleet_in_{name}"

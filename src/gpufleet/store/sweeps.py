@@ -20,12 +20,13 @@ from gpufleet.store.store import Store
 
 SWEEPS = "sweeps"
 SAMPLES = "sweep_samples"
+SWEEP_PREFIX = "sw-"
 
 
 def new_sweep_id(now: dt.datetime | None = None) -> str:
     """`sw-20261201-003012-3fa9c2`: unique per sweep, sorting by start time."""
     now = now or dt.datetime.now(dt.UTC)
-    return f"sw-{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    return f"{SWEEP_PREFIX}{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)

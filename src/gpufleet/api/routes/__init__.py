@@ -1,1 +1,1 @@
-"""The API's routes, one module per resource (plans, what-ifs and sweeps join here as they land)."""
+"""The API's routes, one module per resource, each router listed in app.py ROUTERS."""

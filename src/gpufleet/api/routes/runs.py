@@ -10,10 +10,12 @@ from fastapi.responses import HTMLResponse
 
 from gpufleet.api.openapi import SCENARIO_BODY
 from gpufleet.api.problems import ApiError
-from gpufleet.api.routes.common import load_runnable, scenario_text, service_of
-from gpufleet.api.runner import Full, now_utc
+from gpufleet.api.routes.common import load_runnable, reserve, scenario_text, service_of
+from gpufleet.api.runner import now_utc
 from gpufleet.api.service import Service
+from gpufleet.errors import InputError, Problem
 from gpufleet.jsontext import finite
+from gpufleet.scenario import LoadedScenario
 from gpufleet.store.meta import RunStatus, new_run_id
 from gpufleet.tables import SCHEMAS
 
@@ -51,25 +53,38 @@ def _status_dict(service: Service, s: RunStatus) -> dict[str, Any]:
 
 @router.post("", status_code=202, openapi_extra=SCENARIO_BODY)
 async def submit(
-    request: Request, response: Response, seed: int | None = Query(None, ge=0, le=2**63 - 1)
+    request: Request,
+    response: Response,
+    seed: int | None = Query(None, ge=0, le=2**63 - 1),
+    plan: str | None = Query(
+        None,
+        max_length=200,
+        description="A stored plan's id (POST /v1/plans) for the run to follow, as `simulate --plan`: its "
+        "options signed as contracts, jobs routed by its allocation. The scenario must be the plan's.",
+    ),
 ) -> dict[str, Any]:
-    """Check the scenario (422 like validate, or when its run would not fit memory), queue it (429 when
-    the pool is full): 202 with its id."""
+    """Check the scenario (422 like validate, or when its run would not fit memory, or when it is not the
+    scenario of `plan`), queue it (429 when the pool is full): 202 with its id."""
     from starlette.concurrency import run_in_threadpool
+
+    from gpufleet.api.worker import execute_run
 
     service = service_of(request)
     text = await scenario_text(request)
-    loaded = await run_in_threadpool(load_runnable, text)
+
+    def check() -> LoadedScenario:
+        stored = None
+        if plan is not None:
+            with service.store() as store:
+                if plan not in store.plan_ids():
+                    raise InputError([Problem("plan", "", f"no plan {plan!r} in the store (GET /v1/plans)")])
+                stored = store.load_plan(plan)
+        return load_runnable(text, stored)
+
+    loaded = await run_in_threadpool(check)
     pool = service.pool()
     run_id = new_run_id()
-    try:
-        pool.reserve(run_id)
-    except Full:
-        wait = service.settings.retry_after_s
-        raise ApiError(
-            429, f"all {pool.capacity} places of the run pool are taken; try again in {wait} s",
-            {"Retry-After": str(wait)},
-        ) from None  # fmt: skip
+    reserve(service, run_id, "run")
     try:
         run_seed = loaded.scenario.seed if seed is None else seed
 
@@ -78,12 +93,13 @@ async def submit(
                 store.queue_run(run_id, loaded.scenario.name, run_seed, now_utc())
 
         await run_in_threadpool(queue)
-        pool.submit(run_id, text, seed)
+        pool.submit(run_id, execute_run, text, seed, plan)
     except BaseException:
         pool.release(run_id)
         raise
     response.headers["Location"] = f"/v1/runs/{run_id}"
-    return {"run_id": run_id, "status": "queued", "seed": run_seed, "links": {"self": f"/v1/runs/{run_id}"}}
+    links = {"self": f"/v1/runs/{run_id}"} | ({"plan": f"/v1/plans/{plan}"} if plan else {})
+    return {"run_id": run_id, "status": "queued", "seed": run_seed, "plan_id": plan, "links": links}
 
 
 @router.get("")
@@ -105,6 +121,7 @@ def _summary(service: Service, run_id: str) -> dict[str, Any]:
     with service.store() as store:
         meta, tables = store.load_meta(run_id), store.load_run(run_id)
         context = stored_context(store, run_id)
+        plan_id = store.plan_of_run(run_id)
     found, head = summarize(tables, context)
     shown = [  # as the report shows them: grouped, labelled, formatted
         {"group": group, "key": k, "label": label(k), "text": fmt_value(k, head[k])}
@@ -112,7 +129,8 @@ def _summary(service: Service, run_id: str) -> dict[str, Any]:
     ]  # fmt: skip
     summary = finite(
         {"run": meta.to_dict(), "findings": [f.to_dict() for f in found], "headline": head,
-         "headline_text": shown, "tables": {name: len(df) for name, df in tables.items()}}
+         "headline_text": shown, "tables": {name: len(df) for name, df in tables.items()},
+         "plan_id": plan_id}
     )  # fmt: skip
     service.keep_summary(run_id, summary)
     return dict(summary)
@@ -128,7 +146,7 @@ def get_run(request: Request, run_id: str) -> dict[str, Any]:
     return out
 
 
-def _finished(service: Service, run_id: str) -> None:
+def finished(service: Service, run_id: str) -> None:
     status = _status(service, run_id).status
     if status != "finished":
         raise ApiError(409, f"run {run_id} is {status}: it has no tables or report", run_status=status)
@@ -148,7 +166,7 @@ def table(
     if name not in SCHEMAS:
         raise ApiError(404, f"no table {name!r}; tables: {', '.join(SCHEMAS)}")
     service = service_of(request)
-    _finished(service, run_id)
+    finished(service, run_id)
     kind = _negotiate(request.headers.get("accept", ""))
     if kind == "application/json":
         return _page(service, run_id, name, offset, limit)
@@ -211,7 +229,7 @@ def report(request: Request, run_id: str) -> HTMLResponse:
     from gpufleet.report import render_report, stored_context
 
     service = service_of(request)
-    _finished(service, run_id)
+    finished(service, run_id)
     with service.store() as store:
         meta, tables = store.load_meta(run_id), store.load_run(run_id)
         context = stored_context(store, run_id)
@@ -243,7 +261,7 @@ def compare(request: Request, run_id: str, other: str) -> Response:
 
     service = service_of(request)
     for ref in (run_id, other):
-        _finished(service, ref)
+        finished(service, ref)
     wants_json = "application/json" in request.headers.get("accept", "")
     with service.store() as store:
         if wants_json:

@@ -16,6 +16,46 @@ async function api(path, options = {}) {
 
 function say(text) { document.getElementById("message").textContent = text || ""; }
 
+async function failed(response) {
+  if (response.status !== 401) say((await response.json().catch(() => ({}))).detail || response.statusText);
+}
+
+function usd(x) {
+  if (x === null || x === undefined) return "–";
+  const a = Math.abs(x), sign = x < 0 ? "−" : "";
+  for (const [scale, unit] of [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]]) {
+    if (a >= scale) return sign + "$" + (a / scale).toFixed(2) + unit;
+  }
+  return sign + "$" + a.toFixed(0);
+}
+
+function figure(metric, x) {
+  if (x === null || x === undefined) return "–";
+  return metric.endsWith("_usd") ? usd(x) : Number(x).toFixed(2);
+}
+
+function row(cells, attrs = {}) {
+  const tr = el("tr", null, attrs);
+  for (const cell of cells) tr.append(cell instanceof Node ? cell : el("td", cell));
+  return tr;
+}
+
+function link(text, href) {
+  const td = el("td");
+  td.append(el("a", text, { href }));
+  return td;
+}
+
+function pageId() { return decodeURIComponent(window.location.pathname.split("/").pop()); }
+
+async function showReport(path) {
+  const report = await api(path);
+  if (!report.ok) return failed(report);
+  const blob = new Blob([await report.text()], { type: "text/html" });
+  document.getElementById("report").src = URL.createObjectURL(blob);
+  document.getElementById("report-section").hidden = false;
+}
+
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
   if (text !== undefined && text !== null) node.textContent = String(text);
@@ -112,7 +152,7 @@ function runsPage() {
 
 async function comparePage() {
   const [a, b] = window.location.pathname.split("/").slice(-2).map(decodeURIComponent);
-  document.getElementById("runs-compared").textContent = a + " (A) against " + b + " (B)";
+  document.getElementById("subject").textContent = a + " (A) against " + b + " (B)";
   const show = async () => {
     const response = await api("/v1/runs/" + encodeURIComponent(a) + "/compare/" + encodeURIComponent(b));
     if (!response.ok) {
@@ -162,7 +202,7 @@ async function showRun(runId) {
 
 function runPage() {
   const runId = decodeURIComponent(window.location.pathname.split("/").pop());
-  document.getElementById("run-id").textContent = runId;
+  document.getElementById("subject").textContent = runId;
   let timer = null;
   const poll = async () => { if (await showRun(runId)) clearInterval(timer); };
   setupToken(poll);
@@ -170,5 +210,125 @@ function runPage() {
   poll();
 }
 
-const PAGES = { runs: runsPage, run: runPage, compare: comparePage };
+// ----------------------------------------------------------------------------------------- plans
+
+async function refreshPlans() {
+  const response = await api("/v1/plans");
+  if (!response.ok) return failed(response);
+  const tbody = document.querySelector("#plans tbody");
+  tbody.replaceChildren(...(await response.json()).plans.slice().reverse().map((p) => row([
+    link(p.plan_id, "/ui/plans/" + encodeURIComponent(p.plan_id)), p.scenario_name,
+    p.created.replace("T", " ").slice(0, 19), p.status, el("td", usd(p.cost_pv_usd), { class: "num" }),
+    el("td", usd(p.objective_pv_usd), { class: "num" }),
+  ], { "data-plan": p.plan_id })));
+}
+
+function plansPage() { setupToken(refreshPlans); refreshPlans(); }
+
+async function showPlan(planId) {
+  const response = await api("/v1/plans/" + encodeURIComponent(planId));
+  if (!response.ok) return failed(response);
+  const plan = await response.json();
+  document.getElementById("status").textContent = plan.status;
+  document.getElementById("cost").textContent = usd(plan.cost_pv_usd);
+  document.getElementById("objective").textContent = usd(plan.objective_pv_usd);
+  document.getElementById("scenario-name").textContent = plan.scenario_name;
+  document.getElementById("plan-ref").textContent = plan.plan_id;
+  document.querySelector("#signed tbody").replaceChildren(...plan.signed.map((s) => row([
+    s.option, s.provider, s.site, s.billing, s.start, el("td", s.domains, { class: "num" }),
+    el("td", s.gpus, { class: "num" }),
+  ], { "data-option": s.option })));
+  document.getElementById("sign-nothing").hidden = plan.signed.length > 0;
+  const shadow = plan.power_shadow_usd_per_mw || {}, extra = plan.value_of_extra_power_usd || {};
+  const sites = [...new Set([...Object.keys(shadow), ...Object.keys(extra)])].sort();
+  document.querySelector("#shadow tbody").replaceChildren(...sites.map((site) => row([
+    site, el("td", usd(shadow[site]), { class: "num" }), el("td", usd(extra[site]), { class: "num" }),
+  ], { "data-site": site })));
+  const here = "/ui/plans/" + encodeURIComponent(planId);
+  document.getElementById("followed").replaceChildren(...plan.runs_followed.map((r) => {
+    const li = el("li", null, { "data-run": r });
+    li.append(el("a", r, { href: "/ui/runs/" + encodeURIComponent(r) }), " · ",
+      el("a", "compare with the plan", { href: here + "?run=" + encodeURIComponent(r), class: "compare" }));
+    return li;
+  }));
+  if (!plan.runs_followed.length) document.getElementById("followed").append(el("li", "none yet"));
+  document.getElementById("plan-section").hidden = false;
+  const run = new URLSearchParams(window.location.search).get("run");
+  document.getElementById("report-title").textContent = run ? "Plan against run " + run : "Plan";
+  await showReport("/v1/plans/" + encodeURIComponent(planId) + "/report"
+    + (run ? "?run=" + encodeURIComponent(run) : ""));
+}
+
+function planPage() {
+  const planId = pageId();
+  document.getElementById("subject").textContent = planId;
+  setupToken(() => showPlan(planId));
+  showPlan(planId);
+}
+
+// ---------------------------------------------------------------------------------------- sweeps
+
+async function refreshSweeps() {
+  const response = await api("/v1/sweeps");
+  if (!response.ok) return failed(response);
+  const tbody = document.querySelector("#sweeps tbody");
+  tbody.replaceChildren(...(await response.json()).sweeps.slice().reverse().map((s) => {
+    const bar = el("td");
+    bar.append(el("progress", null, { max: "1", value: String(s.progress.fraction) }), " " + s.progress.label);
+    return row([
+      link(s.sweep_id, "/ui/sweeps/" + encodeURIComponent(s.sweep_id)), s.scenario_name, s.fidelity,
+      s.stored + "/" + s.samples, s.failed, el("td", s.status, { class: "status-" + s.status }), bar,
+      s.created.replace("T", " ").slice(0, 19),
+    ], { "data-sweep": s.sweep_id, "data-status": s.status });
+  }));
+}
+
+function sweepsPage() {
+  setupToken(refreshSweeps);
+  refreshSweeps();
+  setInterval(refreshSweeps, 2000);
+}
+
+async function showSweep(sweepId) {
+  const response = await api("/v1/sweeps/" + encodeURIComponent(sweepId));
+  if (!response.ok) { await failed(response); return response.status !== 401; }
+  const sweep = await response.json();
+  const status = document.getElementById("status");
+  status.textContent = sweep.status;
+  status.className = "status-" + sweep.status;
+  document.getElementById("progress").value = sweep.progress.fraction;
+  document.getElementById("label").textContent = sweep.progress.label;
+  const n = sweep.samples;
+  document.getElementById("counts").textContent = n.finished + " of " + n.planned + " samples finished, "
+    + n.failed + " failed (" + sweep.sweep.fidelity + " fidelity, seed " + sweep.sweep.seed + ")";
+  document.querySelector("#quantiles tbody").replaceChildren(...Object.entries(sweep.metrics).map(([m, q]) =>
+    row([el("th", m), ...["p10", "p50", "p90", "mean"].map((k) => el("td", figure(m, q[k]), { class: "num" }))],
+      { "data-metric": m })));
+  const risks = [["funding_need_above", "funding need"], ["unused_commitment_above", "unused commitment"]];
+  document.getElementById("risks").replaceChildren(...risks.map(([key, label]) => {
+    const p = sweep.probabilities[key];
+    const shown = p.probability === null ? "–" : (100 * p.probability).toFixed(1) + "%";
+    return el("li", "P(" + label + " > " + usd(p.threshold_usd) + ") = " + shown);
+  }));
+  document.getElementById("fluid-error").textContent = sweep.fluid_error || "";
+  document.getElementById("summary-section").hidden = false;
+  const done = !["queued", "running"].includes(sweep.status);
+  if (done && n.finished > 0) await showReport("/v1/sweeps/" + encodeURIComponent(sweepId) + "/report");
+  return done;
+}
+
+function sweepPage() {
+  const sweepId = pageId();
+  document.getElementById("subject").textContent = sweepId;
+  let timer = null;
+  const poll = async () => { if (await showSweep(sweepId)) clearInterval(timer); };
+  setupToken(poll);
+  timer = setInterval(poll, 1000);
+  poll();
+}
+
+const PAGES = {
+  runs: runsPage, run: runPage, compare: comparePage, plans: plansPage, plan: planPage, sweeps: sweepsPage,
+  sweep: sweepPage,
+};
 PAGES[document.body.dataset.page]();
