@@ -19,7 +19,7 @@ TARGETS = {
     "c": "growth no worse than n log n",
     "d": "under 25 s",
     "e": "LP relaxation under 5 s, MILP to a 1% gap under 60 s",
-    "f": "fluid model vs full simulation, per metric (bench/fluid_error.py; five full runs, ~10 min)",
+    "f": "fluid model vs full simulation, per metric (bench/fluid_error.py; seven full runs, ~30 min shared)",
     "g": "1,000 fluid samples of the default under 2 minutes; 20 full samples; 1 vs 2 workers; Ray per task",
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from gpufleet.scenario.schema import (
     TrainingRun,
     duration_seconds,
 )
+from gpufleet.sched.planned import PlanMonth
 from gpufleet.sim.engine import Progress, run_engine
 from gpufleet.sim.spec import (
     ClusterSpec,
@@ -121,15 +122,15 @@ def _commitment_terms(
     }
 
 
-def policy_spec(scenario: Scenario) -> PolicySpec:
+def policy_spec(scenario: Scenario, plan_months: Sequence[PlanMonth] = ()) -> PolicySpec:
+    """The scenario's policies for the engine; `plan_months`: what the `plan` provider choice follows."""
     p = scenario.policies
     order = [CLASS_INDEX[c] for c in p.preemption.order]
     order += [k for k in range(NCLASS) if k not in order]
     return PolicySpec(
-        mode=p.mode,
+        mode=p.queue,  # a queue order's name (sched/policies.py QUEUE_ORDERS)
         placement=p.placement,
         backfill=p.backfill,
-        fair_share=p.fair_share,
         preemption=p.preemption.enabled,
         class_order=tuple(order),
         provider_choice=p.provider_choice.name,
@@ -140,6 +141,7 @@ def policy_spec(scenario: Scenario) -> PolicySpec:
         repair_s=p.failures.repair_hours * SECONDS_PER_HOUR,
         autoscale_s=duration_seconds(p.autoscale_interval),
         step_s=scenario.horizon.step_s,
+        plan=tuple(plan_months),
     )
 
 
@@ -207,6 +209,7 @@ def build_input(
     rng: np.random.Generator,
     traces: Mapping[str, JobBatch],
     params: Mapping[str, SyntheticParams],
+    plan_months: Sequence[PlanMonth] = (),
 ) -> tuple[SimInput, list[str], list[str]]:
     """The engine's input, the team names (index order) and the workload names (index order)."""
     horizon_s = tl.days * SECONDS_PER_DAY
@@ -321,7 +324,7 @@ def build_input(
         jobs=jobs,
         teams=teams_all,
         services=tuple(services),
-        policy=policy_spec(scenario),
+        policy=policy_spec(scenario, plan_months),
         horizon_s=horizon_s,
     )
     return inp, team_names, [w.name for w in workloads]
@@ -393,6 +396,7 @@ def prepare(
     seed: int,
     traces: Mapping[str, JobBatch],
     params: Mapping[str, SyntheticParams] | None = None,
+    plan_months: Sequence[PlanMonth] = (),
 ) -> tuple[SimInput, list[str], list[str], np.random.Generator]:
     """The engine's input and its generator: (input, team names, workload names, engine rng).
 
@@ -402,7 +406,8 @@ def prepare(
     root = np.random.default_rng(np.random.SeedSequence(seed))
     workload_rng, engine_rng = root.spawn(2)
     tl = build_capacity(scenario, catalog)
-    inp, teams, workloads = build_input(scenario, catalog, tl, workload_rng, traces, params or {})
+    given = params or {}
+    inp, teams, workloads = build_input(scenario, catalog, tl, workload_rng, traces, given, plan_months)
     return inp, teams, workloads, engine_rng
 
 
@@ -413,11 +418,13 @@ def simulate(
     traces: Mapping[str, JobBatch],
     progress: Progress | None = None,
     params: Mapping[str, SyntheticParams] | None = None,
+    plan_months: Sequence[PlanMonth] = (),
 ) -> RunTables:
-    """Run the scenario once: jobs, series, usage, inference and queue tables (finance fills the rest)."""
+    """Run the scenario once: jobs, series, usage, inference and queue tables (finance fills the rest).
+    `plan_months`: the months a `plan` provider choice follows (simulate --plan)."""
     if progress is not None:
         progress(0.0, "building workloads")
-    inp, teams, workloads, rng = prepare(scenario, catalog, seed, traces, params)
+    inp, teams, workloads, rng = prepare(scenario, catalog, seed, traces, params, plan_months)
     res = run_engine(inp, rng, progress)
     if progress is not None:
         progress(1.0, "writing tables")

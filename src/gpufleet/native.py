@@ -28,6 +28,7 @@ COMPILED = (
     "gpufleet.sched.preemption",
     "gpufleet.sched.providers",
     "gpufleet.sched.commitment",
+    "gpufleet.sched.planned",
     "gpufleet.sched.policies",
     "gpufleet.sim.record",
     "gpufleet.sim.usage",

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from gpufleet import __version__
 from gpufleet.scenario import LoadedScenario
+from gpufleet.sched.planned import PlanMonth
 from gpufleet.store.meta import RunMeta, new_run_id
 from gpufleet.tables import RunTables
 from gpufleet.workload.jobs import JobBatch
@@ -74,9 +75,13 @@ def with_unmet(tables: RunTables, loaded: LoadedScenario) -> RunTables:
 
 
 def run_scenario(
-    loaded: LoadedScenario, seed: int | None = None, progress: Progress | None = None
+    loaded: LoadedScenario,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    plan_months: Sequence[PlanMonth] = (),
 ) -> RunResult:
-    """Simulate a loaded scenario, compute its finance and its unmet demand; every run table filled."""
+    """Simulate a loaded scenario, compute its finance and its unmet demand; every run table filled.
+    `plan_months`: the months a `plan` provider choice follows (simulate --plan)."""
     from gpufleet.assemble import simulate
     from gpufleet.finance import compute_finance
 
@@ -85,7 +90,7 @@ def run_scenario(
     run_seed = loaded.scenario.seed if seed is None else seed
     traces = read_traces(loaded)
     params = read_stream_params(loaded)
-    tables = simulate(loaded.scenario, loaded.catalog, run_seed, traces, progress, params)
+    tables = simulate(loaded.scenario, loaded.catalog, run_seed, traces, progress, params, plan_months)
     tables = compute_finance(tables, loaded.scenario, loaded.catalog)
     tables = with_unmet(tables, loaded)
     meta = RunMeta(

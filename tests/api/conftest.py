@@ -63,7 +63,6 @@ def stored_plan(store: Path, follow: bool = False) -> tuple[str, str | None]:
     from gpufleet.plan.follow import follow_plan
     from gpufleet.plan.record import plan_record
     from gpufleet.plan.run import make_plan, prepare
-    from gpufleet.sched.planned import following
     from gpufleet.store import open_store
 
     loaded = tiny(workloads=RESEARCH)
@@ -75,8 +74,7 @@ def stored_plan(store: Path, follow: bool = False) -> tuple[str, str | None]:
     if not follow:
         return plan_id, None
     followed, months = follow_plan(loaded, loaded, plan)
-    with following(months):
-        run = run_scenario(followed, seed=1)
+    run = run_scenario(followed, seed=1, plan_months=months)
     with open_store(store) as s:
         s.save_run(run.meta, run.tables, scenario_text=loaded.text, plan_id=plan_id)
     return plan_id, run.meta.run_id

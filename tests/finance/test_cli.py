@@ -54,7 +54,9 @@ def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path / "cwd")  # `finance FILE` stores its run in ./gpufleet-results.duckdb
     calls: list[int | None] = []
 
-    def run_scenario(loaded: LoadedScenario, seed: int | None = None, progress: object = None) -> RunResult:
+    def run_scenario(
+        loaded: LoadedScenario, seed: int | None = None, progress: object = None, plan_months: object = ()
+    ) -> RunResult:
         calls.append(seed)  # like the real pipeline, the run comes back with its finance computed
         return RunResult(meta(loaded), compute_finance(fake_tables(), loaded.scenario, loaded.catalog))
 

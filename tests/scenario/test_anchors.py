@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gpufleet.catalog import read_data_file
+from gpufleet.catalog import load_anchors, load_sources
 from gpufleet.scenario import load_builtin_scenario
 
-ANCHORS = read_data_file("anchors.yaml")["anchors"]
+ANCHORS = {a.key: a.model_dump() for a in load_anchors()}
 
 
 def test_every_anchor_names_known_sources_and_a_use() -> None:
-    sources = read_data_file("sources.yaml")
+    sources = load_sources()
     for key, a in ANCHORS.items():
         assert a["use"] in ("input", "check"), key
         assert a["sources"] and all(s in sources for s in a["sources"]), key

@@ -105,11 +105,11 @@ OFFERS = [
 
 def test_provider_choices_order_offers_and_only_diversify_depends_on_the_team() -> None:
     params = ChoiceParams(max_share=0.5, provider="aws")
-    assert PROVIDERS["cheapest"]().order(OFFERS, {}, params) == [2, 1, 0]
-    assert PROVIDERS["price-order"]().order(OFFERS, {}, params) == [1, 2, 0]
-    assert PROVIDERS["pinned"]().order(OFFERS, {}, params) == [0]
-    assert PROVIDERS["diversify"]().order(OFFERS, {"oracle": 10.0, "aws": 1.0}, params) == [1, 0]
-    assert [n for n, p in PROVIDERS.items() if p().per_team] == ["diversify"]
+    assert PROVIDERS["cheapest"](()).order(OFFERS, {}, params) == [2, 1, 0]
+    assert PROVIDERS["price-order"](()).order(OFFERS, {}, params) == [1, 2, 0]
+    assert PROVIDERS["pinned"](()).order(OFFERS, {}, params) == [0]
+    assert PROVIDERS["diversify"](()).order(OFFERS, {"oracle": 10.0, "aws": 1.0}, params) == [1, 0]
+    assert [n for n, p in PROVIDERS.items() if p(()).per_team] == ["diversify"]
 
 
 def test_queue_orders_and_resolution() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import inspect
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,18 +100,40 @@ def test_the_wait_is_bounded(tmp_path: Path) -> None:
         holder.wait()
 
 
+@pytest.fixture
+def ctrl_c_reaches_python() -> Iterator[None]:
+    """SIGINT handled as in a command typed at a terminal: Python's default handler (KeyboardInterrupt).
+
+    A process started with SIGINT ignored (a shell's `cmd &` without job control, as a script or a CI
+    step runs the suite in the background) keeps it ignored: Python then installs no handler, the
+    test's Ctrl-C is dropped and the run finishes (exit 0). A terminal's Ctrl-C reaches a foreground
+    process, whose SIGINT is never ignored; that is the case these tests are about.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c() -> None:
+    """A real SIGINT, as Ctrl-C sends, to this thread (the main one): Python runs its handler before
+    raise_signal returns, so the interrupt lands here, not some bytecodes or a held section later."""
+    signal.raise_signal(signal.SIGINT)
+
+
 def _sigint_in(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
-    """Replace target.name by a wrapper that sends this process a real SIGINT (as Ctrl-C does) first."""
+    """Replace target.name by a wrapper that sends this process Ctrl-C first."""
     real = getattr(target, name)
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # the signal lands in the next bytecodes, or at the end of a held section
+        _ctrl_c()
         return real(*args, **kwargs)
 
     monkeypatch.setattr(target, name, interrupted)
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_python")
 def test_ctrl_c_during_the_simulation_stores_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -119,8 +142,28 @@ def test_ctrl_c_during_the_simulation_stores_nothing(
     store = tmp_path / "s.duckdb"
     assert run_cli("simulate", str(SMALL), "--store", str(store), "--no-report", capsys=capsys).code == 0
     before = finished_runs(store)
-    _sigint_in(monkeypatch, gpufleet.assemble, "simulate")
+    real = gpufleet.assemble.simulate
+    pressed: list[float] = []
+
+    def simulate(*args: Any, **kwargs: Any) -> Any:
+        """The real simulation, given a progress callback that presses Ctrl-C once the engine is under way
+        (its first report past the start): the interrupt comes from inside the event loop."""
+        bound = inspect.signature(real).bind(*args, **kwargs)
+        shown = bound.arguments.get("progress")
+
+        def progress(fraction: float, label: str) -> None:
+            if shown is not None:
+                shown(fraction, label)
+            if 0.0 < fraction < 1.0 and label == "simulating" and not pressed:
+                pressed.append(fraction)
+                _ctrl_c()
+
+        bound.arguments["progress"] = progress
+        return real(*bound.args, **bound.kwargs)
+
+    monkeypatch.setattr(gpufleet.assemble, "simulate", simulate)  # pipeline imports it at each run
     r = run_cli("simulate", str(SMALL), "--store", str(store), "--no-report", capsys=capsys)
+    assert pressed, "the simulation never reported progress: Ctrl-C was not pressed during it"
     assert r.code == 130
     assert r.stderr.strip().splitlines()[-1] == "interrupted; nothing stored"
     assert "Traceback" not in r.stderr
@@ -130,6 +173,7 @@ def test_ctrl_c_during_the_simulation_stores_nothing(
     assert len(failed) == 1 and failed[0].message == "interrupted"  # never left "running"
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_python")
 def test_ctrl_c_during_the_save_completes_the_save(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

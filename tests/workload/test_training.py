@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from gpufleet.catalog import load_builtin_catalog, read_data_file
+from gpufleet.catalog import load_builtin_catalog, load_sources, load_training_data
 from gpufleet.errors import InputError
 from gpufleet.scenario.schema import TrainingRun
 from gpufleet.workload import reliability as rel
@@ -61,14 +61,13 @@ def test_llama3_405b_published_figures_at_bf16() -> None:
 
 
 def test_default_precision_follows_practice_with_a_source() -> None:
-    table = read_data_file("training.yaml")["default_precision"]
-    sources = read_data_file("sources.yaml")
+    table = load_training_data().default_precision
+    sources = load_sources()
     for acc in CAT.accelerators:
         assert acc in table, f"{acc} has no default training precision"
         entry = table[acc]
-        assert entry["sources"] and all(s in sources for s in entry["sources"])
-        assert entry["confidence"] in {"primary", "secondary", "estimate", "assumption"}
-        assert getattr(CAT.accelerators[acc].tflops, entry["precision"]) is not None
+        assert entry.sources and all(s in sources for s in entry.sources)
+        assert getattr(CAT.accelerators[acc].tflops, entry.precision) is not None
     # publicly reported practice: FP8 on Hopper (DeepSeek-V3, Llama 4) and Blackwell (NVIDIA)
     for acc in ("h100", "b200", "gb200", "gb300"):
         assert default_precision(acc)[0] == "fp8"

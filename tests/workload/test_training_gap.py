@@ -86,6 +86,27 @@ def test_a_run_unfinished_at_the_horizon_shows_the_work_not_done() -> None:
     job = _job(DAY, DAY, None, 0.0, 0, 0, state="running")
     g = training_gap(job, PLAN, until=horizon)
     assert not g.finished and g.simulated_days == pytest.approx(11.0)
-    assert g.other_days == pytest.approx(10.0 - PLAN.work_s / DAY)  # < 0: work not yet done
+    done = 10 * DAY / PLAN.work_s
+    expected_lost = PLAN.expected_wall_s - PLAN.work_s
+    # it lost nothing where a tenth-or-so of the expected loss was due: fewer failures than expected
+    assert g.failures_days == pytest.approx(-expected_lost * done / DAY)
+    # the rest is the expected wall time of the work left
+    assert g.other_days == pytest.approx(-PLAN.expected_wall_s * (1 - done) / DAY)
+    parts = g.wait_before_start_days + g.requeued_wait_days + g.preemption_days + g.failures_days
+    assert g.gap_days == pytest.approx(parts + g.other_days)
     assert g.simulated_goodput != g.simulated_goodput  # NaN: no goodput for a run not done
     assert g.to_dict()["simulated_goodput"] is None
+
+
+def test_an_unfinished_run_failing_as_expected_shows_no_failure_gap() -> None:
+    # half the work done, with exactly half the expected loss: the failures column is 0, not
+    # minus the half of the loss still to come
+    expected_lost = PLAN.expected_wall_s - PLAN.work_s
+    lost_s = expected_lost / 2
+    run_s = PLAN.work_s / 2 + lost_s
+    horizon = T0 + pd.Timedelta(seconds=run_s)
+    job = _job(0.0, 0.0, None, RUN.gpus * lost_s / 3600, 5, 0, state="running")
+    g = training_gap(job, PLAN, until=horizon)
+    assert g.failures_days == pytest.approx(0.0, abs=1e-6)
+    assert g.other_days == pytest.approx(-PLAN.expected_wall_s / 2 / DAY)
+    assert g.gap_days == pytest.approx(g.other_days)

@@ -34,7 +34,7 @@ def execute_run(store_path: str, run_id: str, text: str, seed: int | None, plan_
     jobs routed by its monthly allocation) and is linked to it in the store."""
     from gpufleet.pipeline import run_scenario
     from gpufleet.scenario import load_scenario_text
-    from gpufleet.sched.planned import PlanMonth, following
+    from gpufleet.sched.planned import PlanMonth
     from gpufleet.store import open_store
     from gpufleet.store.store import record_failure
 
@@ -51,8 +51,7 @@ def execute_run(store_path: str, run_id: str, text: str, seed: int | None, plan_
 
             loaded, months = follow_plan(loaded, loaded, stored)
         _tell(run_id, 0.0, "starting")
-        with following(months):
-            result = run_scenario(loaded, seed=seed, progress=lambda f, label: _tell(run_id, f, label))
+        result = run_scenario(loaded, seed, lambda f, label: _tell(run_id, f, label), months)
         meta = dataclasses.replace(result.meta, run_id=run_id)
         with open_store(path) as store:
             store.save_run(meta, result.tables, scenario_text=loaded.text, plan_id=plan_id)

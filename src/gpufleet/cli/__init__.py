@@ -19,6 +19,14 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of subcommands, `gpufleet NAME ...`, registered on the app (plain help, as the app's)."""
+    group = typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode=None)
+    app.add_typer(group, name=name)
+    return group
+
+
 # Each module registers its commands on `app` when imported. Keep one module per command group.
 _COMMAND_MODULES = [
     "gpufleet.cli.scenario_cmd",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gpufleet.cli import app
+from gpufleet.cli import command_group
 from gpufleet.cli.common import (
     JSON_OPT,
     STORE_OPT,
@@ -17,15 +17,9 @@ from gpufleet.cli.common import (
     print_table,
     report_path,
 )
-from gpufleet.cli.plan_cmd import print_plan
+from gpufleet.cli.plan_print import print_plan
 
-plans_app = typer.Typer(
-    name="plans",
-    help="Plans kept in the results store (gpufleet plan): list, show, report.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(plans_app, name="plans")
+plans_app = command_group("plans", "Plans kept in the results store (gpufleet plan): list, show, report.")
 
 PLAN_ARG = typer.Argument("latest", help="Plan id, a unique prefix of it, or 'latest'.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from gpufleet.scenario import LoadedScenario, load_scenario_file, load_scenario_
 
 if TYPE_CHECKING:
     from gpufleet.pipeline import RunResult
+    from gpufleet.sched.planned import PlanMonth
     from gpufleet.store.store import Store
 
 
@@ -56,11 +57,13 @@ def working(quiet: bool, label: str) -> Iterator[None]:
         yield
 
 
-def run_with_progress(loaded: LoadedScenario, seed: int | None, quiet: bool) -> RunResult:
+def run_with_progress(
+    loaded: LoadedScenario, seed: int | None, quiet: bool, plan_months: Sequence[PlanMonth] = ()
+) -> RunResult:
     from gpufleet.pipeline import run_scenario
 
     with progress_bar(quiet) as progress:
-        return run_scenario(loaded, seed=seed, progress=progress)
+        return run_scenario(loaded, seed=seed, progress=progress, plan_months=plan_months)
 
 
 def check_fits(loaded: LoadedScenario, force: bool) -> None:
@@ -86,9 +89,15 @@ def forget_stored() -> None:
 
 
 def simulate_and_store(
-    loaded: LoadedScenario, store_path: Path, seed: int | None, quiet: bool, plan_id: str | None = None
+    loaded: LoadedScenario,
+    store_path: Path,
+    seed: int | None,
+    quiet: bool,
+    plan_id: str | None = None,
+    plan_months: Sequence[PlanMonth] = (),
 ) -> RunResult:
     """Run a scenario and keep the run, with the scenario's text (and the plan it follows), in the store.
+    `plan_months`: the plan's months, which the `plan` provider choice follows.
 
     The store is opened (checked, migrated, and the run recorded as running) before the run, so a
     wrong store fails in a second, not after the simulation. The store is not held while simulating:
@@ -108,7 +117,7 @@ def simulate_and_store(
             store.fail_run(run_id, "interrupted")
             raise
     try:
-        result = run_with_progress(loaded, seed, quiet)
+        result = run_with_progress(loaded, seed, quiet, plan_months)
         result = dataclasses.replace(result, meta=dataclasses.replace(result.meta, run_id=run_id))
         with open_store(store_path) as store:
             try:

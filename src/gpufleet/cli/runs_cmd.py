@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gpufleet.cli import app
+from gpufleet.cli import app, command_group
 from gpufleet.cli.common import (
     JSON_OPT,
     QUIET_OPT,
@@ -29,13 +29,7 @@ from gpufleet.errors import InputError, Problem
 if TYPE_CHECKING:
     from gpufleet.store import Store
 
-runs_app = typer.Typer(
-    name="runs",
-    help="Runs kept in the results store: list, show, delete, export.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(runs_app, name="runs")
+runs_app = command_group("runs", "Runs kept in the results store: list, show, delete, export.")
 
 RUN_ARG = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'.")
 USAGE_COLUMNS = ["planned GPU-h", "simulated GPU-h", "planned cash", "simulated cash"]

@@ -28,7 +28,7 @@ from gpufleet.fleet.capacity import build_capacity
 from gpufleet.fleet.summary import QuarterRow, quarterly_capacity
 from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario import load_scenario, with_case
-from gpufleet.sched.planned import PlanMonth, following
+from gpufleet.sched.planned import PlanMonth
 from gpufleet.workload.training_gap import TrainingGap, scenario_training_gaps
 
 REPORT_OPT = typer.Option(
@@ -93,7 +93,8 @@ def _training_table(gaps: list[TrainingGap]) -> None:
                 cols, rows, right=cols[1:])  # fmt: skip
     typer.echo(
         "gap = wait before start + requeued waits + preemption losses + (failures as drawn - expected)"
-        " + other (work not done at the horizon); '+' marks a run unfinished at the horizon"
+        " + other (expected time of the work not done at the horizon);"
+        " '+' marks a run unfinished at the horizon"
     )
 
 
@@ -142,8 +143,7 @@ def simulate(
     check_fits(loaded, force)
     timeline = build_capacity(loaded.scenario, loaded.catalog)
     capacity = quarterly_capacity(timeline, loaded.catalog, usable_contracts(loaded.scenario))
-    with following(months):
-        result = simulate_and_store(loaded, store_path, seed, quiet or as_json, plan_id)
+    result = simulate_and_store(loaded, store_path, seed, quiet or as_json, plan_id, months)
     horizon_end = pd.Timestamp(timeline.start, tz="UTC") + pd.Timedelta(days=timeline.days)
     prices = {c.name: c.price_per_gpu_hour_usd for c in timeline.contracts}
     gaps = scenario_training_gaps(result.tables.jobs, loaded.scenario, loaded.catalog, prices, horizon_end)

@@ -22,7 +22,7 @@ from gpufleet.finance.billing import Days, bill
 from gpufleet.finance.years import ContractYear, anniversary, contract_years
 from gpufleet.fleet.usable import usable_contracts
 from gpufleet.scenario.ramp import ResolvedContract, Steps, resolve_contracts
-from gpufleet.scenario.schema import Commitment, Contract, Scenario
+from gpufleet.scenario.schema import Commitment, Contract, Horizon, Scenario
 from gpufleet.tables import CLASS_COLUMN, check_table, empty_table
 from gpufleet.units import HOURS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -35,9 +35,9 @@ KWH_PER_MWH = 1_000.0
 FLOP_PER_PFLOP = 1e15
 
 
-@dataclass
-class _Axis:
-    """Day arrays for one contract over the span that covers both its term and the horizon."""
+@dataclass(frozen=True)
+class ContractDays:
+    """A contract's days over the span that covers both its term and the horizon (day 0: `first`)."""
 
     first: int  # ordinal of day 0
     days: int
@@ -46,6 +46,12 @@ class _Axis:
     year: Ints  # contract year per day, 0 outside the term
     cap_hours: Floats  # GPU-hours online by the delivered ramp (whole term, beyond the horizon too)
     plan_hours: Floats  # GPU-hours online by the planned (unslipped) ramp
+
+
+@dataclass(frozen=True)
+class _Axis(ContractDays):
+    """A contract's days with what the run did on them (the ledger's input)."""
+
     avail: Floats  # from `usage`, horizon days only
     used: Floats
     overflow: Floats
@@ -113,24 +119,33 @@ def _spread(total: float, weights: list[Floats], mask: npt.NDArray[np.bool_]) ->
     return np.where(mask, total / mask.sum(), 0.0)
 
 
-def _axis(
-    rc: ResolvedContract,
-    scenario: Scenario,
-    usage: pd.DataFrame,
-    daily: tuple[Floats, Floats, Floats] | None,
-) -> _Axis:
-    h0, h1 = scenario.horizon.start.toordinal(), scenario.horizon.end.toordinal()
+def contract_days(rc: ResolvedContract, horizon: Horizon) -> ContractDays:
+    """The day axis the ledger bills a contract on (risk/fluid_bill.py bills on the same one)."""
+    h0, h1 = horizon.start.toordinal(), horizon.end.toordinal()
     t0, t1 = rc.start.toordinal(), rc.end.toordinal()
     first, last = min(h0, t0), max(h1, t1)
     days = last - first + 1
     ords = np.arange(first, last + 1)
-    in_h = (ords >= h0) & (ords <= h1)
     in_t = (ords >= t0) & (ords <= t1)
     year = np.zeros(days, dtype=np.int64)
     for cy in contract_years(rc.start, rc.end):
         year[cy.start.toordinal() - first : cy.end.toordinal() - first + 1] = cy.index
     cap_hours = np.where(in_t, _ramp_gpus(rc, first, days) * HOURS_PER_DAY, 0.0)
     plan_hours = np.where(in_t, _ramp_gpus(rc, first, days, rc.planned_ramp or rc.ramp) * HOURS_PER_DAY, 0.0)
+    return ContractDays(first, days, (ords >= h0) & (ords <= h1), in_t, year, cap_hours, plan_hours)
+
+
+def _axis(
+    rc: ResolvedContract,
+    scenario: Scenario,
+    usage: pd.DataFrame,
+    daily: tuple[Floats, Floats, Floats] | None,
+) -> _Axis:
+    span = contract_days(rc, scenario.horizon)
+    first, days, in_h, in_t = span.first, span.days, span.in_horizon, span.in_term
+    cap_hours = span.cap_hours
+    h0, h1 = scenario.horizon.start.toordinal(), scenario.horizon.end.toordinal()
+    ords = np.arange(first, first + days)
     alloc_h = np.zeros(days)
     cap_s = np.zeros(days)
     power = np.zeros(days)
@@ -152,7 +167,7 @@ def _axis(
         avail += _spread(float(columns[0][i]), [cap_s, cap_hours], where)
         used += _spread(float(columns[1][i]), [alloc_h, cap_s, cap_hours], where)
         over += _spread(float(columns[2][i]), [alloc_h, cap_s, cap_hours], where)
-    return _Axis(first, days, in_h, in_t, year, cap_hours, plan_hours, avail, used, over, power)
+    return _Axis(first, days, in_h, in_t, span.year, cap_hours, span.plan_hours, avail, used, over, power)
 
 
 def commitment_total(commitment: Commitment, years: list[ContractYear]) -> float:

@@ -57,6 +57,20 @@ class _Run:
     message: str
 
 
+@dataclass(frozen=True)
+class _Arrays:
+    """The MILP as HiGHS takes it: min cost.x, lower <= x <= upper, row_lower <= A x <= row_upper."""
+
+    cost: Floats
+    lower: Floats
+    upper: Floats
+    A: csr_matrix
+    row_lower: Floats
+    row_upper: Floats
+    integer: npt.NDArray[np.int64]  # 1 where the column is integer
+    col_scale: Floats  # model units per solver unit, per column (column_scale)
+
+
 class PlanInfeasible(InputError):
     """The scenario asks for something no plan can meet (exit 2, naming the constraints)."""
 
@@ -105,18 +119,7 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
-def _highs(
-    cost: Floats,
-    lower: Floats,
-    upper: Floats,
-    A: csr_matrix,
-    row_lower: Floats,
-    row_upper: Floats,
-    integer: npt.NDArray[np.int64],
-    time_limit_s: float,
-    gap: float,
-    presolve: bool,
-) -> highspy.Highs:
+def _highs(p: _Arrays, time_limit_s: float, gap: float, presolve: bool) -> highspy.Highs:
     h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
@@ -125,45 +128,34 @@ def _highs(
     h.setOptionValue("threads", 1)
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
-    lp.num_col_ = len(cost)
-    lp.num_row_ = A.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = np.where(np.isinf(upper), inf, upper)
-    lp.row_lower_ = np.where(np.isinf(row_lower), -inf, row_lower)
-    lp.row_upper_ = row_upper
-    csc = csc_matrix(A)
+    lp.num_col_ = len(p.cost)
+    lp.num_row_ = p.A.shape[0]
+    lp.col_cost_ = p.cost
+    lp.col_lower_ = p.lower
+    lp.col_upper_ = np.where(np.isinf(p.upper), inf, p.upper)
+    lp.row_lower_ = np.where(np.isinf(p.row_lower), -inf, p.row_lower)
+    lp.row_upper_ = p.row_upper
+    csc = csc_matrix(p.A)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = csc.indptr
     lp.a_matrix_.index_ = csc.indices
     lp.a_matrix_.value_ = csc.data
-    if integer.any():
+    if p.integer.any():
         lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in p.integer
         ]
     h.passModel(lp)
     return h
 
 
 def _solve_arrays(
-    cost: Floats,
-    lower: Floats,
-    upper: Floats,
-    A: csr_matrix,
-    row_lower: Floats,
-    row_upper: Floats,
-    integer: npt.NDArray[np.int64],
-    col_scale: Floats,
-    time_limit_s: float,
-    gap: float,
-    scale: bool,
-    presolve: bool,
-    start: Floats | None = None,
+    p: _Arrays, time_limit_s: float, gap: float, scale: bool, presolve: bool, start: Floats | None = None
 ) -> _Run:
     """One HiGHS run; with `scale`, the columns by `col_scale`, rows by their largest coefficient and
     the objective in $M, and everything read back in the model's units. `start`: a known solution
     (model units) HiGHS may start from; an infeasible one is ignored."""
-    s = col_scale if scale else np.ones(len(cost))
+    A, integer = p.A, p.integer
+    s = p.col_scale if scale else np.ones(len(p.cost))
     As = A @ diags(s) if A.shape[0] else A
     if scale and A.shape[0]:
         r = np.asarray(abs(As).max(axis=1).todense()).ravel()
@@ -171,18 +163,17 @@ def _solve_arrays(
     else:
         r = np.ones(A.shape[0])
     obj = 1.0 / USD_PER_UNIT if scale else 1.0
-    h = _highs(
-        cost * s * obj,
-        lower / s,
-        upper / s,
+    scaled = _Arrays(
+        p.cost * s * obj,
+        p.lower / s,
+        p.upper / s,
         diags(1.0 / r) @ As if A.shape[0] else As,
-        row_lower / r,
-        row_upper / r,
+        p.row_lower / r,
+        p.row_upper / r,
         integer,
-        time_limit_s,
-        gap,
-        presolve,
+        np.ones(len(p.cost)),
     )
+    h = _highs(scaled, time_limit_s, gap, presolve)
     if start is not None and integer.any():
         given = highspy.HighsSolution()
         given.col_value = start / s
@@ -216,6 +207,20 @@ def _solve_arrays(
     )
 
 
+def _arrays(mod: Model, lower: Floats, upper: Floats, integer: bool) -> _Arrays:
+    """The model's arrays with these column bounds; `integer` False: its LP relaxation."""
+    return _Arrays(
+        np.array(mod.cost, dtype=np.float64),
+        lower,
+        upper,
+        _matrix(mod, list(range(len(mod.rows)))),
+        np.array([r.upper if r.equality else -np.inf for r in mod.rows], dtype=np.float64),
+        np.array([r.upper for r in mod.rows], dtype=np.float64),
+        np.array(mod.integer, dtype=np.int64) if integer else np.zeros(len(mod.cost), np.int64),
+        column_scale(mod),
+    )
+
+
 def _run(
     mod: Model,
     lower: Floats,
@@ -227,14 +232,7 @@ def _run(
     presolve: bool = True,
     start: Floats | None = None,
 ) -> _Run:
-    A = _matrix(mod, list(range(len(mod.rows))))
-    ub = np.array([r.upper for r in mod.rows], dtype=np.float64)
-    lb = np.array([r.upper if r.equality else -np.inf for r in mod.rows], dtype=np.float64)
-    ints = np.array(mod.integer, dtype=np.int64) if integer else np.zeros(len(mod.cost), np.int64)
-    return _solve_arrays(
-        np.array(mod.cost, dtype=np.float64), lower, upper, A, lb, ub, ints, column_scale(mod),
-        time_limit_s, gap, scale, presolve, start,
-    )  # fmt: skip
+    return _solve_arrays(_arrays(mod, lower, upper, integer), time_limit_s, gap, scale, presolve, start)
 
 
 def solve(
@@ -277,25 +275,23 @@ def explain_infeasible(mod: Model, time_limit_s: float) -> str:
     big = 1e3 * (1.0 + float(np.abs(mod.cost).max(initial=1.0)))
     ineq = [k for k, r in enumerate(mod.rows) if not r.equality]
     n = len(mod.cost)
-    A = _matrix(mod, list(range(len(mod.rows)))).tolil()
+    p = _arrays(mod, np.array(mod.lower, dtype=np.float64), np.array(mod.upper, dtype=np.float64), True)
+    A = p.A.tolil()
     A.resize((len(mod.rows), n + len(ineq)))
     for s, k in enumerate(ineq):
         A[k, n + s] = -1.0
     scale = np.array([max(1.0, abs(mod.rows[k].upper)) for k in ineq])
-    res = _solve_arrays(
-        np.concatenate([np.array(mod.cost), big / scale]),
-        np.concatenate([mod.lower, np.zeros(len(ineq))]),
-        np.concatenate([mod.upper, np.full(len(ineq), np.inf)]),
+    slacked = _Arrays(
+        np.concatenate([p.cost, big / scale]),
+        np.concatenate([p.lower, np.zeros(len(ineq))]),
+        np.concatenate([p.upper, np.full(len(ineq), np.inf)]),
         A.tocsr(),
-        np.array([r.upper if r.equality else -np.inf for r in mod.rows]),
-        np.array([r.upper for r in mod.rows]),
-        np.concatenate([np.array(mod.integer, dtype=np.int64), np.zeros(len(ineq), np.int64)]),
-        np.concatenate([column_scale(mod), scale]),
-        time_limit_s,
-        DEFAULT_MIP_GAP,
-        True,
-        True,
+        p.row_lower,
+        p.row_upper,
+        np.concatenate([p.integer, np.zeros(len(ineq), np.int64)]),
+        np.concatenate([p.col_scale, scale]),
     )
+    res = _solve_arrays(slacked, time_limit_s, DEFAULT_MIP_GAP, True, True)
     if res.x is None:
         return "no plan meets the constraints (HiGHS could not say which conflict)"
     used = [(ineq[s], float(res.x[n + s])) for s in range(len(ineq)) if res.x[n + s] > 1e-6 * scale[s]]

@@ -107,6 +107,32 @@ def per_step(df: pd.DataFrame, cols: list[str], steps: pd.DatetimeIndex) -> pd.D
     return df.groupby("time")[cols].sum().reindex(steps, fill_value=0.0)
 
 
+def _provider_lines(
+    s: pd.DataFrame,
+    column: str,
+    steps: pd.DatetimeIndex,
+    colors: dict[str, str],
+    suffix: str,
+    width: float,
+    **style: Any,
+) -> list[Any]:
+    """One line per provider: `column` of `series` summed over its clusters, per reporting step."""
+    go = plotly_go()
+    return [
+        go.Scatter(
+            x=steps,
+            y=per_step(s[s["provider"] == p], [column], steps)[column].to_numpy(),
+            name=f"{p}{suffix}",
+            mode="lines",
+            line={"width": width, "color": colors[p]},
+            meta={"provider": p},
+            hovertemplate="%{y:,.0f} GPUs",
+            **style,
+        )
+        for p in sorted(s["provider"].dropna().unique())
+    ]
+
+
 # ------------------------------------------------------------------------------------------- plots
 
 
@@ -117,20 +143,8 @@ def capacity_vs_demand(t: RunTables, colors: dict[str, str]) -> Plot | None:
     go = plotly_go()
     fig = go.Figure()
     s = t.series
-    for p in sorted(s["provider"].dropna().unique()):
-        y = per_step(s[s["provider"] == p], ["capacity_gpus"], steps)["capacity_gpus"]
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=y.to_numpy(),
-                name=p,
-                stackgroup="capacity",
-                mode="lines",
-                line={"width": 0.6, "color": colors[p]},
-                meta={"provider": p},
-                hovertemplate="%{y:,.0f} GPUs",
-            )
-        )
+    for line in _provider_lines(s, "capacity_gpus", steps, colors, "", 0.6, stackgroup="capacity"):
+        fig.add_trace(line)
     alloc = [f"allocated_{CLASS_COLUMN[c]}_gpus" for c in PRIORITY_CLASSES]
     allocated = per_step(s, alloc, steps).sum(axis=1)
     waiting = per_step(t.queue, ["queued_gpus"], steps)["queued_gpus"]
@@ -329,21 +343,8 @@ def failures_and_goodput(t: RunTables, colors: dict[str, str]) -> Plot | None:
         subplot_titles=titles,
     )
     if show_down:
-        for p in sorted(s["provider"].dropna().unique()):
-            y = per_step(s[s["provider"] == p], ["failed_gpus"], steps)["failed_gpus"]
-            fig.add_trace(
-                go.Scatter(
-                    x=steps,
-                    y=y.to_numpy(),
-                    name=f"{p} failed",
-                    mode="lines",
-                    line={"color": colors[p], "width": 1.2},
-                    meta={"provider": p},
-                    hovertemplate="%{y:,.0f} GPUs",
-                ),
-                row=1,
-                col=1,
-            )
+        for line in _provider_lines(s, "failed_gpus", steps, colors, " failed", 1.2):
+            fig.add_trace(line, row=1, col=1)
     col = 2 if show_down else 1
     if show_lost:
         fig.add_trace(

@@ -32,22 +32,16 @@ def tornado(
     go = plotly_go()
     rows = sorted(zip(labels, low, high, strict=True), key=lambda r: abs(r[2] - r[1]))
     fig = go.Figure()
-    fig.add_bar(
-        y=[r[0] for r in rows],
-        x=[r[1] - base for r in rows],
-        base=base,
-        orientation="h",
-        name="low",
-        marker_color=LOW_COLOR,
-    )
-    fig.add_bar(
-        y=[r[0] for r in rows],
-        x=[r[2] - base for r in rows],
-        base=base,
-        orientation="h",
-        name="high",
-        marker_color=HIGH_COLOR,
-    )
+    ends = (("low", [r[1] for r in rows], LOW_COLOR), ("high", [r[2] for r in rows], HIGH_COLOR))
+    for name, end, color in ends:
+        fig.add_bar(
+            y=[r[0] for r in rows],
+            x=[e - base for e in end],
+            base=base,
+            orientation="h",
+            name=name,
+            marker_color=color,
+        )
     style_figure(
         fig, "", height=max(260, 60 + 36 * len(rows)), xtitle=xtitle, barmode="overlay", hovermode="y unified"
     )

@@ -19,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +46,7 @@ from gpufleet.workload.inference import tokens_per_s_per_gpu
 from gpufleet.workload.training import plan_scenario_run
 
 Floats = npt.NDArray[np.float64]
+_T = TypeVar("_T")
 
 SUBSTEPS = 2  # re-rank the contracts twice a month (tuned on the default: docs/risk.md)
 CACHE = 64  # demand bundles kept between samples
@@ -96,6 +99,18 @@ def _demand_key(scenario: Scenario) -> str:
     return json.dumps([part, accs], sort_keys=True, default=str)
 
 
+def _kept(cache: OrderedDict[str, _T], key: str, make: Callable[[], _T], most: int) -> _T:
+    """The value kept under `key`, made and kept when absent; past `most` the least recently used goes."""
+    hit = cache.get(key)
+    if hit is not None:
+        cache.move_to_end(key)
+        return hit
+    made = cache[key] = make()
+    if len(cache) > most:
+        cache.popitem(last=False)
+    return made
+
+
 class FluidModel:
     """The fluid model with what does not change between samples kept: demand per workload settings,
     and each contract's billing axis. `metrics(loaded)` for each changed scenario."""
@@ -119,30 +134,18 @@ class FluidModel:
     def _classes(
         self, scenario: Scenario, catalog: Catalog, months: Months, accelerators: set[str]
     ) -> list[_Class]:
-        key = _demand_key(scenario)
-        hit = self._demand.get(key)
-        if hit is not None:
-            self._demand.move_to_end(key)
-            return hit
-        out = _build_classes(scenario, catalog, months, accelerators)
-        self._demand[key] = out
-        if len(self._demand) > CACHE:
-            self._demand.popitem(last=False)
-        return out
+        return _kept(
+            self._demand,
+            _demand_key(scenario),
+            lambda: _build_classes(scenario, catalog, months, accelerators),
+            CACHE,
+        )
 
     def _biller(self, scenario: Scenario, tl: CapacityTimeline, k: int, months: Months) -> ContractBiller:
         rc = tl.contracts[k]
         contract = next(c for c in scenario.contracts if c.name == rc.name)
         key = repr((rc, contract, scenario.horizon))
-        hit = self._billers.get(key)
-        if hit is not None:
-            self._billers.move_to_end(key)
-            return hit
-        biller = ContractBiller(rc, contract, scenario, months)
-        self._billers[key] = biller
-        if len(self._billers) > BILLERS:
-            self._billers.popitem(last=False)
-        return biller
+        return _kept(self._billers, key, lambda: ContractBiller(rc, contract, scenario, months), BILLERS)
 
     # ------------------------------------------------------------------------------ one run
 
@@ -292,7 +295,7 @@ class _Grid:
         low = np.minimum.reduceat(gpus, starts, axis=1) if days else np.zeros((n, months.count))
         f = scenario.policies.failures
         share = np.ones(n)
-        if f.enabled and scenario.policies.mode == "normal":
+        if f.enabled and not scenario.policies.strict:
             for i, c in enumerate(fleet.clusters):
                 # a failure takes its node out for the repair time
                 share[i] = max(0.0, 1.0 - c.failure_rate_per_gpu_hour * c.gpus_per_node * f.repair_hours)

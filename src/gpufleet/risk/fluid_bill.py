@@ -17,15 +17,13 @@ import numpy.typing as npt
 
 from gpufleet.aggregate.months import Months
 from gpufleet.finance.billing import Days, bill
-from gpufleet.finance.ledger import _payments, _ramp_gpus  # the ledger's own readings of a contract
+from gpufleet.finance.ledger import _payments, contract_days  # the ledger's own readings of a contract
 from gpufleet.finance.years import ContractYear, contract_years
 from gpufleet.scenario.ramp import ResolvedContract
 from gpufleet.scenario.schema import Contract, Scenario
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-
-HOURS_PER_DAY = 24.0
 
 
 @dataclass(frozen=True)
@@ -48,20 +46,12 @@ class ContractBiller:
         self.rc = rc
         self.contract = contract
         self.months = months
-        h0, h1 = scenario.horizon.start.toordinal(), scenario.horizon.end.toordinal()
-        t0, t1 = rc.start.toordinal(), rc.end.toordinal()
-        first, last = min(h0, t0), max(h1, t1)
-        n = last - first + 1
-        ords = np.arange(first, last + 1)
-        in_h = (ords >= h0) & (ords <= h1)
-        in_t = (ords >= t0) & (ords <= t1)
-        self.delivered = np.where(in_t, _ramp_gpus(rc, first, n) * HOURS_PER_DAY, 0.0)
-        planned = rc.planned_ramp or rc.ramp
-        self.planned = np.where(in_t, _ramp_gpus(rc, first, n, planned) * HOURS_PER_DAY, 0.0)
+        span = contract_days(rc, scenario.horizon)
+        first, n, in_h, in_t = span.first, span.days, span.in_horizon, span.in_term
+        self.delivered, self.planned = span.cap_hours, span.plan_hours
         self.years: list[ContractYear] = contract_years(rc.start, rc.end)
-        year = np.zeros(n, dtype=np.int64)
-        for cy in self.years:
-            year[cy.start.toordinal() - first : cy.end.toordinal() - first + 1] = cy.index
+        year = span.year
+        t0, t1, h1 = rc.start.toordinal(), rc.end.toordinal(), scenario.horizon.end.toordinal()
         h_last = h1 - first
         keep = in_h & in_t
         counted = keep | (~in_h & (np.arange(n) > h_last) & in_t)

@@ -51,7 +51,6 @@ FIELD_NOTES: dict[str, str] = {
     "GpuStep.date": "From this date.",
     "Policies.placement": "best-fit packs jobs into the fullest domain that fits; first-fit takes the first.",
     "Policies.backfill": "easy: a later job may start early if it does not delay the head job's reservation.",
-    "Policies.fair_share": "Order teams within a class by usage relative to quota.",
     "Policies.preemption": "Higher classes may preempt lower ones, losing work since their last checkpoint.",
     "Policies.provider_choice": "Which provider's capacity a job or replica goes to.",
     "Policies.failures": "Interruptions of running jobs and repair of failed nodes.",

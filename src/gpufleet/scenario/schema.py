@@ -671,18 +671,52 @@ class Failures(Strict):
     repair_hours: PositiveFloat = Field(4.0, description="Time a failed node is out of service.")
 
 
+QueueName = Literal["fair-share", "priority", "fifo", "strict-fifo"]
+
+
 class Policies(Strict):
-    mode: Literal["normal", "strict-fifo"] = Field(
-        "normal", description="strict-fifo: no topology, failures or backfill (a reference mode)."
+    """How the scheduler decides (`queue` replaces the older `mode` and `fair_share`, still read)."""
+
+    queue: QueueName = Field(
+        "fair-share",
+        description="The queue order. fair-share: priority classes in order, FIFO by submit time within "
+        "each, every team held to its quota share (a team that may borrow goes beyond it, preemptibly); "
+        "priority: the same without quotas; fifo: one queue of every class by submit time, no quotas "
+        "(backfill and preemption as set); strict-fifo: the reference mode, priority FIFO on clusters "
+        "pooled as plain GPUs, no topology, failures, backfill or preemption.",
     )
     placement: Literal["best-fit", "first-fit"] = "best-fit"
     backfill: Literal["easy", "none"] = "easy"
-    fair_share: bool = True
     preemption: Preemption = Field(default_factory=Preemption)
     provider_choice: ProviderChoice = Field(default_factory=ProviderChoice)
     overflow: bool = Field(False, description="May work spill onto on-demand / capacity-block contracts?")
     failures: Failures = Field(default_factory=Failures)
     autoscale_interval: Duration = Field("1h", description="Inference autoscaling tick.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_queue_fields(cls, data: Any) -> Any:
+        """`mode: normal | strict-fifo` and `fair_share: bool`, the form before `queue`, read as `queue`:
+        stored runs keep their scenario's text and are read again (reports, what-ifs, sweeps)."""
+        if not isinstance(data, dict) or not ({"mode", "fair_share"} & set(data)):
+            return data
+        if "queue" in data:
+            raise ValueError("give the queue order once: `queue` replaces `mode` and `fair_share`")
+        out = {k: v for k, v in data.items() if k not in ("mode", "fair_share")}
+        mode, fair = data.get("mode", "normal"), data.get("fair_share", True)
+        if mode not in ("normal", "strict-fifo") or not isinstance(fair, bool):
+            given = ", ".join(f"{k} {data[k]!r}" for k in ("mode", "fair_share") if k in data)
+            raise ValueError(
+                f"{given}: write `queue: fair-share | priority | fifo | strict-fifo` instead (mode and "
+                "fair_share are its older form)"
+            )
+        out["queue"] = "strict-fifo" if mode == "strict-fifo" else "fair-share" if fair else "priority"
+        return out
+
+    @property
+    def strict(self) -> bool:
+        """The strict-FIFO reference mode: pooled clusters, no failures, backfill or preemption."""
+        return self.queue == "strict-fifo"
 
 
 # --------------------------------------------------------------------------------------- finance

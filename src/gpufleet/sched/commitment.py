@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from gpufleet.sched.providers import ChoiceParams, ClusterOffer
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer, by_position
 from gpufleet.units import SECONDS_PER_DAY
 
 
@@ -92,11 +92,4 @@ class CommitmentFirst:
     def order(
         self, offers: Sequence[ClusterOffer], team_use: Mapping[str, float], params: ChoiceParams
     ) -> list[int]:
-        pos = self.position
-        last = len(pos)
-
-        def key(o: ClusterOffer) -> tuple[int, float, int]:
-            p = pos.get(o.contract, last)
-            return p, o.price_per_gpu_hour_usd, o.index
-
-        return [o.index for o in sorted(offers, key=key)]
+        return by_position(offers, self.position)

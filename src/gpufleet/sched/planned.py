@@ -1,24 +1,20 @@
 """Plan-following provider choice: each month, the contracts the plan uses most go first.
 
 `gpufleet simulate --plan ID` runs a stored plan's contracts and hands this policy the plan's monthly
-allocation as the share of each contract's capacity the plan uses that month (plan/follow.py). Jobs
-try the contracts the plan uses before those it leaves idle, the fuller first; ties, and contracts
-the plan does not use, keep commitment-first's order (sched/commitment.py). The ranking changes at
-month boundaries and capacity changes (in `refresh`), never per job.
-
-The allocation reaches the policy through `following(...)`, a context the caller opens around the
-run (the scenario names the policy `plan`); without one the policy is commitment-first.
+allocation as the share of each contract's capacity the plan uses that month (plan/follow.py), as
+data in the engine's input (`PolicySpec.plan`). Jobs try the contracts the plan uses before those it
+leaves idle, the fuller first; ties, and contracts the plan does not use, keep commitment-first's
+order (sched/commitment.py); without months (or past them) it ranks as commitment-first. The ranking
+changes at month boundaries and capacity changes (in `refresh`), never per job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gpufleet.sched.commitment import CommitmentFirst, ContractState
-from gpufleet.sched.providers import ChoiceParams, ClusterOffer
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer, by_position
 from gpufleet.units import SECONDS_PER_DAY
 
 
@@ -31,27 +27,14 @@ class PlanMonth:
     share: Mapping[int, float]  # contract index -> planned GPU-hours / GPU-hours online
 
 
-_PLAN: ContextVar[tuple[PlanMonth, ...]] = ContextVar("gpufleet_plan_months", default=())
-
-
-@contextmanager
-def following(months: Sequence[PlanMonth]) -> Iterator[None]:
-    """Runs started inside this block with the `plan` provider policy follow `months`."""
-    token = _PLAN.set(tuple(months))
-    try:
-        yield
-    finally:
-        _PLAN.reset(token)
-
-
 class PlanFollowing:
     """The plan's monthly shares as a provider policy (see the module docstring)."""
 
     per_team = False
     needs_usage = True
 
-    def __init__(self) -> None:
-        self.months: tuple[PlanMonth, ...] = _PLAN.get()
+    def __init__(self, months: Sequence[PlanMonth] = ()) -> None:
+        self.months: tuple[PlanMonth, ...] = tuple(months)
         self.fallback = CommitmentFirst()
         self.month = -1
         self.position: dict[int, int] = {}
@@ -87,10 +70,4 @@ class PlanFollowing:
     def order(
         self, offers: Sequence[ClusterOffer], team_use: Mapping[str, float], params: ChoiceParams
     ) -> list[int]:
-        pos = self.position
-        last = len(pos)
-
-        def key(o: ClusterOffer) -> tuple[int, float, int]:
-            return pos.get(o.contract, last), o.price_per_gpu_hour_usd, o.index
-
-        return [o.index for o in sorted(offers, key=key)]
+        return by_position(offers, self.position)

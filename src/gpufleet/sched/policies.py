@@ -11,17 +11,16 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Protocol, TypeVar
 
 from gpufleet.fleet.state import ClusterState, Placement
 from gpufleet.sched.backfill import Reservation, cluster_shadow, reserve
 from gpufleet.sched.commitment import CommitmentFirst, ContractState
 from gpufleet.sched.placement import best_fit, first_fit
-from gpufleet.sched.planned import PlanFollowing
+from gpufleet.sched.planned import PlanFollowing, PlanMonth
 from gpufleet.sched.preemption import choose_victims
 from gpufleet.sched.providers import POLICIES as PROVIDER_POLICIES
-from gpufleet.sched.providers import ChoiceParams, ClusterOffer
+from gpufleet.sched.providers import ChoiceParams, ClusterOffer, ProviderPolicy
 
 
 class PlacementPolicy(Protocol):
@@ -189,12 +188,19 @@ QUEUE_ORDERS: dict[str, Callable[[tuple[int, ...]], QueueOrder]] = {
 BACKFILL: dict[str, BackfillPolicy] = {"none": NoBackfill(), "easy": EasyBackfill()}
 PLACEMENT: dict[str, PlacementPolicy] = {"best-fit": best_fit, "first-fit": first_fit}
 VICTIMS: dict[str, VictimPolicy] = {"lowest-class-newest-first": choose_victims}
-# factories: a policy may keep state across one run (commitment-first's ranking), so each run gets its own
-PROVIDERS: dict[str, Callable[[], ProviderChoice]] = {
-    name: partial(RankedProviders, rank, per_team=name == "diversify")
-    for name, rank in PROVIDER_POLICIES.items()
+# factories: a policy may keep state across one run (commitment-first's ranking), so each run gets its
+# own; each is given the run's plan (PolicySpec.plan: the months `plan` follows; the others ignore it)
+ProviderFactory = Callable[[Sequence[PlanMonth]], ProviderChoice]
+
+
+def _ranked(rank: ProviderPolicy, per_team: bool) -> ProviderFactory:
+    return lambda plan: RankedProviders(rank, per_team=per_team)
+
+
+PROVIDERS: dict[str, ProviderFactory] = {
+    name: _ranked(rank, name == "diversify") for name, rank in PROVIDER_POLICIES.items()
 }
-PROVIDERS["commitment-first"] = CommitmentFirst
+PROVIDERS["commitment-first"] = lambda plan: CommitmentFirst()
 PROVIDERS["plan"] = PlanFollowing  # simulate --plan: the stored plan's monthly allocation
 
 
@@ -217,10 +223,12 @@ def resolve(
     placement: str,
     providers: str,
     victims: str = "lowest-class-newest-first",
+    plan: Sequence[PlanMonth] = (),
 ) -> Policies:
-    """The named policies. `mode` names the queue order (`fifo`, `strict-fifo`); "normal" is
-    `fair-share` or `priority` by `fair`. Strict-FIFO mode overrides backfill (none). An unknown name
-    is a KeyError naming the table (the scenario schema admits only registered names)."""
+    """The named policies. `mode` names the queue order (a QUEUE_ORDERS name); "normal" is
+    `fair-share` or `priority` by `fair`. Strict-FIFO mode overrides backfill (none). `plan`: the
+    months the `plan` provider policy follows. An unknown name is a KeyError naming the table (the
+    scenario schema admits only registered names)."""
     strict = mode == "strict-fifo"
     order = ("fair-share" if fair else "priority") if mode == "normal" else mode
     queue = _get(QUEUE_ORDERS, order, "queue order")(classes)
@@ -229,7 +237,7 @@ def resolve(
         backfill=BACKFILL["none" if strict else backfill],
         placement=_get(PLACEMENT, placement, "placement"),
         victims=_get(VICTIMS, victims, "victim choice"),
-        providers=_get(PROVIDERS, providers, "provider choice")(),
+        providers=_get(PROVIDERS, providers, "provider choice")(plan),
     )
 
 

@@ -66,6 +66,18 @@ def pinned(offers: Sequence[ClusterOffer], team_use: Mapping[str, float], p: Cho
     return cheapest([o for o in offers if o.provider == p.provider], team_use, p)
 
 
+def by_position(offers: Sequence[ClusterOffer], position: Mapping[int, int]) -> list[int]:
+    """Offers by their contract's place in a ranking of contracts (`position`: contract -> place, those
+    not ranked last), then cheaper, then by index: the order of every policy that ranks contracts
+    (commitment-first, plan)."""
+    last = len(position)
+
+    def key(o: ClusterOffer) -> tuple[int, float, int]:
+        return position.get(o.contract, last), o.price_per_gpu_hour_usd, o.index
+
+    return [o.index for o in sorted(offers, key=key)]
+
+
 POLICIES: dict[str, ProviderPolicy] = {
     "cheapest": cheapest,
     "price-order": price_order,

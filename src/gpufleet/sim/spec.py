@@ -14,6 +14,7 @@ import numpy.typing as npt
 from gpufleet.units import BEST_EFFORT, INFERENCE, RESEARCH, SECONDS_PER_DAY, SECONDS_PER_HOUR, TRAINING
 
 if TYPE_CHECKING:
+    from gpufleet.sched.planned import PlanMonth
     from gpufleet.workload.jobs import JobBatch
 
 F64 = npt.NDArray[np.float64]
@@ -132,7 +133,7 @@ class ServiceSpec:
 
 @dataclass(frozen=True, slots=True)
 class PolicySpec:
-    mode: str = "normal"  # normal | fifo | strict-fifo (the queue order; normal: fair-share or priority)
+    mode: str = "normal"  # a queue order (fair-share, priority, fifo, strict-fifo); normal: by fair_share
     placement: str = "best-fit"
     backfill: str = "easy"
     fair_share: bool = True
@@ -147,6 +148,7 @@ class PolicySpec:
     autoscale_s: float = SECONDS_PER_HOUR
     step_s: float = SECONDS_PER_DAY
     backfill_depth: int = 256  # queued jobs examined per class and cycle (Slurm's bf_max_job_test)
+    plan: tuple[PlanMonth, ...] = ()  # the months the `plan` provider choice follows (simulate --plan)
 
     @property
     def strict(self) -> bool:

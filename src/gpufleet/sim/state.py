@@ -60,7 +60,13 @@ class SimState:
         pol = inp.policy
         # the policies, resolved from their names once
         self.policies = p = resolve(
-            pol.mode, pol.fair_share, pol.class_order, pol.backfill, pol.placement, pol.provider_choice
+            pol.mode,
+            pol.fair_share,
+            pol.class_order,
+            pol.backfill,
+            pol.placement,
+            pol.provider_choice,
+            plan=pol.plan,
         )
         self.queue = p.queue
         self.backfill = p.backfill

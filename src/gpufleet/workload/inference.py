@@ -16,13 +16,11 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from gpufleet.catalog import Catalog, read_data_file
+from gpufleet.catalog import Catalog, load_inference_data
 from gpufleet.errors import InputError
 from gpufleet.scenario.schema import InferenceDemand, RevenueScenario
 from gpufleet.units import SECONDS_PER_DAY
@@ -32,40 +30,34 @@ MONTH_S = 365.25 / 12 * SECONDS_PER_DAY
 YEAR_S = 365.25 * SECONDS_PER_DAY
 
 
-@cache
-def inference_data() -> dict[str, Any]:
-    data: dict[str, Any] = read_data_file("inference.yaml")
-    return data
-
-
 def model_classes() -> list[str]:
-    return sorted(inference_data()["throughput"])
+    return sorted(load_inference_data().throughput)
 
 
 def throughput_entry(model_class: str, accelerator_id: str) -> tuple[float, str]:
-    """(output tokens/s per GPU, how it was obtained) from the catalog, following `like` entries."""
-    table: dict[str, Any] = inference_data()["throughput"]
+    """(output tokens/s per GPU, how it was obtained) from the catalog, following `like` entries
+    (the catalog checks that they end)."""
+    table = load_inference_data().throughput
     if model_class not in table:
         raise InputError(
             f"unknown model class '{model_class}'; known: {', '.join(sorted(table))}", where="model_class"
         )
-    by_acc: dict[str, Any] = table[model_class]
+    by_acc = table[model_class]
+    entry = by_acc.get(accelerator_id)
+    if entry is None:
+        raise InputError(
+            f"no {model_class} throughput for accelerator '{accelerator_id}' in the catalog "
+            f"(known: {', '.join(sorted(by_acc))}); give tokens_per_s_per_gpu for it",
+            where="model_class",
+        )
     factor, notes, acc = 1.0, [], accelerator_id
-    for _ in range(8):
-        entry = by_acc.get(acc)
-        if entry is None:
-            raise InputError(
-                f"no {model_class} throughput for accelerator '{accelerator_id}' in the catalog "
-                f"(known: {', '.join(sorted(by_acc))}); give tokens_per_s_per_gpu for it",
-                where="model_class",
-            )
-        if "like" not in entry:
-            notes.append(f"{acc}: MLPerf {entry['system']} ({entry['confidence']})")
-            return factor * float(entry["tokens_per_s_per_gpu"]), "; ".join(reversed(notes))
-        factor *= float(entry["factor"])
-        notes.append(f"{acc} = {entry['factor']} x {entry['like']} ({entry['confidence']}: {entry['basis']})")
-        acc = str(entry["like"])
-    raise InputError(f"throughput entries for {model_class} loop", where="model_class")
+    while entry.like is not None and entry.factor is not None:
+        factor *= entry.factor
+        notes.append(f"{acc} = {entry.factor} x {entry.like} ({entry.confidence}: {entry.basis})")
+        acc, entry = entry.like, by_acc[entry.like]
+    assert entry.tokens_per_s_per_gpu is not None  # a measured entry (catalog.workload_model.Throughput)
+    notes.append(f"{acc}: MLPerf {entry.system} ({entry.confidence})")
+    return factor * entry.tokens_per_s_per_gpu, "; ".join(reversed(notes))
 
 
 def tokens_per_s_per_gpu(
@@ -106,7 +98,7 @@ def _power_for_peak(peak_to_mean: float) -> float:
 def daily_factor(hour_local: F64, peak_to_mean: float, peak_hour: float | None = None) -> F64:
     """Daily demand factor at local hours (0-24, fractional): mean 1 over a day, max `peak_to_mean`."""
     if peak_hour is None:
-        peak_hour = float(inference_data()["daily_shape"]["peak_hour_local"])
+        peak_hour = load_inference_data().daily_shape.peak_hour_local
     theta = 2 * np.pi * (np.asarray(hour_local, dtype=np.float64) - peak_hour) / 24.0
     p = float(peak_to_mean)
     if p <= 2.0:
@@ -198,15 +190,15 @@ class WithinHour:
 
 def catalog_within_hour(kind: str = "conversation") -> WithinHour:
     """The catalog's within-hour figures for 'conversation' or 'code' (Azure LLM trace 2023)."""
-    table: dict[str, Any] = inference_data()["within_hour"]
+    table = load_inference_data().within_hour
     if kind not in table:
         raise InputError(f"unknown request kind '{kind}'; known: {', '.join(table)}", where="within_hour")
     e = table[kind]
     return WithinHour(
         name=kind,
-        requests=int(e["requests"]),
-        minute_peak_to_mean=float(e["minute_peak_to_mean"]),
-        prompt_tokens_per_output_token=float(e["prompt_tokens_per_output_token"]),
-        mean_output_tokens=float(e["mean_output_tokens"]),
-        source=", ".join(e["sources"]),
+        requests=e.requests,
+        minute_peak_to_mean=e.minute_peak_to_mean,
+        prompt_tokens_per_output_token=e.prompt_tokens_per_output_token,
+        mean_output_tokens=e.mean_output_tokens,
+        source=", ".join(e.sources),
     )

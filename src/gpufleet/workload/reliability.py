@@ -19,48 +19,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
-from gpufleet.catalog import read_data_file
+from gpufleet.catalog import load_reliability_data
 
 
-@dataclass(frozen=True, slots=True)
-class ReliabilityData:
-    """The reliability data file, parsed."""
-
-    calibration_rate: float  # interruptions per GPU-hour on the calibration accelerator
-    calibration_accelerator: str
-    multipliers: dict[str, float]
-    default_multiplier: float
-    restart_points: tuple[tuple[float, float], ...]  # (gpus, seconds), ascending
-    restart_floor_s: float
-
-
-@cache
-def reliability_data() -> ReliabilityData:
-    raw: dict[str, Any] = read_data_file("reliability.yaml")
-    cal = raw["calibration"]
-    rate = float(cal["unexpected_interruptions"]) / (float(cal["days"]) * 24.0 * float(cal["gpus"]))
-    points = sorted((float(p["gpus"]), float(p["seconds"])) for p in raw["restart"]["points"])
-    return ReliabilityData(
-        calibration_rate=rate,
-        calibration_accelerator=str(cal["accelerator"]),
-        multipliers={str(k): float(v["multiplier"]) for k, v in raw["multipliers"].items()},
-        default_multiplier=float(raw["default_multiplier"]["multiplier"]),
-        restart_points=tuple(points),
-        restart_floor_s=float(raw["restart"]["floor_s"]),
-    )
+def calibration_rate_per_gpu_hour() -> float:
+    """Interruptions per GPU-hour on the calibration accelerator: count / (days x 24 x GPUs)."""
+    cal = load_reliability_data().calibration
+    return cal.unexpected_interruptions / (cal.days * 24.0 * cal.gpus)
 
 
 def failure_rate_per_gpu_hour(accelerator_id: str, overrides: Mapping[str, float] | None = None) -> float:
     """Unexpected interruptions per GPU-hour for an accelerator: a scenario override, else catalog."""
     if overrides and accelerator_id in overrides:
         return float(overrides[accelerator_id])
-    data = reliability_data()
-    mult = data.multipliers.get(accelerator_id, data.default_multiplier)
-    return data.calibration_rate * mult
+    data = load_reliability_data()
+    mult = data.multipliers.get(accelerator_id, data.default_multiplier).multiplier
+    return calibration_rate_per_gpu_hour() * mult
 
 
 def job_mtbf_s(gpus: int, rate_per_gpu_hour: float) -> float:
@@ -77,9 +52,11 @@ def restart_overhead_s(gpus: int) -> float:
     """
     if gpus <= 0:
         raise ValueError("gpus must be positive")
-    (g0, r0), (g1, r1) = reliability_data().restart_points[0], reliability_data().restart_points[-1]
+    restart = load_reliability_data().restart  # points by ascending GPUs (checked by the catalog)
+    first, last = restart.points[0], restart.points[-1]
+    g0, r0, g1, r1 = float(first.gpus), first.seconds, float(last.gpus), last.seconds
     exponent = math.log(r1 / r0) / math.log(g1 / g0)
-    return max(reliability_data().restart_floor_s, float(r0 * (gpus / g0) ** exponent))
+    return max(restart.floor_s, float(r0 * (gpus / g0) ** exponent))
 
 
 def young_daly_interval_s(checkpoint_cost_s: float, mtbf_s: float) -> float:

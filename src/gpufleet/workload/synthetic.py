@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ValidationError
 
-from gpufleet.catalog import read_data_file
+from gpufleet.catalog.load import field_errors, load_builtin_stream
+from gpufleet.catalog.workload_model import SyntheticParamsFile
 from gpufleet.units import SECONDS_PER_DAY
 from gpufleet.workload.jobs import JobBatch
 from gpufleet.workload.stats import hour_of_day
@@ -252,78 +254,46 @@ def params_to_dict(p: SyntheticParams) -> dict[str, Any]:
 
 
 def params_from_dict(d: dict[str, Any]) -> SyntheticParams:
-    """Parameters from their dict form; raises ValueError (naming the key) when something is off."""
+    """Parameters from their dict form (a parameters file); ValueError naming the field when something
+    is off (the checks: catalog.workload_model.SyntheticParamsFile)."""
     try:
-        points = int(d["quantile_points"])
-        groups = tuple(
-            DurationGroup(
-                int(g["min_gpus"]), int(g["max_gpus"]), int(g["jobs"]),
-                tuple(float(x) for x in g["log_duration_s_quantiles"]),
-            )
-            for g in d["duration_groups"]
-        )  # fmt: skip
-        sizes = tuple(int(s) for s in d["sizes"])
-        probs_arr = np.asarray([float(x) for x in d["size_probs"]])
-        shares_arr = np.asarray([float(x) for x in d["hour_shares"]])
-        gaps = tuple(float(x) for x in d["gap_quantiles"])
-        sg = d.get("source_gpus")
-        if points < 2:
-            raise ValueError("quantile_points: expected 2 or more")
-        if len(shares_arr) != 24:
-            raise ValueError("hour_shares: expected 24 values")
-        if len(sizes) != len(probs_arr):
-            raise ValueError("sizes and size_probs differ in length")
-        # the sampler divides by these sums and draws with these weights: refuse what it cannot use
-        for key, arr in (("size_probs", probs_arr), ("hour_shares", shares_arr)):
-            if not (np.all(np.isfinite(arr)) and np.all(arr >= 0) and arr.sum() > 0):
-                raise ValueError(f"{key}: expected shares >= 0 with a positive sum")
-        if any(s < 1 for s in sizes):
-            raise ValueError("sizes: expected GPU counts >= 1")
-        for key in ("jobs_per_day", "gpu_seconds_per_job"):
-            if not float(d[key]) > 0:
-                raise ValueError(f"{key}: expected a positive number")
-        if sg is not None and not float(sg) > 0:
-            raise ValueError("source_gpus: expected a positive number")
-        if np.any(np.diff(gaps) < 0) or (gaps and gaps[0] < 0):
-            raise ValueError("gap_quantiles: expected non-negative values in ascending order")
-        if any(np.any(np.diff(g.log_quantiles) < 0) for g in groups):
-            raise ValueError("log_duration_s_quantiles: expected ascending values")
-        probs = tuple(float(x) for x in probs_arr / probs_arr.sum())
-        if len(gaps) != points or any(len(g.log_quantiles) != points for g in groups):
-            raise ValueError(f"every quantile list needs quantile_points = {points} values")
-        for s in sizes:
-            if not any(g.min_gpus <= s <= g.max_gpus for g in groups):
-                raise ValueError(f"duration_groups: no group holds size {s}")
-        return SyntheticParams(
-            name=str(d.get("name", "")),
-            source=str(d.get("source", "")),
-            sources=tuple(str(s) for s in d.get("sources", [])),
-            confidence=str(d.get("confidence", "estimate")),
-            jobs=int(d["jobs"]),
-            span_s=float(d["span_s"]),
-            jobs_per_day=float(d["jobs_per_day"]),
-            gpu_seconds_per_job=model_gpu_seconds_per_job(sizes, probs, groups, points),
-            trace_gpu_seconds_per_job=float(d["gpu_seconds_per_job"]),
-            source_gpus=None if sg is None else float(sg),
-            hour_shares=tuple(float(x) for x in shares_arr / shares_arr.sum()),
-            sizes=sizes,
-            size_probs=probs,
-            groups=groups,
-            gap_quantiles=gaps,
-            quantile_points=points,
-        )
-    except KeyError as exc:
-        raise ValueError(f"missing key {exc.args[0]}") from None
-    except (TypeError, StopIteration) as exc:
-        raise ValueError(f"malformed parameters: {exc}") from None
+        return params_from_file(SyntheticParamsFile.model_validate(d))
+    except ValidationError as exc:
+        raise ValueError("; ".join(field_errors(exc))) from None
 
 
-BUILTIN = {"philly": "synth_philly.yaml"}
+def params_from_file(f: SyntheticParamsFile) -> SyntheticParams:
+    """The sampler's parameters from a validated file: shares normalised, the model's mean GPU-seconds
+    per job computed (the file's own figure is the trace's)."""
+    probs_arr = np.asarray(f.size_probs, dtype=np.float64)
+    shares_arr = np.asarray(f.hour_shares, dtype=np.float64)
+    groups = tuple(
+        DurationGroup(g.min_gpus, g.max_gpus, g.jobs, tuple(g.log_duration_s_quantiles))
+        for g in f.duration_groups
+    )
+    sizes = tuple(f.sizes)
+    probs = tuple(float(x) for x in probs_arr / probs_arr.sum())
+    return SyntheticParams(
+        name=f.name,
+        source=f.source,
+        sources=tuple(f.sources),
+        confidence=f.confidence,
+        jobs=f.jobs,
+        span_s=f.span_s,
+        jobs_per_day=f.jobs_per_day,
+        gpu_seconds_per_job=model_gpu_seconds_per_job(sizes, probs, groups, f.quantile_points),
+        trace_gpu_seconds_per_job=f.gpu_seconds_per_job,
+        source_gpus=f.source_gpus,
+        hour_shares=tuple(float(x) for x in shares_arr / shares_arr.sum()),
+        sizes=sizes,
+        size_probs=probs,
+        groups=groups,
+        gap_quantiles=tuple(f.gap_quantiles),
+        quantile_points=f.quantile_points,
+    )
 
 
 @cache
 def builtin_params(name: str) -> SyntheticParams:
     """Parameters shipped in the catalog (e.g. 'philly', fitted on the public Philly trace)."""
-    if name not in BUILTIN:
-        raise KeyError(f"no built-in synthetic parameters '{name}'; known: {', '.join(BUILTIN)}")
-    return params_from_dict(read_data_file(BUILTIN[name]))
+    return params_from_file(load_builtin_stream(name))

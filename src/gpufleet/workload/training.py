@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, get_args
+from typing import get_args
 
-from gpufleet.catalog import Catalog, read_data_file
+from gpufleet.catalog import Catalog, load_training_data
 from gpufleet.catalog.model import Accelerator, Precision
+from gpufleet.catalog.workload_model import MfuPoint
 from gpufleet.errors import InputError
 from gpufleet.scenario.schema import Scenario, TrainingRun
 from gpufleet.workload import reliability
@@ -80,27 +80,20 @@ def training_flops(
     return dense + attention, attention
 
 
-@cache
-def _training_data() -> dict[str, Any]:
-    data: dict[str, Any] = read_data_file("training.yaml")
-    return data
-
-
 def default_precision(accelerator_id: str) -> tuple[Precision, str]:
     """The precision frontier training on this accelerator is reported in, and the basis for it."""
-    table: dict[str, Any] = _training_data()["default_precision"]
+    table = load_training_data().default_precision
     known = accelerator_id in table
     entry = table[accelerator_id if known else "default"]
-    prec: Precision = entry["precision"]
     where = "catalog" if known else "not in catalog"
-    basis = f"{where}: {', '.join(entry['sources'])} ({entry['confidence']})"
-    return prec, basis
+    basis = f"{where}: {', '.join(entry.sources)} ({entry.confidence})"
+    return entry.precision, basis
 
 
-def _curve(points: list[dict[str, float]], gpus: int) -> float:
+def _curve(points: Sequence[MfuPoint], gpus: int) -> float:
     """MFU at `gpus` on a curve of (gpus, mfu) points, by the rules stated in training.yaml."""
-    scale = _training_data()["scale"]
-    pts = sorted((float(p["gpus"]), float(p["mfu"])) for p in points)
+    scale = load_training_data().scale
+    pts = sorted((float(p.gpus), p.mfu) for p in points)
     x = math.log2(gpus)
     if gpus <= pts[0][0]:
         return pts[0][1]
@@ -109,8 +102,8 @@ def _curve(points: list[dict[str, float]], gpus: int) -> float:
             t = (x - math.log2(g0)) / (math.log2(g1) - math.log2(g0))
             return m0 + t * (m1 - m0)
     g_last, m_last = pts[-1]
-    extrapolated = m_last * float(scale["per_doubling"]) ** (x - math.log2(g_last))
-    return float(max(extrapolated, float(scale["floor_share"]) * m_last))
+    extrapolated = m_last * scale.per_doubling ** (x - math.log2(g_last))
+    return float(max(extrapolated, scale.floor_share * m_last))
 
 
 def default_mfu(
@@ -122,37 +115,33 @@ def default_mfu(
     curve at `precision`, one at another precision is converted by the achieved-speedup table; that
     needs the dense peaks of the accelerator (`peaks`, TFLOP/s or FLOP/s by precision).
     """
-    data = _training_data()
-    table: dict[str, Any] = data["mfu"]
+    data = load_training_data()
+    table = data.mfu
     factor = 1.0
     notes: list[str] = []
     acc = accelerator_id if accelerator_id in table else "default"
     if acc == "default":
         notes.append(f"{accelerator_id} not in the MFU table")
-    for _ in range(8):  # follow `like`; the data file has no cycles
-        entry = table[acc]
-        if "like" not in entry:
-            break
-        factor *= float(entry["factor"])
-        notes.append(f"{acc} = {entry['factor']} x {entry['like']} ({entry['confidence']})")
-        acc = str(entry["like"])
     entry = table[acc]
-    if precision in entry:
-        curve = entry[precision]
-        notes.append(f"{acc} {precision} curve ({curve['confidence']}: {', '.join(curve['sources'])})")
-        return factor * _curve(curve["points"], gpus), "; ".join(notes)
-    speedup = data["precision_speedup"]
+    while entry.like is not None and entry.factor is not None:  # the catalog checks that likes end
+        factor *= entry.factor
+        notes.append(f"{acc} = {entry.factor} x {entry.like} ({entry.confidence})")
+        acc, entry = entry.like, table[entry.like]
+    curve = entry.curve(precision)
+    if curve is not None:
+        notes.append(f"{acc} {precision} curve ({curve.confidence}: {', '.join(curve.sources)})")
+        return factor * _curve(curve.points, gpus), "; ".join(notes)
     for other in ("fp8", "bf16", "fp4"):
-        if other == precision or other not in entry or peaks is None:
+        curve = entry.curve(other)
+        if other == precision or curve is None or peaks is None:
             continue
         p_other, p_this = peaks.get(other), peaks.get(precision)
         if not p_other or not p_this:
             continue
-        curve = entry[other]
-        ratio = float(speedup[precision]["speedup"]) / float(speedup[other]["speedup"])
-        mfu = factor * _curve(curve["points"], gpus) * ratio * float(p_other) / float(p_this)
+        ratio = data.precision_speedup.of(precision) / data.precision_speedup.of(other)
+        mfu = factor * _curve(curve.points, gpus) * ratio * float(p_other) / float(p_this)
         notes.append(
-            f"{acc} {other} curve ({curve['confidence']}: {', '.join(curve['sources'])}) "
+            f"{acc} {other} curve ({curve.confidence}: {', '.join(curve.sources)}) "
             f"x {precision}/{other} speedup {ratio:.2f} (precision_speedup)"
         )
         return mfu, "; ".join(notes)
@@ -164,12 +153,11 @@ def _peaks(acc: Accelerator) -> dict[str, float | None]:
 
 
 def checkpoint_size_bytes(params: float) -> float:
-    return float(_training_data()["checkpoint"]["bytes_per_param"]) * params
+    return load_training_data().checkpoint.bytes_per_param * params
 
 
 def checkpoint_write_s(params: float) -> float:
-    ck = _training_data()["checkpoint"]
-    return checkpoint_size_bytes(params) / float(ck["write_bandwidth_bytes_s"])
+    return checkpoint_size_bytes(params) / load_training_data().checkpoint.write_bandwidth_bytes_s
 
 
 def plan_training(
@@ -284,5 +272,5 @@ def plan_scenario_run(run: TrainingRun, scenario: Scenario, catalog: Catalog) ->
     runs (assemble.py) and the one its comparison measures against (workload.training_gap)."""
     f = scenario.policies.failures
     override = f.rate_per_gpu_hour.get(run.accelerator) if f.rate_per_gpu_hour else None
-    strict = scenario.policies.mode == "strict-fifo"
+    strict = scenario.policies.strict
     return plan_training(run, catalog, override, failures=f.enabled and not strict)

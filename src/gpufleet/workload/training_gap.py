@@ -10,7 +10,9 @@ and the gap splits exactly into: the wait before the first start (queueing, capa
 waits after a requeue (a preemption, or a failed node with no spare), work lost to preemptions
 (each loses on average half a checkpoint period and a restart: charged at that expectation), and
 failures as drawn against the expected (the rest of the lost time). A run still queued or running at
-the horizon has no end: its simulated figures are lower bounds (`finished` False).
+the horizon has no end: its simulated figures are lower bounds (`finished` False); its failures are
+weighed against the loss expected for the share of the work it did, and `other` is the expected
+wall time of the work left (< 0), so a half-done run is not shown as having failed less than planned.
 """
 
 from __future__ import annotations
@@ -98,8 +100,11 @@ def training_gap(
         else plan.restart_s + plan.work_s / 2.0
     )
     preempt_s = min(preempts * per_preemption_s, lost_s)
-    failures_s = (lost_s - preempt_s) - est_lost_s
-    other_s = run_s - lost_s - plan.work_s  # work the engine ran beyond the plan's (< 0: not done)
+    # the share of the plan's work done: the expected loss accrues with it
+    done = 1.0 if finished or plan.work_s <= 0 else min(1.0, max(0.0, (run_s - lost_s) / plan.work_s))
+    failures_s = (lost_s - preempt_s) - est_lost_s * done
+    # work run beyond the plan's, less the expected loss of the work not done (< 0: not done)
+    other_s = run_s - lost_s - plan.work_s - est_lost_s * (1.0 - done)
     sim_gpu_h = g * run_s / 3600.0
     price = price_per_gpu_hour_usd
     return TrainingGap(

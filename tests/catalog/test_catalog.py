@@ -8,7 +8,7 @@ import pytest
 import yaml
 from helpers import run_cli, shared_data
 
-from gpufleet.catalog import load_builtin_catalog, read_data_file
+from gpufleet.catalog import load_builtin_catalog, load_sources
 from gpufleet.scenario import load_scenario_text
 
 REQUIRED_ACCELERATORS = {"h100", "h200", "b200", "b300", "gb200", "gb300", "mi300x", "mi355x", "trainium2"}
@@ -32,7 +32,7 @@ def test_required_ids_present() -> None:
 
 def test_every_entry_names_known_sources() -> None:
     cat = load_builtin_catalog()
-    sources = read_data_file("sources.yaml")
+    sources = load_sources()
     entries = [*cat.accelerators.values(), *cat.products.values(), *cat.prices]
     assert entries
     for entry in entries:
