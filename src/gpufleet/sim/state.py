@@ -41,12 +41,14 @@ Event = tuple[float, int, int, int, tuple[int, ...]]  # (time, priority, counter
 FailureDraw = Callable[["SimState", int, float, float, float, float], float]
 
 
-def _f64(a: np.ndarray) -> array[float]:
-    return array("d", a.astype(np.float64).tobytes())
+def _floats(a: np.ndarray) -> list[float]:
+    out: list[float] = a.astype(np.float64).tolist()
+    return out
 
 
-def _i64(a: np.ndarray) -> array[int]:
-    return array("q", a.astype(np.int64).tobytes())
+def _ints(a: np.ndarray) -> list[int]:
+    out: list[int] = a.astype(np.int64).tolist()
+    return out
 
 
 class SimState:
@@ -90,14 +92,25 @@ class SimState:
         jobs = inp.jobs
         n = len(jobs)
         self.n = n
-        self.submit = _f64(jobs.submit_s)
-        self.work = _f64(jobs.work_s)
-        self.gpus = _i64(jobs.gpus)
-        self.team = _i64(jobs.team)
-        self.cls = _i64(jobs.cls)
-        self.wl = _i64(jobs.workload)
+        # Per-job arrays. Integers and the read-only inputs are plain lists, which mypyc indexes
+        # natively (small ints are shared objects, so a list costs what an 8-byte array does); the
+        # floats written during the run stay compact arrays (a list would box every value).
+        self.submit = _floats(jobs.submit_s)
+        self.work = _floats(jobs.work_s)
+        self.gpus = _ints(jobs.gpus)
+        self.team = _ints(jobs.team)
+        self.cls = _ints(jobs.cls)
+        self.wl = _ints(jobs.workload)
         self.workloads = jobs.workloads
-        self.state = array("b", bytes(n))
+        # the workloads' fields the cycle reads per job, as lists (a spec's attributes are generic
+        # lookups from compiled code)
+        self.allowed: list[tuple[int, ...]] = [w.allowed_clusters for w in jobs.workloads]
+        self.require: list[str | None] = [w.require for w in jobs.workloads]
+        self.prefer: list[str | None] = [w.prefer for w in jobs.workloads]
+        self.horizon = inp.horizon_s
+        self.depth = pol.backfill_depth
+        self.repair_s = pol.repair_s
+        self.state = [0] * n
         self.done = array("d", bytes(8 * n))  # work position at the last checkpoint
         self.seg_start = array("d", bytes(8 * n))
         self.seg_restart = array("d", bytes(8 * n))  # restart overhead of the current segment
@@ -105,14 +118,14 @@ class SimState:
         self.pending_restart = array("d", bytes(8 * n))
         self.first_start = array("d", [math.nan]) * n
         self.end = array("d", [math.nan]) * n
-        self.where = array("h", [-1]) * n
-        self.epoch = array("l", bytes(8 * n))
-        self.restarts = array("l", bytes(8 * n))
-        self.preempts = array("l", bytes(8 * n))
+        self.where = [-1] * n
+        self.epoch = [0] * n
+        self.restarts = [0] * n
+        self.preempts = [0] * n
         self.lost = array("d", bytes(8 * n))  # GPU-seconds lost
         self.wait = array("d", bytes(8 * n))
         self.queued_since = array("d", bytes(8 * n))
-        self.borrowed = array("b", bytes(n))
+        self.borrowed = [0] * n
         self.borrowed_gpus = 0
         self.reason: dict[int, str] = {}
         self.alloc: dict[int, Placement] = {}  # running job or replica -> placement
@@ -165,8 +178,9 @@ class SimState:
             max((self.level_gpus(c, w.require) for c in w.allowed_clusters), default=0)
             for w in jobs.workloads
         ]
-        self.restart_cache: dict[tuple[int, int], float] = {}
-        self.tau_cache: dict[tuple[int, int, int], float] = {}
+        # keyed by one int: (GPUs, workload[, cluster]), see restart_s and checkpoint_interval
+        self.restart_cache: dict[int, float] = {}
+        self.tau_cache: dict[int, float] = {}
         self.freed = 0  # the most free GPUs in a cluster that gained some since the last cycle
         self.fseq: dict[int, list[tuple[float, float, float]]] = {}  # drawn failures per running job
         self.draw_failures: FailureDraw | None = None  # set by the kernel when failures are on
@@ -209,7 +223,11 @@ class SimState:
         return team < len(self.team_alloc) and self.team_alloc[team] > self.quota(team)
 
     def max_free(self) -> int:
-        return max([cs.free_total for cs in self.clusters], default=0)
+        best = 0
+        for cs in self.clusters:
+            if cs.free_total > best:
+                best = cs.free_total
+        return best
 
     def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
         """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
@@ -226,21 +244,24 @@ class SimState:
         return order
 
     def restart_s(self, j: int) -> float:
-        key = (self.wl[j], self.gpus[j])
+        g = self.gpus[j]
+        w = self.wl[j]
+        key = g << 32 | w
         r = self.restart_cache.get(key)
         if r is None:
-            wl = self.workloads[key[0]]
-            r = wl.restart_s if wl.restart_s is not None else restart_overhead_s(key[1])
+            wl = self.workloads[w]
+            r = wl.restart_s if wl.restart_s is not None else restart_overhead_s(g)
             self.restart_cache[key] = r
         return r
 
     def checkpoint_interval(self, j: int, c: int) -> float:
         """j's checkpoint interval on cluster c: the workload's, else Young/Daly from its cost and MTBF."""
         g = self.gpus[j]
-        key = (self.wl[j], g, c)
+        w = self.wl[j]
+        key = (g << 32 | w) << 16 | c  # fewer than 65,536 clusters
         tau = self.tau_cache.get(key)
         if tau is None:
-            wl = self.workloads[key[0]]
+            wl = self.workloads[w]
             tau = wl.checkpoint_interval_s
             if tau is None:
                 cost = wl.checkpoint_cost_s
