@@ -12,6 +12,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
@@ -28,13 +29,23 @@ from gpufleet.workload.reliability import job_mtbf_s, restart_overhead_s, young_
 # ends and failures first, so that a job finishing as its capacity leaves finishes rather than being
 # evicted; then capacity changes, DAY (a day's start: commitment-first re-ranks the contracts after
 # that day's capacity), autoscale ticks, repairs
-END, FAIL, CAPACITY, TICK, REPAIR, DAY = 0, 1, 2, 3, 4, 5
-PRIORITY = (0, 0, 1, 3, 4, 2)
+# (Final: the compiled modules read them as constants, not from the module's dictionary)
+END: Final = 0
+FAIL: Final = 1
+CAPACITY: Final = 2
+TICK: Final = 3
+REPAIR: Final = 4
+DAY: Final = 5
+PRIORITY: Final = (0, 0, 1, 3, 4, 2)
 # job states
-QUEUED, RUNNING, FINISHED, FAILED = 1, 2, 3, 4
+QUEUED: Final = 1
+RUNNING: Final = 2
+FINISHED: Final = 3
+FAILED: Final = 4
 # change-log groups per cluster: classes 0..3, failed, capacity
-NGROUP = NCLASS + 2
-G_FAILED, G_CAPACITY = NCLASS, NCLASS + 1
+NGROUP: Final = NCLASS + 2
+G_FAILED: Final = NCLASS
+G_CAPACITY: Final = NCLASS + 1
 
 Event = tuple[float, int, int, int, tuple[int, ...]]  # (time, priority, counter, kind, payload)
 # (state, job, now, restart, checkpoint interval, failure rate) -> finish time
@@ -154,7 +165,7 @@ class SimState:
         self.counter = 0
         self.alloc_log = ChangeLog()
         self.queue_log = ChangeLog()
-        self.exp_buf = np.zeros(0)
+        self.exp_buf: list[float] = []  # a list: compiled code reads its items natively
         self.exp_pos = 0
         self.failures = 0
         self.cycles = 0
@@ -193,9 +204,9 @@ class SimState:
     def exp(self) -> float:
         """A standard exponential draw from the run's generator, in batches (one call per 64k)."""
         if self.exp_pos >= len(self.exp_buf):
-            self.exp_buf = self.rng.standard_exponential(65536)
+            self.exp_buf = self.rng.standard_exponential(65536).tolist()
             self.exp_pos = 0
-        v = float(self.exp_buf[self.exp_pos])
+        v = self.exp_buf[self.exp_pos]
         self.exp_pos += 1
         return v
 
