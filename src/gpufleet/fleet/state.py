@@ -13,6 +13,8 @@ only its free GPU count, with no topology.
 
 from __future__ import annotations
 
+from typing import cast
+
 
 class Placement:
     """Where one job's GPUs are: whole domains, and (domain, GPUs) parts of shared domains.
@@ -185,11 +187,15 @@ class ClusterState:
         return total
 
     def _mark(self, domains: list[int], free: int, owner: int) -> None:
-        """Set free GPUs and owner of whole domains."""
-        fr, ow = self.free, self.owner
+        """Set free GPUs and owner of whole domains. The values are boxed once, not per domain (a
+        job id is a Python int object: compiled code would allocate one for every store)."""
+        fr = cast("list[object]", self.free)
+        ow = cast("list[object]", self.owner)
+        f: object = free
+        o: object = owner
         for d in domains:
-            fr[d] = free
-            ow[d] = owner
+            fr[d] = f
+            ow[d] = o
 
     def give_all(self, p: Placement, job: int) -> int:
         """Undo a placement: its whole domains go back on their blocks' stacks, its parts back free."""
