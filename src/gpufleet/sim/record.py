@@ -101,9 +101,18 @@ def integrate(log: ChangeLog, groups: int, bounds: npt.NDArray[np.float64]) -> n
     out = np.zeros((groups, m))
     if m <= 0 or len(t) == 0:
         return out
-    keep = t < bounds[-1]
-    t, g, d = np.maximum(t[keep], bounds[0]), g[keep], d[keep]
-    idx = np.searchsorted(bounds, t, side="right") - 1
+    if len(t) < 2 or bool((t[1:] >= t[:-1]).all()):
+        # the engine's logs are in time order: the records kept are a prefix (views, no copies),
+        # and each interval's records a run of them
+        n = int(np.searchsorted(t, bounds[-1], side="left"))
+        t, g, d = t[:n], g[:n], d[:n]
+        if n and t[0] < bounds[0]:
+            t = np.maximum(t, bounds[0])
+        idx = np.repeat(np.arange(m), np.diff(np.searchsorted(t, bounds, side="left")))
+    else:
+        keep = t < bounds[-1]
+        t, g, d = np.maximum(t[keep], bounds[0]), g[keep], d[keep]
+        idx = np.searchsorted(bounds, t, side="right") - 1
     flat = g * m + idx
     step = np.bincount(flat, weights=d, minlength=groups * m).reshape(groups, m)
     part = np.bincount(flat, weights=d * (bounds[idx + 1] - t), minlength=groups * m).reshape(groups, m)
