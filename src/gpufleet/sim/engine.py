@@ -217,7 +217,7 @@ class Engine:
             wait_s=wait,
             restarts=np.array(st.restarts, dtype=np.int64),
             preemptions=np.array(st.preempts, dtype=np.int64),
-            lost_gpu_hours=np.frombuffer(st.lost, dtype=np.float64) / SECONDS_PER_HOUR,
+            lost_gpu_hours=np.array(st.lost, dtype=np.float64) / SECONDS_PER_HOUR,
             work_done_s=self.work_done(horizon),
             reason=reason,
             alloc_log=st.alloc_log,
@@ -235,7 +235,7 @@ class Engine:
     def work_done(self, horizon: float) -> np.ndarray:
         """Useful work per job up to the horizon (running jobs: up to now, assuming no more loss)."""
         st = self.st
-        done = np.frombuffer(st.done, dtype=np.float64).copy()
+        done = np.array(st.done, dtype=np.float64)
         for j in st.alloc:
             if j < st.n:
                 done[j] += max(0.0, horizon - st.seg_start[j] - st.seg_restart[j])

@@ -103,9 +103,11 @@ class SimState:
         jobs = inp.jobs
         n = len(jobs)
         self.n = n
-        # Per-job arrays. Integers and the read-only inputs are plain lists, which mypyc indexes
-        # natively (small ints are shared objects, so a list costs what an 8-byte array does); the
-        # floats written during the run stay compact arrays (a list would box every value).
+        # Per-job arrays. Integers, the read-only inputs and the floats read most (done, the
+        # pending restart, the loss: mostly never written, or once) are plain lists, which mypyc
+        # indexes natively (small ints and an untouched 0.0 are shared objects, so such a list costs
+        # what an 8-byte array does); the floats written at every start stay compact arrays (a list
+        # would hold a boxed float per value).
         self.submit = _floats(jobs.submit_s)
         self.work = _floats(jobs.work_s)
         self.gpus = _ints(jobs.gpus)
@@ -122,18 +124,18 @@ class SimState:
         self.depth = pol.backfill_depth
         self.repair_s = pol.repair_s
         self.state = [0] * n
-        self.done = array("d", bytes(8 * n))  # work position at the last checkpoint
+        self.done = [0.0] * n  # work position at the last checkpoint
         self.seg_start = array("d", bytes(8 * n))
         self.seg_restart = array("d", bytes(8 * n))  # restart overhead of the current segment
         self.seg_tau = array("d", bytes(8 * n))  # checkpoint interval of the current segment
-        self.pending_restart = array("d", bytes(8 * n))
+        self.pending_restart = [0.0] * n
         self.first_start = array("d", [math.nan]) * n
         self.end = array("d", [math.nan]) * n
         self.where = [-1] * n
         self.epoch = [0] * n
         self.restarts = [0] * n
         self.preempts = [0] * n
-        self.lost = array("d", bytes(8 * n))  # GPU-seconds lost
+        self.lost = [0.0] * n  # GPU-seconds lost
         self.wait = array("d", bytes(8 * n))
         self.queued_since = array("d", bytes(8 * n))
         self.borrowed = [0] * n
