@@ -1,19 +1,19 @@
 """Live fleet state per cluster: free GPUs per NVLink domain, whole-free domains per spine block.
 
-Compact per-cluster arrays indexed by domain, never an object per GPU. Domains come online in index
-order (a contract's ramp fills a cluster from domain 0 up) and leave from the top. Two indexes keep
-placement O(1) per decision: `levels[k]` holds the partly free domains with exactly k free GPUs (a bit
-mask says which levels are non-empty) and `whole[b]` is a stack of block b's completely free domains.
-A gang job holding whole domains takes them from the stacks' tails and marks them with numpy in
-bulk (`owner`), so a 5,000-domain job costs a few array operations, not 5,000 Python steps; only
-partly used domains keep a {job: GPUs} occupant map. A "pooled" cluster (strict-FIFO mode) tracks
+Per-cluster lists indexed by domain (free GPUs, the job holding a domain whole), never an object per
+GPU; plain lists of small ints, which the compiled engine reads and writes natively. Domains come
+online in index order (a contract's ramp fills a cluster from domain 0 up) and leave from the top.
+Two indexes keep placement O(1) per decision: `levels[k]` holds the partly free domains with exactly
+k free GPUs (a bit mask says which levels are non-empty) and `whole[b]` is a stack of block b's
+completely free domains. A gang job holding whole domains takes them from the stacks' tails in one
+slice per block and marks them (`owner`) in one compiled loop; only partly used domains keep a
+{job: GPUs} occupant map. A "pooled" cluster (strict-FIFO mode) tracks
 only its free GPU count, with no topology.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import cast
 
 
 class Placement:
@@ -67,6 +67,7 @@ class ClusterState:
         "pooled",
         "provider",
         "size",
+        "top",
         "whole",
         "whole_total",
     )
@@ -94,8 +95,9 @@ class ClusterState:
         self.size = blocks * domains_per_block
         self.pooled = pooled
         n = 0 if pooled else self.size
-        self.free: npt.NDArray[np.int32] = np.zeros(n, dtype=np.int32)  # free GPUs (failed excluded)
-        self.owner: npt.NDArray[np.int64] = np.full(n, -1, dtype=np.int64)  # job holding it whole
+        # plain lists: compiled code reads and writes their items natively (numpy scalars are slow)
+        self.free: list[int] = [0] * n  # free GPUs (failed excluded)
+        self.owner: list[int] = [-1] * n  # job holding it whole
         self.failed_in: list[int] = [0] * n  # GPUs out for repair per domain
         self.gen: list[int] = [0] * n  # bumped when a domain leaves, so stale repairs are ignored
         self.occupants: list[dict[int, int]] = [{} for _ in range(n)]  # shared domains: {job: GPUs}
@@ -103,6 +105,7 @@ class ClusterState:
         self.whole: list[list[int]] = [[] for _ in range(blocks)]  # stacks of whole-free domains
         self.mask = 0  # bit k: some partly free domain has k free GPUs; bit G: a whole-free domain exists
         self.whole_total = 0
+        self.top = 0  # the highest level of a partly free domain (0: none), kept for room()
         self.online = 0  # domains online: indices 0 .. online-1
         self.capacity = 0  # GPUs online
         self.free_total = 0
@@ -121,6 +124,8 @@ class ClusterState:
             s.discard(d)
             if not s:
                 self.mask &= ~(1 << f)
+                if f == self.top:
+                    self.top = max((self.mask & ((1 << g) - 1)).bit_length() - 1, 0)
 
     def _link(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
@@ -131,6 +136,8 @@ class ClusterState:
         elif f > 0:
             self.levels[f].add(d)
             self.mask |= 1 << f
+            if f > self.top:
+                self.top = f
 
     # ------------------------------------------------------------------ single domains
     def take(self, d: int, gpus: int) -> None:
@@ -138,7 +145,7 @@ class ClusterState:
         self.free_total -= gpus
         if d < 0:
             return
-        f = int(self.free[d])
+        f = self.free[d]
         self._unlink(d, f)
         self.free[d] = f - gpus
         self._link(d, f - gpus)
@@ -148,7 +155,7 @@ class ClusterState:
         self.free_total += gpus
         if d < 0:
             return
-        f = int(self.free[d])
+        f = self.free[d]
         self._unlink(d, f)
         self.free[d] = f + gpus
         self._link(d, f + gpus)
@@ -180,15 +187,15 @@ class ClusterState:
         return total
 
     def _mark(self, domains: list[int], free: int, owner: int) -> None:
-        """Set free GPUs and owner of whole domains: one scalar write, or one index array for many."""
-        if len(domains) == 1:
-            d = domains[0]
-            self.free[d] = free
-            self.owner[d] = owner
-        else:
-            idx = np.array(domains, dtype=np.intp)
-            self.free[idx] = free
-            self.owner[idx] = owner
+        """Set free GPUs and owner of whole domains. The values are boxed once, not per domain (a
+        job id is a Python int object: compiled code would allocate one for every store)."""
+        fr = cast("list[object]", self.free)
+        ow = cast("list[object]", self.owner)
+        f: object = free
+        o: object = owner
+        for d in domains:
+            fr[d] = f
+            ow[d] = o
 
     def give_all(self, p: Placement, job: int) -> int:
         """Undo a placement: its whole domains go back on their blocks' stacks, its parts back free."""
@@ -220,7 +227,7 @@ class ClusterState:
 
     def jobs_on(self, d: int) -> dict[int, int]:
         """{job: GPUs} on domain d (whole holder or sharers)."""
-        o = int(self.owner[d])
+        o = self.owner[d]
         if o >= 0:
             return {o: self.gpus_per_domain}
         return self.occupants[d]
@@ -287,8 +294,8 @@ class ClusterState:
             for b in range(self.online // dpb, (new_online - 1) // dpb + 1):
                 lo, hi = max(self.online, b * dpb), min(new_online, (b + 1) * dpb)
                 self.whole[b][0:0] = range(hi - 1, lo - 1, -1)
-            self.free[self.online : new_online] = g
-            self.owner[self.online : new_online] = -1
+            self.free[self.online : new_online] = [g] * added
+            self.owner[self.online : new_online] = [-1] * added
             for d in range(self.online, new_online):
                 self.failed_in[d] = 0
             self.whole_total += added
@@ -306,7 +313,7 @@ class ClusterState:
             self.free_total -= removed * g
         else:
             for d in range(new_online, self.online):
-                f = int(self.free[d])
+                f = self.free[d]
                 self._unlink(d, f)
                 self.free_total -= f
                 dropped_failed += self.failed_in[d]
@@ -332,9 +339,7 @@ class ClusterState:
         for its remainder); free GPUs in a pooled cluster. A job needing more cannot be placed."""
         if self.pooled:
             return self.free_total
-        g = self.gpus_per_domain
-        partial = (self.mask & ((1 << g) - 1)).bit_length() - 1
-        return self.whole_total * g + max(partial, 0)
+        return self.whole_total * self.gpus_per_domain + self.top
 
     def whole_count(self, b: int) -> int:
         return len(self.whole[b])
@@ -346,12 +351,13 @@ class ClusterState:
             return
         g = self.gpus_per_domain
         assert self.capacity == self.online * g
-        assert self.free_total == int(self.free[: self.online].sum())
+        assert self.free_total == sum(self.free[: self.online])
         assert self.failed == sum(self.failed_in[: self.online])
+        assert self.top == max((self.mask & ((1 << g) - 1)).bit_length() - 1, 0)
         stacked = {d for s in self.whole for d in s}
         assert len(stacked) == sum(len(s) for s in self.whole) == self.whole_total
         for d in range(self.online):
-            f = int(self.free[d])
+            f = self.free[d]
             assert 0 <= f <= g
             used = g if self.owner[d] >= 0 else sum(self.occupants[d].values())
             if self.owner[d] >= 0:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 
 @dataclass(slots=True)
@@ -32,7 +33,7 @@ class Reservation:
             self.extra_gpus -= gpus
 
 
-NO_RESERVATION_CLUSTER = -1
+NO_RESERVATION_CLUSTER: Final = -1
 
 
 def shadow_time(

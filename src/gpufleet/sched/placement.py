@@ -11,8 +11,6 @@ and inference (replica slots). Nothing is changed here; the engine applies the r
 
 from __future__ import annotations
 
-import numpy as np
-
 from gpufleet.fleet.state import ClusterState, Placement
 
 
@@ -83,8 +81,11 @@ def best_fit_domain(cs: ClusterState, gpus: int) -> int:
 
 def first_fit_domain(cs: ClusterState, gpus: int) -> int:
     """The lowest-index domain with gpus free GPUs; -1 if none (the 'first-fit' policy)."""
-    hits = np.flatnonzero(cs.free[: cs.online] >= gpus)
-    return int(hits[0]) if len(hits) else -1
+    free = cs.free
+    for d in range(cs.online):
+        if free[d] >= gpus:
+            return d
+    return -1
 
 
 def fullest_block(cs: ClusterState, need: int) -> int:
@@ -163,10 +164,9 @@ def _place_in_one_block(cs: ClusterState, full: int, rest: int) -> Placement | N
         n = len(stack)
         if n < full or (best is not None and n >= best[0]):
             continue
-        free = cs.free[b * dpb : min((b + 1) * dpb, cs.online)]
-        fits = np.flatnonzero((free >= rest) & (free < g))
-        if len(fits):
-            best = (n, b, b * dpb + int(fits[np.argmin(free[fits])]))
+        shared = _fullest(cs, b * dpb, min((b + 1) * dpb, cs.online), rest, g)
+        if shared >= 0:
+            best = (n, b, shared)
         elif n > full:
             best = (n, b, -1)
     if best is None:
@@ -192,9 +192,14 @@ def stranded_gpus(cs: ClusterState, smallest_need: int) -> int:
     strand their GPUs too). 0 when nothing waits."""
     if cs.pooled or smallest_need <= 0 or smallest_need >= 1 << 62:
         return 0
-    free = cs.free[: cs.online]
     threshold = min(smallest_need, cs.gpus_per_domain)
-    return int(free[free < threshold].sum())
+    free = cs.free
+    total = 0
+    for d in range(cs.online):
+        f = free[d]
+        if f < threshold:
+            total += f
+    return total
 
 
 def spare_domain(cs: ClusterState, require: str | None, placement: Placement, need: int) -> int:
@@ -210,9 +215,19 @@ def spare_domain(cs: ClusterState, require: str | None, placement: Placement, ne
         return d if cs.free[d] >= need else -1
     dpb = cs.domains_per_block
     lo = d // dpb * dpb
-    free = cs.free[lo : min(lo + dpb, cs.online)]
-    hits = np.flatnonzero(free >= need)
-    return lo + int(hits[np.argmin(free[hits])]) if len(hits) else -1
+    return _fullest(cs, lo, min(lo + dpb, cs.online), need, cs.gpus_per_domain + 1)
+
+
+def _fullest(cs: ClusterState, lo: int, hi: int, need: int, below: int) -> int:
+    """The first domain in lo..hi-1 with the fewest free GPUs that are at least `need` and fewer
+    than `below`; -1 if none."""
+    free = cs.free
+    best, best_free = -1, below
+    for d in range(lo, hi):
+        f = free[d]
+        if need <= f < best_free:
+            best, best_free = d, f
+    return best
 
 
 def replica_slots(cs: ClusterState, g: int, want: int) -> Placement:

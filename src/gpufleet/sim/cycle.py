@@ -29,7 +29,7 @@ def scan(st: SimState, k: int) -> Iterator[int]:
     while fr and (state[fr[0]] != QUEUED or epoch[fr[0]] != 0):
         fr.popleft()
         st.stale[k] -= 1
-    req = requeued_head(st, k, st.pol.backfill_depth) if st.requeued[k] else []
+    req = requeued_head(st, k, st.depth) if st.requeued[k] else []
     if not req:
         for j in fr:
             if state[j] == QUEUED and epoch[j] == 0:
@@ -100,7 +100,7 @@ def cycle(st: SimState, now: float) -> None:
     st.quota_blocked = False
     res: Reservation | None = None
     gate = 1 << 62
-    depth = st.pol.backfill_depth
+    depth = st.depth
     # the largest job each set of allowed clusters could place now (ClusterState.room, an upper
     # bound): a job needing more is refused without trying its clusters. Starts only lower it, so
     # it holds until GPUs are freed: preemption clears it.
@@ -123,7 +123,7 @@ def cycle(st: SimState, now: float) -> None:
                 st.quota_blocked = True  # a release anywhere may let it start
                 continue
             # step 3: place
-            allowed = st.workloads[st.wl[j]].allowed_clusters
+            allowed = st.allowed[st.wl[j]]
             r = room.get(allowed)
             if r is None:
                 r = room[allowed] = max([st.clusters[c].room() for c in allowed], default=0)
@@ -146,17 +146,18 @@ def cycle(st: SimState, now: float) -> None:
 
 def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool:
     """Start j on the first cluster (in provider order) where it fits without delaying the head."""
-    wl = st.workloads[st.wl[j]]
+    w = st.wl[j]
+    require, prefer = st.require[w], st.prefer[w]
     g = st.gpus[j]
     end = now + st.pending_restart[j] + st.work[j] - st.done[j]
     clusters = st.clusters
-    for c in st.candidates(wl.allowed_clusters, st.team[j]):
+    for c in st.candidates(st.allowed[w], st.team[j]):
         cs = clusters[c]
         if cs.free_total < g or cs.room() < g:  # room: no placement can fit, skip trying one
             continue
         if res is not None and not res.allows(c, g, end):
             continue
-        placement = st.place(cs, g, wl.require, wl.prefer)
+        placement = st.place(cs, g, require, prefer)
         if placement is None:
             continue
         if res is not None:
@@ -168,9 +169,8 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
 
 def _cluster_ends(st: SimState, j: int) -> Iterator[ClusterEnds]:
     """The head job's clusters (in provider order, those big enough) as the backfill policy sees them."""
-    wl = st.workloads[st.wl[j]]
     g = st.gpus[j]
-    for c in st.candidates(wl.allowed_clusters, st.team[j]):
+    for c in st.candidates(st.allowed[st.wl[j]], st.team[j]):
         cs = st.clusters[c]
         if cs.capacity >= g:
             yield c, cs.free_total, st.ends[c], not cs.pooled

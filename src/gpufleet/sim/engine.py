@@ -200,7 +200,7 @@ class Engine:
     def result(self, horizon: float, stranded: np.ndarray, events: int) -> EngineResult:
         st = self.st
         n = st.n
-        state = np.frombuffer(st.state, dtype=np.int8).copy()
+        state = np.array(st.state, dtype=np.int8)
         wait = np.frombuffer(st.wait, dtype=np.float64).copy()
         qs = np.frombuffer(st.queued_since, dtype=np.float64)
         queued = state == QUEUED
@@ -213,11 +213,11 @@ class Engine:
             state=state,
             first_start=np.frombuffer(st.first_start, dtype=np.float64).copy(),
             end=np.frombuffer(st.end, dtype=np.float64).copy(),
-            cluster=np.frombuffer(st.where, dtype=np.int16).astype(np.int64),
+            cluster=np.array(st.where, dtype=np.int64),
             wait_s=wait,
-            restarts=np.frombuffer(st.restarts, dtype=np.int64).copy() if n else np.zeros(0, np.int64),
-            preemptions=np.frombuffer(st.preempts, dtype=np.int64).copy() if n else np.zeros(0, np.int64),
-            lost_gpu_hours=np.frombuffer(st.lost, dtype=np.float64) / SECONDS_PER_HOUR,
+            restarts=np.array(st.restarts, dtype=np.int64),
+            preemptions=np.array(st.preempts, dtype=np.int64),
+            lost_gpu_hours=np.array(st.lost, dtype=np.float64) / SECONDS_PER_HOUR,
             work_done_s=self.work_done(horizon),
             reason=reason,
             alloc_log=st.alloc_log,
@@ -235,7 +235,7 @@ class Engine:
     def work_done(self, horizon: float) -> np.ndarray:
         """Useful work per job up to the horizon (running jobs: up to now, assuming no more loss)."""
         st = self.st
-        done = np.frombuffer(st.done, dtype=np.float64).copy()
+        done = np.array(st.done, dtype=np.float64)
         for j in st.alloc:
             if j < st.n:
                 done[j] += max(0.0, horizon - st.seg_start[j] - st.seg_restart[j])

@@ -21,7 +21,7 @@ def draw(st: SimState, j: int, now: float, r: float, tau: float, rate: float) ->
     work = st.work[j]
     done = st.done[j]
     restart = st.restart_s(j)
-    horizon = st.inp.horizon_s
+    horizon = st.horizon
     t0 = now
     seq: list[tuple[float, float, float]] = []  # (failure time, work kept, GPU-seconds lost)
     while True:
@@ -66,7 +66,7 @@ def on_fail(st: SimState, payload: tuple[int, ...], now: float) -> None:
     cs = st.clusters[c]
     placement = st.alloc[j]
     node = cs.gpus_per_node
-    spare = spare_domain(cs, st.workloads[st.wl[j]].require, placement, min(node, st.gpus[j]))
+    spare = spare_domain(cs, st.require[st.wl[j]], placement, min(node, st.gpus[j]))
     if spare < 0:
         d = placement.whole[0] if placement.whole else placement.parts[0][0]
         lifecycle.stop(st, j, now, graceful=False)  # nothing more lost: it just rolled back
@@ -86,7 +86,7 @@ def on_fail(st: SimState, payload: tuple[int, ...], now: float) -> None:
             st.push(seq[k + 1][0], FAIL, (j, epoch, k + 1))
     if bad > 0:
         st.alloc_log.add(now, c * NGROUP + G_FAILED, bad)
-        st.push(now + st.pol.repair_s, REPAIR, (c, d, cs.gen[d] if d >= 0 else 0, bad))
+        st.push(now + st.repair_s, REPAIR, (c, d, cs.gen[d] if d >= 0 else 0, bad))
 
 
 def on_repair(st: SimState, payload: tuple[int, ...], now: float) -> None:

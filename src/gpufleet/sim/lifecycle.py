@@ -95,7 +95,9 @@ def finish(st: SimState, payload: tuple[int, ...], now: float) -> None:
     st.release(j, c, st.cls[j], st.team[j], now)
     _unlist_end(st, j, c)
     st.done[j] = st.work[j]
-    st.lost[j] += st.gpus[j] * st.seg_restart[j]  # the restart that led here
+    r = st.seg_restart[j]
+    if r > 0.0:  # the restart that led here (no write otherwise: the list keeps its shared 0.0)
+        st.lost[j] += st.gpus[j] * r
     st.state[j] = FINISHED
     st.end[j] = now
     st.fseq.pop(j, None)

@@ -12,6 +12,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
@@ -28,25 +29,37 @@ from gpufleet.workload.reliability import job_mtbf_s, restart_overhead_s, young_
 # ends and failures first, so that a job finishing as its capacity leaves finishes rather than being
 # evicted; then capacity changes, DAY (a day's start: commitment-first re-ranks the contracts after
 # that day's capacity), autoscale ticks, repairs
-END, FAIL, CAPACITY, TICK, REPAIR, DAY = 0, 1, 2, 3, 4, 5
-PRIORITY = (0, 0, 1, 3, 4, 2)
+# (Final: the compiled modules read them as constants, not from the module's dictionary)
+END: Final = 0
+FAIL: Final = 1
+CAPACITY: Final = 2
+TICK: Final = 3
+REPAIR: Final = 4
+DAY: Final = 5
+PRIORITY: Final = (0, 0, 1, 3, 4, 2)
 # job states
-QUEUED, RUNNING, FINISHED, FAILED = 1, 2, 3, 4
+QUEUED: Final = 1
+RUNNING: Final = 2
+FINISHED: Final = 3
+FAILED: Final = 4
 # change-log groups per cluster: classes 0..3, failed, capacity
-NGROUP = NCLASS + 2
-G_FAILED, G_CAPACITY = NCLASS, NCLASS + 1
+NGROUP: Final = NCLASS + 2
+G_FAILED: Final = NCLASS
+G_CAPACITY: Final = NCLASS + 1
 
 Event = tuple[float, int, int, int, tuple[int, ...]]  # (time, priority, counter, kind, payload)
 # (state, job, now, restart, checkpoint interval, failure rate) -> finish time
 FailureDraw = Callable[["SimState", int, float, float, float, float], float]
 
 
-def _f64(a: np.ndarray) -> array[float]:
-    return array("d", a.astype(np.float64).tobytes())
+def _floats(a: np.ndarray) -> list[float]:
+    out: list[float] = a.astype(np.float64).tolist()
+    return out
 
 
-def _i64(a: np.ndarray) -> array[int]:
-    return array("q", a.astype(np.int64).tobytes())
+def _ints(a: np.ndarray) -> list[int]:
+    out: list[int] = a.astype(np.int64).tolist()
+    return out
 
 
 class SimState:
@@ -96,29 +109,42 @@ class SimState:
         jobs = inp.jobs
         n = len(jobs)
         self.n = n
-        self.submit = _f64(jobs.submit_s)
-        self.work = _f64(jobs.work_s)
-        self.gpus = _i64(jobs.gpus)
-        self.team = _i64(jobs.team)
-        self.cls = _i64(jobs.cls)
-        self.wl = _i64(jobs.workload)
+        # Per-job arrays. Integers, the read-only inputs and the floats read most (done, the
+        # pending restart, the loss: mostly never written, or once) are plain lists, which mypyc
+        # indexes natively (small ints and an untouched 0.0 are shared objects, so such a list costs
+        # what an 8-byte array does); the floats written at every start stay compact arrays (a list
+        # would hold a boxed float per value).
+        self.submit = _floats(jobs.submit_s)
+        self.work = _floats(jobs.work_s)
+        self.gpus = _ints(jobs.gpus)
+        self.team = _ints(jobs.team)
+        self.cls = _ints(jobs.cls)
+        self.wl = _ints(jobs.workload)
         self.workloads = jobs.workloads
-        self.state = array("b", bytes(n))
-        self.done = array("d", bytes(8 * n))  # work position at the last checkpoint
+        # the workloads' fields the cycle reads per job, as lists (a spec's attributes are generic
+        # lookups from compiled code)
+        self.allowed: list[tuple[int, ...]] = [w.allowed_clusters for w in jobs.workloads]
+        self.require: list[str | None] = [w.require for w in jobs.workloads]
+        self.prefer: list[str | None] = [w.prefer for w in jobs.workloads]
+        self.horizon = inp.horizon_s
+        self.depth = pol.backfill_depth
+        self.repair_s = pol.repair_s
+        self.state = [0] * n
+        self.done = [0.0] * n  # work position at the last checkpoint
         self.seg_start = array("d", bytes(8 * n))
         self.seg_restart = array("d", bytes(8 * n))  # restart overhead of the current segment
         self.seg_tau = array("d", bytes(8 * n))  # checkpoint interval of the current segment
-        self.pending_restart = array("d", bytes(8 * n))
+        self.pending_restart = [0.0] * n
         self.first_start = array("d", [math.nan]) * n
         self.end = array("d", [math.nan]) * n
-        self.where = array("h", [-1]) * n
-        self.epoch = array("l", bytes(8 * n))
-        self.restarts = array("l", bytes(8 * n))
-        self.preempts = array("l", bytes(8 * n))
-        self.lost = array("d", bytes(8 * n))  # GPU-seconds lost
+        self.where = [-1] * n
+        self.epoch = [0] * n
+        self.restarts = [0] * n
+        self.preempts = [0] * n
+        self.lost = [0.0] * n  # GPU-seconds lost
         self.wait = array("d", bytes(8 * n))
         self.queued_since = array("d", bytes(8 * n))
-        self.borrowed = array("b", bytes(n))
+        self.borrowed = [0] * n
         self.borrowed_gpus = 0
         self.reason: dict[int, str] = {}
         self.alloc: dict[int, Placement] = {}  # running job or replica -> placement
@@ -147,7 +173,7 @@ class SimState:
         self.counter = 0
         self.alloc_log = ChangeLog()
         self.queue_log = ChangeLog()
-        self.exp_buf = np.zeros(0)
+        self.exp_buf: list[float] = []  # a list: compiled code reads its items natively
         self.exp_pos = 0
         self.failures = 0
         self.cycles = 0
@@ -171,8 +197,9 @@ class SimState:
             max((self.level_gpus(c, w.require) for c in w.allowed_clusters), default=0)
             for w in jobs.workloads
         ]
-        self.restart_cache: dict[tuple[int, int], float] = {}
-        self.tau_cache: dict[tuple[int, int, int], float] = {}
+        # keyed by one int: (GPUs, workload[, cluster]), see restart_s and checkpoint_interval
+        self.restart_cache: dict[int, float] = {}
+        self.tau_cache: dict[int, float] = {}
         self.freed = 0  # the most free GPUs in a cluster that gained some since the last cycle
         self.fseq: dict[int, list[tuple[float, float, float]]] = {}  # drawn failures per running job
         self.draw_failures: FailureDraw | None = None  # set by the kernel when failures are on
@@ -185,9 +212,9 @@ class SimState:
     def exp(self) -> float:
         """A standard exponential draw from the run's generator, in batches (one call per 64k)."""
         if self.exp_pos >= len(self.exp_buf):
-            self.exp_buf = self.rng.standard_exponential(65536)
+            self.exp_buf = self.rng.standard_exponential(65536).tolist()
             self.exp_pos = 0
-        v = float(self.exp_buf[self.exp_pos])
+        v = self.exp_buf[self.exp_pos]
         self.exp_pos += 1
         return v
 
@@ -215,7 +242,11 @@ class SimState:
         return team < len(self.team_alloc) and self.team_alloc[team] > self.quota(team)
 
     def max_free(self) -> int:
-        return max([cs.free_total for cs in self.clusters], default=0)
+        best = 0
+        for cs in self.clusters:
+            if cs.free_total > best:
+                best = cs.free_total
+        return best
 
     def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
         """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
@@ -232,21 +263,24 @@ class SimState:
         return order
 
     def restart_s(self, j: int) -> float:
-        key = (self.wl[j], self.gpus[j])
+        g = self.gpus[j]
+        w = self.wl[j]
+        key = g << 32 | w
         r = self.restart_cache.get(key)
         if r is None:
-            wl = self.workloads[key[0]]
-            r = wl.restart_s if wl.restart_s is not None else restart_overhead_s(key[1])
+            wl = self.workloads[w]
+            r = wl.restart_s if wl.restart_s is not None else restart_overhead_s(g)
             self.restart_cache[key] = r
         return r
 
     def checkpoint_interval(self, j: int, c: int) -> float:
         """j's checkpoint interval on cluster c: the workload's, else Young/Daly from its cost and MTBF."""
         g = self.gpus[j]
-        key = (self.wl[j], g, c)
+        w = self.wl[j]
+        key = (g << 32 | w) << 16 | c  # fewer than 65,536 clusters
         tau = self.tau_cache.get(key)
         if tau is None:
-            wl = self.workloads[key[0]]
+            wl = self.workloads[w]
             tau = wl.checkpoint_interval_s
             if tau is None:
                 cost = wl.checkpoint_cost_s

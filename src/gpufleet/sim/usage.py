@@ -60,10 +60,7 @@ class UsageBook:
         dt = now - self.t
         if dt <= 0 and n == self.pos:
             return
-        # copies of the new records only (array slices), so the log's buffers are never held
-        t = np.frombuffer(log.t[self.pos : n], dtype=np.float64)
-        g = np.frombuffer(log.group[self.pos : n], dtype=np.int32)
-        d = np.frombuffer(log.delta[self.pos : n], dtype=np.float64)
+        t, g, d = log.since(self.pos)  # the new records only
         self.pos = n
         nc = len(self.level)
         size = nc * ngroup
