@@ -1,10 +1,12 @@
-"""(g) sweeps: `python -m bench.sweep_case full20|scaling|ray|fluid`, one JSON line each.
+"""(g) sweeps: `python -m bench.sweep_case full20|scaling|ray|fluid|fluid-today`, one JSON line each.
 
 full20: 20 full-fidelity samples of the default scenario with docs/examples/uncertain.yaml, 2 workers.
 scaling: the same 32 full samples of tests/scenarios/uncertain.yaml on 1 and then 2 local workers.
 ray: Ray's cost per task (empty chunks, so only the round trip counts) and its start, beside the pool's.
 fluid: 1,000 fluid samples of bench (d)'s frozen default with bench/uncertain-2026-11-30.yaml, 2 workers
 (target under 2 minutes), once risk/fluid.py is in.
+fluid-today: the same on today's built-in default (revenue-driven demand) with docs/examples/uncertain.yaml
+(target under 2 minutes too): a sample that scales revenue rebuilds the inference demand that follows it.
 """
 
 from __future__ import annotations
@@ -108,14 +110,25 @@ def fluid1000() -> dict[str, object]:
     return _sweep(loaded, 1000, "fluid", 2)
 
 
-CASES = {"full20": full20, "scaling": scaling, "ray": ray_overhead, "fluid": fluid1000}
+def fluid_today() -> dict[str, object]:
+    """On the built-in default as it ships today, with the example inputs (revenue scaled per sample)."""
+    return _sweep(_default_uncertain(), 1000, "fluid", 2)
+
+
+CASES = {
+    "full20": full20,
+    "scaling": scaling,
+    "ray": ray_overhead,
+    "fluid": fluid1000,
+    "fluid-today": fluid_today,
+}
 
 
 def _missing(name: str) -> str | None:
     """Why a case cannot run here (Ray not installed, the fluid model not in yet), or None."""
     import importlib.util
 
-    need = {"ray": "ray", "fluid": "gpufleet.risk.fluid"}.get(name)
+    need = {"ray": "ray", "fluid": "gpufleet.risk.fluid", "fluid-today": "gpufleet.risk.fluid"}.get(name)
     if need is not None and importlib.util.find_spec(need) is None:
         return f"{need} is not installed"
     return None

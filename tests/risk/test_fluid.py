@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 
-from gpufleet.risk.fluid import FluidModel, fluid_metrics
+from gpufleet.risk.fluid import FluidModel, FluidResult, fluid_metrics
 from gpufleet.risk.metrics import METRICS
 from tests.risk.cases import GPUS, HOURS, two_contracts
 
@@ -101,3 +104,81 @@ def test_the_default_scenario_runs_and_its_figures_are_sane() -> None:
     # no contract uses more than the GPU-hours it had online in any month
     for name, used in r.used.items():
         assert np.all(used >= 0), name
+
+
+def _same_run(a: FluidResult, b: FluidResult) -> None:
+    """Two fluid runs agree to the last bit: metrics, use, bills and what went unserved."""
+    assert a.metrics == b.metrics
+    assert a.unserved == b.unserved
+    for got, want in ((a.used, b.used), (a.cost_due, b.cost_due), (a.unused, b.unused)):
+        assert got.keys() == want.keys()
+        for name in got:
+            np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+
+
+def test_a_model_kept_over_samples_of_the_default_gives_what_fresh_models_give() -> None:
+    """docs/examples/uncertain.yaml's inputs on today's default (revenue-driven demand): what the model
+    keeps between samples (each workload's demand, billing axes, shapes of the day) changes nothing."""
+    from gpufleet.risk.sweep import attach_uncertainty, input_paths, plan_samples, uncertainty_of
+    from gpufleet.scenario import load_scenario
+    from gpufleet.scenario.overrides import Editable, Override
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "uncertain.yaml"
+    loaded = attach_uncertainty(load_scenario(None), example.read_text(encoding="utf-8"), str(example))
+    edit, paths = Editable.of(loaded), input_paths(loaded)
+    changed = [
+        edit.apply([Override(p.path, p.op, spec.inputs[p.name], p.where) for p in paths])
+        for spec in plan_samples(uncertainty_of(loaded), 3, 11)
+    ]
+    model = FluidModel.of(loaded)
+    kept = [model.run(c) for c in (*changed, loaded, changed[0])]  # the last: a sample seen before
+    for c, got in zip((*changed, loaded, changed[0]), kept, strict=True):
+        _same_run(got, FluidModel.of(c).run(c))  # a new model: nothing kept
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "policies.preemption.order=[training, inference, research, best-effort]",  # priorities
+        "teams.serving.priority_class=research",
+        "policies.failures.enabled=false",  # training plans and repair shares
+        "workloads.api.demand.daily_peak_to_mean=2.5",  # an inference's shape of the day
+        "finance.base_case=bull",  # the revenue case inference follows
+        "workloads.chat.demand.revenue.share*=0.5",
+    ],
+)
+def test_what_a_kept_workload_depends_on_rebuilds_it(change: str) -> None:
+    """A change to anything a workload's demand depends on is seen by a model kept from before it."""
+    from gpufleet.scenario import load_scenario
+    from gpufleet.scenario.overrides import Editable, parse_override
+
+    base = load_scenario(None)
+    model = FluidModel.of(base)
+    model.run(base)
+    changed = Editable.of(base).apply([parse_override(change)])
+    _same_run(model.run(changed), FluidModel.of(changed).run(changed))
+
+
+def test_a_sample_that_scales_revenue_rebuilds_only_the_inference_that_follows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gpufleet.risk import fluid
+    from gpufleet.scenario import load_scenario
+    from gpufleet.scenario.overrides import Editable, parse_override
+
+    base = load_scenario(None)
+    built: list[str] = []
+    make = fluid._item_classes
+
+    def counted(item: Any, *args: Any) -> Any:
+        built.append(item.name)
+        return make(item, *args)
+
+    monkeypatch.setattr(fluid, "_item_classes", counted)
+    model = FluidModel.of(base)
+    model.run(base)
+    everything = set(built)
+    built.clear()
+    model.run(Editable.of(base).apply([parse_override("finance.revenue_scenarios.base.by_year_usd*=1.1")]))
+    follow = {w.item.name for w in base.scenario.workloads if w.inference and w.inference.demand.revenue}
+    assert follow and set(built) == follow < everything

@@ -145,3 +145,29 @@ def test_a_bear_path_never_asks_for_more_than_base(bear_g: float, extra: float, 
     lo = dm.revenue_tokens_s(d, bear, dt.date(2025, 11, 1), months)
     hi = dm.revenue_tokens_s(d, base, dt.date(2025, 11, 1), months)
     assert np.all(lo <= hi * (1 + 1e-12))
+
+
+@given(
+    st.dictionaries(
+        st.integers(min_value=2020, max_value=2035),
+        st.floats(min_value=1e8, max_value=1e12),
+        min_size=1,
+        max_size=5,
+    ),
+    st.floats(min_value=-0.5, max_value=3.0),
+    st.dates(min_value=dt.date(2018, 1, 1), max_value=dt.date(2036, 12, 31)),
+)
+def test_the_rate_over_many_times_is_the_path_year_by_year(
+    anchors: dict[int, float], growth: float, start: dt.date
+) -> None:
+    """The vectorized rate is RevenueScenario.usd_in_year at each time, to the last bit (sweeps and the
+    engine take the rate from the one, the portfolio its years from the other)."""
+    t = np.linspace(-2 * YEAR_S, 12 * YEAR_S, 301)
+    years = dm.decimal_year(start) + t / YEAR_S
+    for case in (
+        RevenueScenario(by_year_usd=anchors),
+        RevenueScenario(start_usd=13e9, start_year=2025, growth_per_year=growth),
+        RevenueScenario(start_usd=13e9, growth_per_year=growth),
+    ):
+        one_by_one = [case.usd_in_year(float(y) - 0.5, start.year) for y in years]
+        assert dm.revenue_rate_usd_per_year(case, start, t).tolist() == one_by_one

@@ -8,6 +8,7 @@ converts them for another accelerator (inference: reference throughput / through
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from gpufleet.catalog import Catalog
 from gpufleet.errors import InputError
 from gpufleet.scenario.schema import Inference, Scenario, Stream, TrainingRun
 from gpufleet.units import SECONDS_PER_DAY
-from gpufleet.workload.inference import demand_tokens_s, tokens_per_s_per_gpu
+from gpufleet.workload.inference import demand_tokens_s, region_shapes, tokens_per_s_per_gpu
 from gpufleet.workload.streams import is_builtin_source, schedule_gpus_per_day
 from gpufleet.workload.synthetic import builtin_params
 from gpufleet.workload.training import plan_scenario_run
@@ -90,20 +91,22 @@ def _inference(
     if not tps:
         return []
     ref = max(tps.values())
-    start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
     days = (scenario.horizon.end - scenario.horizon.start).days + 1
-    times = np.arange(0.0, days * SECONDS_PER_DAY, 3600.0)
+    d = item.demand
+    regions = tuple((name, r.utc_offset_h) for name, r in d.regions.items())
+    times, shapes = _hourly_shapes(
+        scenario.horizon.start, days, d.daily_peak_to_mean, d.weekend_factor, regions
+    )
+    start = dt.datetime.combine(scenario.horizon.start, dt.time(), tzinfo=dt.UTC)
     case = scenario.finance.default_case  # the revenue case the demand follows (with_case sets it)
     by_region = demand_tokens_s(
-        item.demand, start, times, scenario.finance.revenue_scenarios.get(case) if case else None
+        d, start, times, scenario.finance.revenue_scenarios.get(case) if case else None, shapes
     )
+    bounds = [(sl.start * 24, sl.stop * 24) for sl in map(months.day_slice, range(months.count))]
     out = []
     for region, tokens in by_region.items():
-        gh = np.zeros(months.count)
-        for m in range(months.count):
-            sl = months.day_slice(m)
-            mean = float(tokens[sl.start * 24 : sl.stop * 24].mean())
-            gh[m] = mean * item.headroom / ref * months.hours[m]
+        means = np.array([tokens[a:b].mean() for a, b in bounds], dtype=np.float64)
+        gh = means * item.headroom / ref * months.hours
         out.append(
             DemandClass(
                 name=f"{item.name}/{region}",
@@ -115,6 +118,20 @@ def _inference(
             )
         )
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _hourly_shapes(
+    first: dt.date, days: int, peak_to_mean: float, weekend: float, regions: tuple[tuple[str, float], ...]
+) -> tuple[Floats, dict[str, Floats]]:
+    """Hours of the horizon and each region's daily and weekly shape there, kept: a sweep that changes
+    the revenue path changes neither (read-only arrays)."""
+    times = np.arange(0.0, days * SECONDS_PER_DAY, 3600.0)
+    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+    shapes = region_shapes(dict(regions), peak_to_mean, weekend, start, times)
+    for a in (times, *shapes.values()):
+        a.setflags(write=False)
+    return times, shapes
 
 
 def _stream(stream: Stream, months: Months, fleet_gpu_hours: Floats) -> DemandClass | None:
@@ -158,19 +175,32 @@ def monthly_demand(
     notes: list[str] = []
     accs = list(accelerators)
     for w in scenario.workloads:
-        item = w.item
-        if isinstance(item, TrainingRun):
-            classes.append(_training(item, scenario, catalog, months))
-        elif isinstance(item, Inference):
-            found = _inference(item, scenario, catalog, months, accs)
-            if not found:
-                notes.append(f"{item.name}: no accelerator of the fleet has a throughput figure; left out")
+        if isinstance(w.item, TrainingRun | Inference | Stream):
+            found, note = item_demand(w.item, scenario, catalog, months, accs, fleet_gpu_hours)
             classes.extend(found)
-        elif isinstance(item, Stream):
-            one = _stream(item, months, fleet_gpu_hours)
-            if one is None:
-                notes.append(f"{item.name}: trace and file-fitted streams are not in the monthly model yet")
-            else:
-                classes.append(one)
+            notes.extend([note] if note else [])
         # a roadmap's runs are already among the workloads, as training runs (scenario schema)
     return Demand(tuple(classes), tuple(notes))
+
+
+def item_demand(
+    item: TrainingRun | Inference | Stream,
+    scenario: Scenario,
+    catalog: Catalog,
+    months: Months,
+    accelerators: Iterable[str],
+    fleet_gpu_hours: Floats,
+) -> tuple[list[DemandClass], str | None]:
+    """One workload's classes (monthly_demand's arguments), and a note when the monthly model leaves
+    it out. It reads the item, the horizon, the failure policy (a training plan), the catalog and,
+    for inference that follows revenue, the run's revenue case: a caller may keep it by those."""
+    if isinstance(item, TrainingRun):
+        return [_training(item, scenario, catalog, months)], None
+    if isinstance(item, Inference):
+        found = _inference(item, scenario, catalog, months, accelerators)
+        missing = f"{item.name}: no accelerator of the fleet has a throughput figure; left out"
+        return found, None if found else missing
+    one = _stream(item, months, fleet_gpu_hours)
+    if one is None:
+        return [], f"{item.name}: trace and file-fitted streams are not in the monthly model yet"
+    return [one], None

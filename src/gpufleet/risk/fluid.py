@@ -17,7 +17,7 @@ the same Metrics as a simulated run (risk/metrics.py).
 from __future__ import annotations
 
 import datetime as dt
-import json
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from gpufleet.aggregate.demand import DemandClass, monthly_demand
+from gpufleet.aggregate.demand import DemandClass, item_demand
 from gpufleet.aggregate.months import Months, horizon_months
 from gpufleet.assemble import fleet_spec, team_class
 from gpufleet.catalog import Catalog
@@ -49,7 +49,7 @@ Floats = npt.NDArray[np.float64]
 _T = TypeVar("_T")
 
 SUBSTEPS = 2  # re-rank the contracts twice a month (tuned on the default: docs/risk.md)
-CACHE = 64  # demand bundles kept between samples
+CACHE = 256  # workloads' demand classes kept between samples
 BILLERS = 512  # contract billing axes kept (a sweep of slips: one per contract and slip)
 
 
@@ -88,15 +88,21 @@ def _item_class(scenario: Scenario, item: TrainingRun | Inference | Stream) -> s
     return item.priority_class or team_class(scenario, item.team)
 
 
-def _demand_key(scenario: Scenario) -> str:
-    """What the demand depends on (capacity aside: fleet-share streams are scaled per sample); the
-    revenue cases only where inference follows revenue."""
-    accs = sorted({c.product for c in scenario.clusters})
-    fields = {"horizon", "workloads", "teams", "catalog", "policies"}
-    if any(w.inference is not None and w.inference.demand.revenue for w in scenario.workloads):
-        fields.add("finance")
-    part = scenario.model_dump(mode="json", include=fields)
-    return json.dumps([part, accs], sort_keys=True, default=str)
+def _demand_keys(scenario: Scenario, accs: set[str]) -> list[tuple[TrainingRun | Inference | Stream, str]]:
+    """Each workload the monthly model takes, and what its classes depend on (aggregate/demand.py
+    `item_demand`; capacity aside: fleet-share streams are scaled per sample): the item, the horizon,
+    the catalog section, the policies (a training plan's failures; priorities), the teams (priorities),
+    the accelerators, and the run's revenue case where inference follows revenue."""
+    context = repr((scenario.horizon, scenario.catalog, scenario.policies, scenario.teams, sorted(accs)))
+    case = scenario.finance.default_case
+    path = (case, scenario.finance.revenue_scenarios.get(case) if case is not None else None)
+    out: list[tuple[TrainingRun | Inference | Stream, str]] = []
+    for w in scenario.workloads:
+        item = w.item
+        if isinstance(item, TrainingRun | Inference | Stream):
+            follows = isinstance(item, Inference) and item.demand.revenue is not None
+            out.append((item, repr((item, context, path if follows else None))))
+    return out
 
 
 def _kept(cache: OrderedDict[str, _T], key: str, make: Callable[[], _T], most: int) -> _T:
@@ -134,12 +140,15 @@ class FluidModel:
     def _classes(
         self, scenario: Scenario, catalog: Catalog, months: Months, accelerators: set[str]
     ) -> list[_Class]:
-        return _kept(
-            self._demand,
-            _demand_key(scenario),
-            lambda: _build_classes(scenario, catalog, months, accelerators),
-            CACHE,
-        )
+        """The demand classes, highest priority first; each workload's kept by what it depends on, so a
+        sample that scales the revenue path rebuilds only the inference that follows it."""
+        out: list[_Class] = []
+        for item, key in _demand_keys(scenario, accelerators):
+            make = functools.partial(_item_classes, item, scenario, catalog, months, accelerators)
+            kept: list[_Class] = _kept(self._demand, key, make, CACHE)
+            out += kept
+        out.sort(key=lambda c: c.rank)  # stable: the scenario's order within a class
+        return out
 
     def _biller(self, scenario: Scenario, tl: CapacityTimeline, k: int, months: Months) -> ContractBiller:
         rc = tl.contracts[k]
@@ -211,20 +220,21 @@ def _funding_need(scenario: Scenario, cash_by_year: dict[int, float], tokens: di
 # ---------------------------------------------------------------------------------- demand
 
 
-def _build_classes(scenario: Scenario, catalog: Catalog, months: Months, accs: set[str]) -> list[_Class]:
-    """The demand classes of aggregate/demand.py, with what routing needs besides."""
+def _item_classes(
+    item: TrainingRun | Inference | Stream,
+    scenario: Scenario,
+    catalog: Catalog,
+    months: Months,
+    accs: set[str],
+) -> list[_Class]:
+    """One workload's classes (aggregate/demand.py `item_demand`, streams per fleet GPU-hour), with
+    what routing needs besides."""
     order: list[str] = list(scenario.policies.preemption.order)
     order += [c for c in PRIORITY_CLASSES if c not in order]
-    demand = monthly_demand(scenario, catalog, months, accs, np.ones(months.count))
-    items = {
-        w.item.name: w.item
-        for w in scenario.workloads
-        if isinstance(w.item, TrainingRun | Inference | Stream)
-    }
+    classes, _ = item_demand(item, scenario, catalog, months, accs, np.ones(months.count))
     start = dt.datetime.combine(scenario.horizon.start, dt.time())
     out: list[_Class] = []
-    for dc in demand.classes:
-        item = items[dc.name.split("/")[0]] if dc.kind == "inference" else items[dc.name]
+    for dc in classes:
         c = _Class(
             name=dc.name,
             kind=dc.kind,
@@ -248,7 +258,6 @@ def _build_classes(scenario: Scenario, catalog: Catalog, months: Months, accs: s
         elif isinstance(item, Stream):
             c.fleet_share = item.synthetic is not None and item.synthetic.fleet_share is not None
         out.append(c)
-    out.sort(key=lambda c: c.rank)  # stable: the scenario's order within a class
     return out
 
 

@@ -7,7 +7,9 @@ Cross-references (a cluster's site, a contract's clusters) are checked in `valid
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 from typing import Annotated, Any, Literal
 
@@ -750,21 +752,25 @@ class RevenueScenario(Strict):
         """A revenue path stated in dollars (not derived from tokens served)."""
         return self.usd_per_million_tokens is None
 
-    def usd_in_year(self, year: float, default_start_year: int) -> float:
-        """Revenue of a calendar year on this path (year may be fractional: the path between years)."""
+    def growth_pieces(self, default_start_year: int) -> list[tuple[int, float, float, int]]:
+        """The dollar path as pieces (from year y0, revenue r0 there, ratio q, span): a year y of piece k
+        has r0 x q ** ((y - y0) / span). Piece k serves the years up to the next piece's y0; the first
+        and the last reach out (the growth of the nearest pair of anchors goes on)."""
         if self.start_usd is not None:
             y0 = self.start_year if self.start_year is not None else default_start_year
-            return float(self.start_usd * (1.0 + self.growth_per_year) ** (year - y0))
+            return [(y0, self.start_usd, 1.0 + self.growth_per_year, 1)]
         if self.by_year_usd is None:
             raise ValueError("a revenue case from tokens served has no dollar path")
         points = sorted(self.by_year_usd.items())
         if len(points) == 1:
-            return points[0][1]
-        k = 0
-        while k < len(points) - 2 and year > points[k + 1][0]:
-            k += 1
-        (y0, r0), (y1, r1) = points[k], points[k + 1]
-        return float(r0 * (r1 / r0) ** ((year - y0) / (y1 - y0)))
+            return [(points[0][0], points[0][1], 1.0, 1)]
+        return [(y0, r0, r1 / r0, y1 - y0) for (y0, r0), (y1, r1) in itertools.pairwise(points)]
+
+    def usd_in_year(self, year: float, default_start_year: int) -> float:
+        """Revenue of a calendar year on this path (year may be fractional: the path between years)."""
+        pieces = self.growth_pieces(default_start_year)
+        y0, r0, q, span = pieces[bisect.bisect_left([p[0] for p in pieces], year, 1) - 1]
+        return float(r0 * q ** ((year - y0) / span))
 
 
 class Finance(Strict):

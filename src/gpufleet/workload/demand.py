@@ -35,8 +35,14 @@ def decimal_year(day: dt.date) -> float:
 def revenue_rate_usd_per_year(case: RevenueScenario, start: dt.date, times_s: npt.ArrayLike) -> F64:
     """The case's revenue rate (USD a year) at `times_s` seconds after `start` (00:00 UTC)."""
     years = decimal_year(start) + np.asarray(times_s, dtype=np.float64) / YEAR_S
-    rates = [case.usd_in_year(float(y) - 0.5, start.year) for y in np.atleast_1d(years)]
-    return np.asarray(rates, dtype=np.float64).reshape(np.shape(years))
+    at = np.atleast_1d(years) - 0.5
+    pieces = case.growth_pieces(start.year)
+    # RevenueScenario.usd_in_year's arithmetic, each step as numpy does it bit for bit; the power alone
+    # in Python (numpy's SIMD power differs from the C library's in the last bit)
+    k = np.searchsorted(np.array([p[0] for p in pieces[1:]], dtype=np.float64), at, side="left")
+    y0, r0, q, span = (np.array([p[i] for p in pieces], dtype=np.float64)[k] for i in range(4))
+    powered = np.array(list(map(pow, q.tolist(), ((at - y0) / span).tolist())), dtype=np.float64)
+    return np.asarray(r0 * powered, dtype=np.float64).reshape(np.shape(years))
 
 
 def price_usd_per_million(demand: InferenceDemand, times_s: npt.ArrayLike) -> F64:

@@ -143,27 +143,47 @@ def _utc(start: dt.datetime) -> dt.datetime:
     return start.replace(tzinfo=dt.UTC) if start.tzinfo is None else start.astimezone(dt.UTC)
 
 
+def region_shapes(
+    utc_offsets_h: Mapping[str, float],
+    daily_peak_to_mean: float,
+    weekend_factor: float,
+    start: dt.datetime,
+    times_s: F64,
+) -> dict[str, F64]:
+    """Each region's daily x weekly factor (mean 1) at `times_s` seconds after `start` (UTC), by its UTC
+    offset: the shape of its demand, which the path that drives the demand does not change."""
+    t = np.asarray(times_s, dtype=np.float64)
+    origin = _utc(start).timestamp()
+    out: dict[str, F64] = {}
+    for name, offset_h in utc_offsets_h.items():
+        local = origin + t + offset_h * 3600.0
+        hour = np.mod(local, SECONDS_PER_DAY) / 3600.0
+        weekday = (np.floor(local / SECONDS_PER_DAY).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+        out[name] = daily_factor(hour, daily_peak_to_mean) * weekly_factor(weekday, weekend_factor)
+    return out
+
+
 def demand_tokens_s(
-    demand: InferenceDemand, start: dt.datetime, times_s: F64, case: RevenueScenario | None = None
+    demand: InferenceDemand,
+    start: dt.datetime,
+    times_s: F64,
+    case: RevenueScenario | None = None,
+    shapes: Mapping[str, F64] | None = None,
 ) -> dict[str, F64]:
     """Output tokens/s demanded by region at `times_s` seconds after `start` (UTC), vectorized.
 
     The mean rate comes from the path that drives the demand (workload.demand): the revenue `case`'s
-    path or the users; the daily and weekly shape of each region is applied on top.
+    path or the users; the daily and weekly shape of each region is applied on top (`shapes`: those of
+    `region_shapes` at the same times, when the caller keeps them between calls).
     """
     from gpufleet.workload.demand import mean_tokens_s
 
     t = np.asarray(times_s, dtype=np.float64)
-    origin = _utc(start).timestamp()
     base = mean_tokens_s(demand, _utc(start).date(), t, case)
-    out: dict[str, F64] = {}
-    for name, region in demand.regions.items():
-        local = origin + t + region.utc_offset_h * 3600.0
-        hour = np.mod(local, SECONDS_PER_DAY) / 3600.0
-        weekday = (np.floor(local / SECONDS_PER_DAY).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-        shape = daily_factor(hour, demand.daily_peak_to_mean) * weekly_factor(weekday, demand.weekend_factor)
-        out[name] = base * region.share * shape
-    return out
+    if shapes is None:
+        offsets = {name: r.utc_offset_h for name, r in demand.regions.items()}
+        shapes = region_shapes(offsets, demand.daily_peak_to_mean, demand.weekend_factor, start, t)
+    return {name: base * region.share * shapes[name] for name, region in demand.regions.items()}
 
 
 def replicas_needed(
