@@ -7,11 +7,20 @@ import itertools
 from collections.abc import Mapping
 from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gpufleet.catalog.model import Confidence, Precision
 
 Share = Annotated[float, Field(ge=0)]
+
+
+def _ascending_values(q: list[float]) -> list[float]:
+    if any(b < a for a, b in itertools.pairwise(q)):
+        raise ValueError("expected values in ascending order")
+    return q
+
+
+Quantiles = Annotated[list[float], AfterValidator(_ascending_values)]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
@@ -257,14 +266,7 @@ class DurationGroupFigures(_Shape):
     min_gpus: int = Field(ge=1)
     max_gpus: int = Field(ge=1)
     jobs: int = Field(ge=0)
-    log_duration_s_quantiles: list[float]
-
-    @field_validator("log_duration_s_quantiles")
-    @classmethod
-    def _ascending(cls, q: list[float]) -> list[float]:
-        if any(b < a for a, b in itertools.pairwise(q)):
-            raise ValueError("expected ascending values")
-        return q
+    log_duration_s_quantiles: Quantiles
 
 
 class SyntheticParamsFile(_Shape):
@@ -285,7 +287,7 @@ class SyntheticParamsFile(_Shape):
     size_probs: list[Share] = Field(min_length=1)
     quantile_points: int = Field(ge=2)
     duration_groups: list[DurationGroupFigures] = Field(min_length=1)
-    gap_quantiles: list[Share]
+    gap_quantiles: Annotated[list[Share], AfterValidator(_ascending_values)]
 
     @field_validator("hour_shares", "size_probs")
     @classmethod
@@ -293,13 +295,6 @@ class SyntheticParamsFile(_Shape):
         if not sum(values) > 0:
             raise ValueError("expected shares >= 0 with a positive sum")
         return values
-
-    @field_validator("gap_quantiles")
-    @classmethod
-    def _gaps_ascending(cls, q: list[float]) -> list[float]:
-        if any(b < a for a, b in itertools.pairwise(q)):
-            raise ValueError("expected non-negative values in ascending order")
-        return q
 
     @model_validator(mode="after")
     def _consistent(self) -> SyntheticParamsFile:
