@@ -178,7 +178,7 @@ def check_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in schema if c not in df.columns]
     if missing:
         raise ValueError(f"table {name!r} lacks columns {missing}")
-    out = df.loc[:, list(schema)].copy()
+    out = df.loc[:, list(schema)]  # no copy: pandas' copy-on-write keeps the caller's frame apart
     for col, dtype in schema.items():
         if str(out[col].dtype) != dtype:
             out[col] = out[col].astype(dtype)  # type: ignore[call-overload]
