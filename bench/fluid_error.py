@@ -143,6 +143,19 @@ def _gap(metric: str, fluid: float, full: float) -> str:
     return f"{(fluid - full) / 1e9:+,.2f}B{rel}"
 
 
+def _one_process(name: str, fidelity: str, failed: str) -> dict[str, object] | None:
+    """One case at one fidelity in its own process (`one`), its JSON line; None (said) if it failed."""
+    res = subprocess.run(
+        [sys.executable, "-m", "bench.fluid_error", "one", name, fidelity],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if res.returncode != 0:
+        print(f"{name}: {failed} {res.stderr.strip().splitlines()[-1:]}", flush=True)
+        return None
+    out: dict[str, object] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
 def main(argv: list[str]) -> None:
     cache_path = Path(argv[argv.index("--cache") + 1]) if "--cache" in argv else None
     cache: dict[str, dict[str, object]] = (
@@ -152,24 +165,14 @@ def main(argv: list[str]) -> None:
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     rows = []
     for name in CASES:
-        res = subprocess.run(
-            [sys.executable, "-m", "bench.fluid_error", "one", name, "fluid"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if res.returncode != 0:
-            print(f"{name}: error {res.stderr.strip().splitlines()[-1:]}", flush=True)
+        r = _one_process(name, "fluid", "error")
+        if r is None:
             continue
-        r = json.loads(res.stdout.strip().splitlines()[-1])
         hit = cache.get(str(r["hash"]))
         if hit is None:
-            res = subprocess.run(
-                [sys.executable, "-m", "bench.fluid_error", "one", name, "full"],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if res.returncode != 0:
-                print(f"{name}: full run failed {res.stderr.strip().splitlines()[-1:]}", flush=True)
+            hit = _one_process(name, "full", "full run failed")
+            if hit is None:
                 continue
-            hit = json.loads(res.stdout.strip().splitlines()[-1])
             cache[str(r["hash"])] = {"full": hit["full"], "full_s": hit["full_s"]}
             if cache_path is not None:
                 cache_path.write_text(json.dumps(cache, indent=1))
