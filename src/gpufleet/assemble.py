@@ -304,13 +304,9 @@ def build_input(
             services.extend(_services(item, scenario, catalog, accs, start, n_ticks, autoscale_s, team_idx))
     if cols["submit"]:
         all_submit = np.concatenate(cols["submit"])
-        if bool(np.all(all_submit[1:] >= all_submit[:-1])):  # one stream, or streams in order: a slice
-            lo, hi = np.searchsorted(all_submit, [0.0, horizon_s], side="left")
-            pick = {k: np.concatenate(v)[lo:hi] for k, v in cols.items()}
-        else:
-            order = np.argsort(all_submit, kind="stable")
-            keep = order[(all_submit[order] < horizon_s) & (all_submit[order] >= 0)]
-            pick = {k: np.concatenate(v)[keep] for k, v in cols.items()}
+        order = np.argsort(all_submit, kind="stable")
+        keep = order[(all_submit[order] < horizon_s) & (all_submit[order] >= 0)]
+        pick = {k: np.concatenate(v)[keep] for k, v in cols.items()}
     else:
         pick = {k: np.zeros(0, np.float64 if k in ("submit", "work") else np.int64) for k in cols}
     jobs = JobSpec(
