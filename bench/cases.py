@@ -72,7 +72,7 @@ def philly(path: Path = PHILLY) -> dict[str, object]:
     )
     jobs = JobSpec.replay(batch, WorkloadSpec("philly", None, (0,), 30.0, None, None))
     inp = SimInput(
-        fleet, jobs, (TeamSpec("philly", None, True),), (), PolicySpec(fair_share=False), days * 86400.0
+        fleet, jobs, (TeamSpec("philly", None, True),), (), PolicySpec(queue="priority"), days * 86400.0
     )
     t1 = time.perf_counter()
     res = Engine(inp, np.random.default_rng(1)).run()

@@ -33,7 +33,7 @@ def test_prefer_cluster_fills_a_fragmented_block_and_leaves_a_whole_one_for_a_bl
     for prefer in ("block", "cluster"):
         wls = [workload(prefer=prefer), workload(require="block", name="blk")]
         rows = [(0.0, 1e6, 6, 2), (0.1, 1e6, 6, 2), (0.2, 1e6, 6, 2), (1.0, 100.0, 16, 2), (2.0, 50.0, 24, 2)]
-        pol = PolicySpec(failures=False, fair_share=False, preemption=False)
+        pol = PolicySpec(failures=False, queue="priority", preemption=False)
         _, res = run(sim_input(fleet([c], days=1), jobs(rows, wls, wl_index=[0, 0, 0, 0, 1]), pol))
         starts[prefer] = res.first_start
     assert starts["block"][3] == starts["cluster"][3] == 1.0

@@ -128,7 +128,7 @@ def policy_spec(scenario: Scenario, plan_months: Sequence[PlanMonth] = ()) -> Po
     order = [CLASS_INDEX[c] for c in p.preemption.order]
     order += [k for k in range(NCLASS) if k not in order]
     return PolicySpec(
-        mode=p.queue,  # a queue order's name (sched/policies.py QUEUE_ORDERS)
+        queue=p.queue,
         placement=p.placement,
         backfill=p.backfill,
         preemption=p.preemption.enabled,

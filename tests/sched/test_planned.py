@@ -40,7 +40,7 @@ def test_without_a_plan_it_ranks_as_commitment_first() -> None:
 
 
 def test_the_registry_hands_the_run_s_plan_to_the_policy_and_only_to_it() -> None:
-    p = resolve("normal", True, (0, 1, 2, 3), "easy", "best-fit", "plan", plan=(JANUARY, FEBRUARY))
+    p = resolve("fair-share", (0, 1, 2, 3), "easy", "best-fit", "plan", plan=(JANUARY, FEBRUARY))
     assert isinstance(p.providers, PlanFollowing) and p.providers.months == (JANUARY, FEBRUARY)
     assert _order(p.providers, 3) == [2, 0, 1]
     # two runs, two policies: the ranking is state of one run

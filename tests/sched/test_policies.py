@@ -25,7 +25,7 @@ def _easy_case(backfill: str):  # type: ignore[no-untyped-def]
         (2.0, 50.0, 8, 2),  # B fits now and ends at 52 < 100: backfilled
         (60.0, 200.0, 8, 2),  # C fits now (B is gone) but would end at 260 and delay H: refused
     ]
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False, backfill=backfill)
+    pol = PolicySpec(failures=False, queue="priority", preemption=False, backfill=backfill)
     return run(sim_input(fleet([c], days=1), jobs(rows, [workload()]), pol))[1]
 
 
@@ -51,7 +51,7 @@ def _fit_case(placement: str):  # type: ignore[no-untyped-def]
         (6.0, 1000.0, 2, 2),  # Y: best fit puts it beside X; first fit spreads it onto domain 0
         (7.0, 10.0, 8, 2),  # Z needs a whole domain
     ]
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False, placement=placement)
+    pol = PolicySpec(failures=False, queue="priority", preemption=False, placement=placement)
     return run(sim_input(fleet([c], days=1), jobs(rows, [workload()]), pol))
 
 
@@ -103,7 +103,7 @@ def test_strict_fifo_matches_a_reference_on_a_philly_slice() -> None:
     days = int(max(expected + dur) // 86400) + 2
     c = cluster("philly", 8, 8, blocks=1, domains_per_block=capacity // 8)
     rows = list(zip(submit, dur, g, [2] * len(g), strict=True))
-    pol = PolicySpec(mode="strict-fifo", fair_share=False)
+    pol = PolicySpec(queue="strict-fifo")
     _, res = run(sim_input(fleet([c], days=days), jobs(rows, [workload()]), pol))
     np.testing.assert_array_equal(res.first_start, expected)
     assert (expected > submit).sum() > 100  # the slice does queue: the comparison is not trivial
@@ -148,7 +148,7 @@ def test_stranded_gpus_are_sampled_after_a_step_starts_and_to_the_horizon() -> N
     # two 8-GPU domains; a 4-GPU job leaves 4 GPUs of its domain that the waiting 16-GPU gang cannot
     # use. Nothing happens after t = 0, yet every daily step shows the 4 stranded GPUs.
     c = cluster("c", 8, 8, blocks=1, domains_per_block=2)
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False)
+    pol = PolicySpec(failures=False, queue="priority", preemption=False)
     rows = [(0.0, 3 * DAY, 4, 2), (0.0, DAY, 16, 2)]
     _, res = run(sim_input(fleet([c], days=3), jobs(rows), pol))
     assert res.stranded_gpus.tolist() == [[4.0, 4.0, 4.0]]
@@ -192,7 +192,7 @@ def test_block_job_with_a_remainder_stays_in_its_block() -> None:
     c = cluster("c", 8, 8, blocks=2, domains_per_block=2)
     wls = [workload(), workload(require="block", name="blk")]
     rows = [(0.0, 1e6, 4, 2), (1.0, 1e6, 8, 2), (2.0, 1e6, 12, 2)]
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False)
+    pol = PolicySpec(failures=False, queue="priority", preemption=False)
     eng, res = run(sim_input(fleet([c], days=1), jobs(rows, wls, wl_index=[0, 0, 1]), pol))
     assert res.first_start[2] == 2.0
     assert {d // 2 for d in eng.alloc[2].domains()} == {1}
@@ -208,7 +208,7 @@ def test_easy_never_lets_a_backfill_take_the_domains_the_head_needs() -> None:
         (1.0, 50.0, 16, 2),  # H, the head: two whole domains; by count it could start at 100
         (2.0, 5000.0, 4, 2),  # L fits now in the last whole domain, and would take it until 5002
     ]
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False, backfill="easy")
+    pol = PolicySpec(failures=False, queue="priority", preemption=False, backfill="easy")
     res = run(sim_input(fleet([c], days=1), jobs(rows, [workload()]), pol))[1]
     assert res.first_start[3] == 100.0, "the head starts when A ends, not after the backfilled job"
     assert res.first_start[4] >= 150.0  # L waits for the head to finish

@@ -87,5 +87,5 @@ def test_the_queue_order_decides_who_takes_the_freed_domain(queue: str, first: s
 def test_the_name_reaches_the_engine_input(queue: str) -> None:
     loaded = load_scenario_text(_scenario(queue), f"<queue {queue}>")
     inp = prepare(loaded.scenario, loaded.catalog, 1, {})[0]
-    assert inp.policy.mode == queue
+    assert inp.policy.queue == queue
     assert inp.policy.strict == (queue == "strict-fifo")

@@ -38,7 +38,7 @@ def _two_clusters(overflow: bool):  # type: ignore[no-untyped-def]
     cs = [cluster("main", 8, 8, 1, 1, "p0"), cluster("od", 8, 8, 1, 1, "p1")]
     f = fleet(cs, days=1, kinds=["committed", "on-demand"], prices=[2.0, 9.0])
     rows = [(0.0, 100.0, 8, 2), (1.0, 100.0, 8, 2)]
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False, overflow=overflow)
+    pol = PolicySpec(failures=False, queue="priority", preemption=False, overflow=overflow)
     return run(sim_input(f, jobs(rows, [workload(clusters=(0, 1))]), pol))[1]
 
 
@@ -62,7 +62,7 @@ def test_quota_caps_a_team_and_borrowed_quota_is_reclaimed() -> None:
         (20.0, 100.0, 8, 2),  # a: would exceed its quota: waits although b's jobs could be preempted
     ]
     team = [1, 1, 1, 1, 0, 0, 0]
-    pol = PolicySpec(failures=False, fair_share=True, preemption=True)
+    pol = PolicySpec(failures=False, preemption=True)
     f = fleet([c], days=1)
     inp = sim_input(f, jobs(rows, [workload(interval=50.0)], teams=team), pol, teams=teams)
     _, res = run(inp)
@@ -79,7 +79,7 @@ def test_quota_caps_a_team_and_borrowed_quota_is_reclaimed() -> None:
 def test_only_allowed_clusters_are_used() -> None:
     cs = [cluster("x", 8, 8, 1, 2, "p0"), cluster("y", 8, 8, 1, 2, "p1")]
     rows = [(float(i), 500.0, 8, 2) for i in range(6)]
-    pol = PolicySpec(failures=False, fair_share=False, preemption=False)
+    pol = PolicySpec(failures=False, queue="priority", preemption=False)
     _, res = run(sim_input(fleet(cs, days=1), jobs(rows, [workload(clusters=(1,))]), pol))
     assert set(res.cluster.tolist()) == {1}
     _, g, d = res.alloc_log.arrays()
@@ -94,7 +94,7 @@ def test_a_team_back_within_its_quota_is_not_reclaimed() -> None:
     c = cluster("c", 8, 8, blocks=1, domains_per_block=4)
     teams = (TeamSpec("a", 0.5, True), TeamSpec("b", 0.5, True), TeamSpec("c", None, True))
     rows = [(0.0, 100.0, 8, 2), (0.0, 10000.0, 16, 2), (0.0, 10000.0, 8, 2), (200.0, 100.0, 16, 2)]
-    pol = PolicySpec(failures=False, fair_share=True, preemption=True)
+    pol = PolicySpec(failures=False, preemption=True)
     inp = sim_input(fleet([c], days=1), jobs(rows, [workload()], teams=[0, 0, 2, 1]), pol, teams=teams)
     _, res = run(inp)
     assert res.preemptions.sum() == 0

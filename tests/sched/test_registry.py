@@ -116,12 +116,12 @@ def test_queue_orders_and_resolution() -> None:
     shares = [0.5, None]
     assert QUEUE_ORDERS["fair-share"]((0, 1, 2, 3)).shares(shares) == [0.5, math.inf]
     assert QUEUE_ORDERS["priority"]((0, 1, 2, 3)).shares(shares) == [math.inf, math.inf]
-    p = resolve("strict-fifo", True, (0, 2, 1, 3), "easy", "first-fit", "cheapest")
+    p = resolve("strict-fifo", (0, 2, 1, 3), "easy", "first-fit", "cheapest")
     assert p.queue.pooled and p.queue.classes == (0, 2, 1, 3)
     assert p.backfill is BACKFILL["none"]  # strict FIFO never backfills
     assert p.placement is PLACEMENT["first-fit"]
     with pytest.raises(KeyError, match="unknown placement policy 'worst-fit'"):
-        resolve("normal", True, (0, 1, 2, 3), "easy", "worst-fit", "cheapest")
+        resolve("fair-share", (0, 1, 2, 3), "easy", "worst-fit", "cheapest")
 
 
 def test_fifo_merges_the_classes_by_submit_time_priority_keeps_them_apart() -> None:
@@ -133,8 +133,8 @@ def test_fifo_merges_the_classes_by_submit_time_priority_keeps_them_apart() -> N
     assert [list(lane) for lane in lanes] == [[2, 4, 5, 3, 1]]
     prio = QUEUE_ORDERS["priority"]((1, 0, 2, 3))
     assert [list(lane) for lane in prio.lanes(queues, submit.__getitem__)] == [[4, 1], [2, 5], [], [3]]
-    p = resolve("fifo", True, (0, 1, 2, 3), "easy", "best-fit", "cheapest")
+    p = resolve("fifo", (0, 1, 2, 3), "easy", "best-fit", "cheapest")
     assert p.queue.merged and not p.queue.pooled and p.backfill is BACKFILL["easy"]
     assert p.queue.shares([0.5]) == [math.inf]  # one queue: no team quotas
     with pytest.raises(KeyError, match="unknown queue order policy 'lifo'"):
-        resolve("lifo", True, (0, 1, 2, 3), "easy", "best-fit", "cheapest")
+        resolve("lifo", (0, 1, 2, 3), "easy", "best-fit", "cheapest")

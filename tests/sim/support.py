@@ -129,7 +129,7 @@ def sim_input(
     services: Sequence[ServiceSpec] = (),
     horizon_s: float | None = None,
 ) -> SimInput:
-    pol = policy or PolicySpec(failures=False, fair_share=False)
+    pol = policy or PolicySpec(failures=False, queue="priority")
     return SimInput(
         fleet=fleet_spec,
         jobs=job_spec,

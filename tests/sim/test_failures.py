@@ -21,7 +21,7 @@ def test_llama3_interruptions_and_young_daly_goodput() -> None:
     f = fleet([c], days=days)
     wl = workload(cost=cost, interval=None, restart=None)
     inp = sim_input(
-        f, jobs([(0.0, 400 * DAY, gpus, 1)], [wl]), PolicySpec(fair_share=False, repair_s=4 * 3600.0)
+        f, jobs([(0.0, 400 * DAY, gpus, 1)], [wl]), PolicySpec(queue="priority", repair_s=4 * 3600.0)
     )
     _, res = run(inp, seed=3)
     expected = days * 24 * gpus * rate
@@ -47,7 +47,7 @@ def test_preemption_costs_exactly_the_work_since_the_last_checkpoint() -> None:
     f = fleet([c], days=1)
     low = workload(interval=tau, restart=restart, name="research")
     rows = [(0.0, 5000.0, 8, 2), (2500.0, 300.0, 8, 1)]  # research job; a training job preempts it
-    inp = sim_input(f, jobs(rows, [low]), PolicySpec(failures=False, fair_share=False, preemption=True))
+    inp = sim_input(f, jobs(rows, [low]), PolicySpec(failures=False, queue="priority", preemption=True))
     _, res = run(inp)
     assert res.preemptions[0] == 1 and res.preemptions[1] == 0
     assert res.first_start[1] == 2500.0
@@ -63,7 +63,7 @@ def test_no_preemption_when_disabled() -> None:
     inp = sim_input(
         fleet([c], days=1),
         jobs([(0.0, 5000.0, 8, 2), (2500.0, 300.0, 8, 1)], [workload(interval=1000.0)]),
-        PolicySpec(failures=False, fair_share=False, preemption=False),
+        PolicySpec(failures=False, queue="priority", preemption=False),
     )
     _, res = run(inp)
     assert res.preemptions.sum() == 0 and res.first_start[1] == 5000.0
@@ -81,7 +81,7 @@ def test_a_failed_node_is_replaced_only_inside_the_level_the_job_requires() -> N
     inp = sim_input(
         fleet([c], days=3),
         jobs(rows, wls, wl_index=[0, 0, 1, 0]),
-        PolicySpec(fair_share=False, preemption=False, repair_s=6 * 3600.0),
+        PolicySpec(queue="priority", preemption=False, repair_s=6 * 3600.0),
     )
     eng = Engine(inp, np.random.default_rng(5))
     st = eng.st

@@ -33,7 +33,7 @@ def test_replicas_follow_demand_and_unserved_is_recorded() -> None:
     cs = [cluster("x", 8, 8, 1, 4, "p0"), cluster("y", 8, 8, 1, 4, "p1")]
     demand = [50.0, 250.0, 250.0, 120.0, 500.0, 0.0]
     svc = _service(demand, (1,), [0.0, 100.0])
-    pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
+    pol = PolicySpec(failures=False, queue="priority", autoscale_s=3600.0, step_s=3600.0)
     inp = sim_input(fleet(cs, days=1), jobs([], [workload()]), pol, services=[svc], horizon_s=6 * 3600.0)
     eng, res = run(inp)
     want = [min(4, math.ceil(d * 1.2 / 100.0)) for d in demand]
@@ -56,7 +56,7 @@ def test_replicas_preempt_lower_classes() -> None:
     c = cluster("y", 8, 8, 1, 2, "p0")
     svc = _service([0.0, 150.0, 150.0], (0,), [100.0], headroom=1.0)
     rows = [(0.0, 20000.0, 8, 2), (0.0, 20000.0, 8, 3)]  # research and best-effort fill both domains
-    pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
+    pol = PolicySpec(failures=False, queue="priority", autoscale_s=3600.0, step_s=3600.0)
     inp = sim_input(
         fleet([c], days=1), jobs(rows, [workload(interval=700.0)]), pol, services=[svc], horizon_s=3 * 3600.0
     )
@@ -74,7 +74,7 @@ def test_replicas_on_leaving_capacity_are_dropped_and_rescaled() -> None:
     c = cluster("y", 8, 8, 1, 4, "p0")
     hours = 48
     svc = _service([350.0] * hours, (0,), [100.0], headroom=1.0)
-    pol = PolicySpec(failures=False, fair_share=False, autoscale_s=3600.0, step_s=3600.0)
+    pol = PolicySpec(failures=False, queue="priority", autoscale_s=3600.0, step_s=3600.0)
     f = fleet([c], days=2, domains=[[4, 2]])
     inp = sim_input(f, jobs([], [workload()]), pol, services=[svc], horizon_s=hours * 3600.0)
     eng, res = run(inp)
@@ -90,7 +90,7 @@ def test_strict_fifo_replicas_scale_down_and_leave_with_capacity() -> None:
     # strict-FIFO mode tracks a pooled GPU count per cluster (no domains). A replica the size of a
     # domain must still scale down, and replicas must go when the capacity under them leaves.
     c = cluster("y", 8, 8, 1, 4, "p0")  # 32 GPUs: four 8-GPU replicas at most
-    pol = PolicySpec(mode="strict-fifo", failures=False, fair_share=False, autoscale_s=3600.0)
+    pol = PolicySpec(queue="strict-fifo", failures=False, autoscale_s=3600.0)
     svc = _service([400.0] * 3 + [100.0] * 21, (0,), [100.0], headroom=1.0)
     inp = sim_input(fleet([c], days=1), jobs([], [workload()]), pol, services=[svc])
     eng, res = run(inp)

@@ -126,7 +126,7 @@ def test_higher_class_starts_first() -> None:
     f = fleet([cluster(domains_per_block=1, blocks=1)], days=1)
     # one 8-GPU domain; a long job holds it; then best-effort and training jobs wait for it
     j = jobs([(0, 100, 8, 2), (10, 50, 8, 3), (20, 50, 8, 1)])
-    inp = sim_input(f, j, PolicySpec(failures=False, fair_share=False, preemption=False))
+    inp = sim_input(f, j, PolicySpec(failures=False, queue="priority", preemption=False))
     eng, res = run(inp)
     check_run(inp, eng, res)
     assert res.first_start[2] == 100.0  # the training job (class 1) goes before the earlier best-effort
@@ -136,7 +136,7 @@ def test_higher_class_starts_first() -> None:
 def test_plain_fifo_starts_the_earlier_job_whatever_its_class() -> None:
     f = fleet([cluster(domains_per_block=1, blocks=1)], days=1)
     j = jobs([(0, 100, 8, 2), (10, 50, 8, 3), (20, 50, 8, 1)])  # as above, one queue in submit order
-    inp = sim_input(f, j, PolicySpec(mode="fifo", failures=False, fair_share=False, preemption=False))
+    inp = sim_input(f, j, PolicySpec(queue="fifo", failures=False, preemption=False))
     eng, res = run(inp)
     check_run(inp, eng, res)
     assert res.first_start[1] == 100.0  # the best-effort job was submitted first
@@ -164,7 +164,7 @@ def test_a_job_bigger_than_its_required_level_fails_and_blocks_nothing() -> None
     # reserving the cluster for the whole run (the best-effort job would then never restart).
     wls = [workload(), workload(require="domain", name="dom")]
     j = jobs([(0, 5000, 32, 3), (100, 100, 16, 1), (200, 100, 8, 3)], workloads=wls, wl_index=[0, 1, 0])
-    inp = sim_input(fleet([cluster()], days=1), j, PolicySpec(failures=False, fair_share=False))
+    inp = sim_input(fleet([cluster()], days=1), j, PolicySpec(failures=False, queue="priority"))
     eng, res = run(inp)
     check_run(inp, eng, res)
     assert res.state[1] == FAILED and "domain" in res.reason[1] and np.isnan(res.first_start[1])
@@ -199,12 +199,12 @@ job_rows = st.lists(
     failures=st.booleans(),
     placement=st.sampled_from(["best-fit", "first-fit"]),
     backfill=st.sampled_from(["easy", "none"]),
-    mode=st.sampled_from(["normal", "normal", "strict-fifo"]),
+    queue=st.sampled_from(["priority", "priority", "strict-fifo"]),
     require=st.sampled_from([None, "block", "domain"]),
     seed=st.integers(0, 2**16),
 )
 def test_invariants_hold_on_random_runs(
-    rows, ramp, failures, placement, backfill, mode, require, seed
+    rows, ramp, failures, placement, backfill, queue, require, seed
 ) -> None:  # type: ignore[no-untyped-def]
     clusters = [cluster("a", 8, 4, 2, 3, "p0", rate=2e-3), cluster("b", 8, 8, 1, 6, "p1", rate=1e-3)]
     f = fleet(clusters, days=4, domains=[ramp, [6, 3, 6, 2]])
@@ -213,11 +213,10 @@ def test_invariants_hold_on_random_runs(
         f,
         jobs(rows, [wl]),
         PolicySpec(
-            mode=mode,
+            queue=queue,
             placement=placement,
             backfill=backfill,
             failures=failures,
-            fair_share=False,
             repair_s=3600.0,
         ),
     )
@@ -233,7 +232,7 @@ def test_same_seed_same_tables() -> None:
         for _ in range(80)
     ]
     f = fleet(clusters, days=3)
-    inp = sim_input(f, jobs(rows, [workload(cost=30.0, restart=None)]), PolicySpec(fair_share=False))
+    inp = sim_input(f, jobs(rows, [workload(cost=30.0, restart=None)]), PolicySpec(queue="priority"))
     a = build_tables(inp, run(inp, 7)[1], ["t"], ["w"])
     b = build_tables(inp, run(inp, 7)[1], ["t"], ["w"])
     for (name, x), (_, y) in zip(a.items(), b.items(), strict=True):

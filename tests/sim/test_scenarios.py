@@ -63,7 +63,7 @@ def test_philly_replay_invariants_with_failures() -> None:
     days = int((batch.submit_s.max() + batch.duration_s.max()) // 86400) + 2
     f = fleet([cluster("philly", 4, 4, 10, 25, rate=2e-4)], days=days)  # 1,000 GPUs: it queues
     jobs = JobSpec.replay(batch, WorkloadSpec("philly", None, (0,), 30.0, None, None))
-    inp = SimInput(f, jobs, (TeamSpec("t", None, True),), (), PolicySpec(fair_share=False), days * 86400.0)
+    inp = SimInput(f, jobs, (TeamSpec("t", None, True),), (), PolicySpec(queue="priority"), days * 86400.0)
     eng = Engine(inp, np.random.default_rng(5))
     res = eng.run()
     check_run(inp, eng, res)

@@ -216,8 +216,7 @@ class Policies:
 
 
 def resolve(
-    mode: str,
-    fair: bool,
+    queue: str,
     classes: tuple[int, ...],
     backfill: str,
     placement: str,
@@ -225,15 +224,12 @@ def resolve(
     victims: str = "lowest-class-newest-first",
     plan: Sequence[PlanMonth] = (),
 ) -> Policies:
-    """The named policies. `mode` names the queue order (a QUEUE_ORDERS name); "normal" is
-    `fair-share` or `priority` by `fair`. Strict-FIFO mode overrides backfill (none). `plan`: the
-    months the `plan` provider policy follows. An unknown name is a KeyError naming the table (the
-    scenario schema admits only registered names)."""
-    strict = mode == "strict-fifo"
-    order = ("fair-share" if fair else "priority") if mode == "normal" else mode
-    queue = _get(QUEUE_ORDERS, order, "queue order")(classes)
+    """The named policies; the strict-FIFO queue order overrides backfill (none). `plan`: the months
+    the `plan` provider policy follows. An unknown name is a KeyError naming the table (the scenario
+    schema admits only registered names)."""
+    strict = queue == "strict-fifo"
     return Policies(
-        queue=queue,
+        queue=_get(QUEUE_ORDERS, queue, "queue order")(classes),
         backfill=BACKFILL["none" if strict else backfill],
         placement=_get(PLACEMENT, placement, "placement"),
         victims=_get(VICTIMS, victims, "victim choice"),

@@ -133,10 +133,9 @@ class ServiceSpec:
 
 @dataclass(frozen=True, slots=True)
 class PolicySpec:
-    mode: str = "normal"  # a queue order (fair-share, priority, fifo, strict-fifo); normal: by fair_share
+    queue: str = "fair-share"  # the queue order: fair-share, priority, fifo, strict-fifo (sched.policies)
     placement: str = "best-fit"
     backfill: str = "easy"
-    fair_share: bool = True
     preemption: bool = True
     class_order: tuple[int, ...] = (INFERENCE, TRAINING, RESEARCH, BEST_EFFORT)  # highest priority first
     provider_choice: str = "commitment-first"
@@ -152,7 +151,7 @@ class PolicySpec:
 
     @property
     def strict(self) -> bool:
-        return self.mode == "strict-fifo"
+        return self.queue == "strict-fifo"
 
 
 @dataclass(frozen=True, slots=True)

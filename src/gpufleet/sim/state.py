@@ -73,8 +73,7 @@ class SimState:
         pol = inp.policy
         # the policies, resolved from their names once
         self.policies = p = resolve(
-            pol.mode,
-            pol.fair_share,
+            pol.queue,
             pol.class_order,
             pol.backfill,
             pol.placement,
