@@ -34,6 +34,7 @@ COMPILED = (
     "gpufleet.sim.usage",
     "gpufleet.sim.state",
     "gpufleet.sim.lifecycle",
+    "gpufleet.sim.failure_process",
     "gpufleet.sim.failures",
     "gpufleet.sim.autoscale",
     "gpufleet.sim.capacity",

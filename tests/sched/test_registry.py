@@ -125,14 +125,15 @@ def test_queue_orders_and_resolution() -> None:
 
 
 def test_fifo_merges_the_classes_by_submit_time_priority_keeps_them_apart() -> None:
-    submit = {1: 5.0, 2: 1.0, 3: 3.0, 4: 2.0, 5: 3.0}
+    submit = [0.0, 5.0, 1.0, 3.0, 2.0, 3.0]  # by job
     queues = [[2, 5], [4, 1], [], [3]]  # each class's jobs in FIFO order
     fifo = QUEUE_ORDERS["fifo"]((1, 0, 2, 3))
-    lanes = fifo.lanes(queues, submit.__getitem__)
+    lanes = fifo.lanes([iter(queues[k]) for k in fifo.classes], submit)
     # one lane by submit time; the tie at 3.0 goes to the class scanned first (class 1 has none)
     assert [list(lane) for lane in lanes] == [[2, 4, 5, 3, 1]]
     prio = QUEUE_ORDERS["priority"]((1, 0, 2, 3))
-    assert [list(lane) for lane in prio.lanes(queues, submit.__getitem__)] == [[4, 1], [2, 5], [], [3]]
+    lanes = prio.lanes([iter(queues[k]) for k in prio.classes], submit)
+    assert [list(lane) for lane in lanes] == [[4, 1], [2, 5], [], [3]]
     p = resolve("fifo", (0, 1, 2, 3), "easy", "best-fit", "cheapest")
     assert p.queue.merged and not p.queue.pooled and p.backfill is BACKFILL["easy"]
     assert p.queue.shares([0.5]) == [math.inf]  # one queue: no team quotas

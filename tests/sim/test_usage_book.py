@@ -43,7 +43,7 @@ def test_the_contract_year_restarts_and_capacity_left_is_priced_from_the_ramp() 
     ct = replace(fl.contracts[0], min_per_year_usd=1000.0, years=((0, 1, 2), (2, 3, 2)))
     book = UsageBook(replace(fl, contracts=(ct,)))
     log = ChangeLog()
-    log.add(0.0, 0, 10.0)  # 10 GPUs of class 0 all along
+    log.add(0.0, 0, 10)  # 10 GPUs of class 0 all along
     book.advance(log, NGROUP, DAY)
     s1 = book.states(1)[0]
     assert s1.left_usd == 1000.0 - 10 * 24 * 2.0  # the first day's use counted in year 1

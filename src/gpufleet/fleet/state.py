@@ -16,6 +16,14 @@ from __future__ import annotations
 from typing import cast
 
 
+def first(domains: set[int]) -> int:
+    """The first domain of a level's set in iteration order (-1 if empty): `next(iter(s))` without
+    the generic calls to the builtins from compiled code."""
+    for d in domains:
+        return d
+    return -1
+
+
 class Placement:
     """Where one job's GPUs are: whole domains, and (domain, GPUs) parts of shared domains.
 
@@ -115,7 +123,11 @@ class ClusterState:
     def _unlink(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
         if f == g:
-            self.whole[d // self.domains_per_block].remove(d)
+            stack = self.whole[d // self.domains_per_block]
+            if stack[-1] == d:  # placement takes from the top: no search
+                stack.pop()
+            else:
+                stack.remove(d)
             self.whole_total -= 1
             if self.whole_total == 0:
                 self.mask &= ~(1 << g)

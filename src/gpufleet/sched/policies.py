@@ -149,14 +149,14 @@ class QueueOrder:
         """Each team's share of the fleet it may use without borrowing (inf: no quota)."""
         return [s if (self.quotas and s is not None) else math.inf for s in quota_shares]
 
-    def lanes(self, queues: Sequence[Iterable[int]], submit: Callable[[int], float]) -> list[Iterator[int]]:
-        """The queues as the cycle scans them, each lane up to its depth: one lane per class in
-        `classes` order, or (merged) one lane of every class's jobs by submit time, ties in class
-        order. queues[k]: class k's jobs in FIFO order."""
-        ordered = [iter(queues[k]) for k in self.classes]
+    def lanes(self, queues: list[Iterator[int]], submit: Sequence[float]) -> list[Iterator[int]]:
+        """The queues as the cycle scans them, each lane up to its depth: one lane per class, or
+        (merged) one lane of every class's jobs by submit time, ties in class order. queues: the
+        classes' jobs in FIFO order, one iterator per class in `classes` order (empty ones may be
+        left out); submit: each job's submit time."""
         if self.merged:
-            return [heapq.merge(*ordered, key=submit)]
-        return ordered
+            return [heapq.merge(*queues, key=submit.__getitem__)]
+        return queues
 
 
 def fifo(classes: tuple[int, ...]) -> QueueOrder:

@@ -31,8 +31,9 @@ def replica_change(st: SimState, key: int, c: int, entries: Placement, add: bool
     st.alloc_log.add(now, c * NGROUP + svc.cls, delta)
     if svc.team < len(st.team_alloc):
         st.team_alloc[svc.team] += delta
-        tp = st.team_prov[svc.team]
-        tp[cs.provider] = tp.get(cs.provider, 0.0) + delta
+        if st.track_team_prov:
+            tp = st.team_prov[svc.team]
+            tp[cs.provider] = tp.get(cs.provider, 0.0) + delta
     st.key_cap[key] += (1 if add else -1) * n_reps * st.rep_thr[key][c]
     if not add:
         st.freed_on(cs)

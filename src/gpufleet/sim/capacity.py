@@ -46,7 +46,7 @@ def on_capacity(st: SimState, payload: tuple[int, ...], now: float) -> None:
     st.quota_total = total
     if changed:  # the provider ranking's trigger: recompute it, forget the cached orders
         refresh(st, now)
-        st.offers_cache.clear()
+        st.forget_orders()
 
 
 def refresh(st: SimState, now: float) -> None:
@@ -58,7 +58,7 @@ def refresh(st: SimState, now: float) -> None:
         book.advance(st.alloc_log, NGROUP, now)
         states = book.states(int(now // SECONDS_PER_DAY))
     if st.providers.refresh(now, st.offers, states):
-        st.offers_cache.clear()
+        st.forget_orders()
 
 
 def on_day(st: SimState, payload: tuple[int, ...], now: float) -> None:

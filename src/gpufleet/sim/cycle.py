@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterator
 
 from gpufleet.sched.backfill import Reservation
@@ -22,32 +21,36 @@ def scan(st: SimState, k: int) -> Iterator[int]:
     """
     state, epoch = st.state, st.epoch
     fr = st.fresh[k]
-    if st.stale[k] > 512 and 2 * st.stale[k] > len(fr):
+    head = st.fresh_head[k]
+    if st.stale[k] > 512 and 2 * st.stale[k] > len(fr) - head:
         # jobs started from the middle (backfill) leave stale entries: drop them all at once
-        fr = st.fresh[k] = deque(j for j in fr if state[j] == QUEUED and epoch[j] == 0)
+        fr = st.fresh[k] = [j for j in fr[head:] if state[j] == QUEUED and epoch[j] == 0]
+        head = 0
         st.stale[k] = 0
-    while fr and (state[fr[0]] != QUEUED or epoch[fr[0]] != 0):
-        fr.popleft()
+    n = len(fr)
+    while head < n and (state[fr[head]] != QUEUED or epoch[fr[head]] != 0):
+        head += 1
         st.stale[k] -= 1
+    if head > 4096 and 2 * head > n:  # let go of the prefix already consumed
+        del fr[:head]
+        n -= head
+        head = 0
+    st.fresh_head[k] = head
     req = requeued_head(st, k, st.depth) if st.requeued[k] else []
-    if not req:
-        for j in fr:
-            if state[j] == QUEUED and epoch[j] == 0:
-                yield j
-        return
-    it = iter(fr)
-    nxt = next(it, None)
+    i = head
     for s, j, _ in req:
-        while nxt is not None and st.submit[nxt] <= s:
-            if state[nxt] == QUEUED and epoch[nxt] == 0:
-                yield nxt
-            nxt = next(it, None)
+        while i < n and st.submit[fr[i]] <= s:
+            x = fr[i]
+            i += 1
+            if state[x] == QUEUED and epoch[x] == 0:
+                yield x
         if state[j] == QUEUED:
             yield j
-    while nxt is not None:
-        if state[nxt] == QUEUED and epoch[nxt] == 0:
-            yield nxt
-        nxt = next(it, None)
+    while i < n:
+        x = fr[i]
+        i += 1
+        if state[x] == QUEUED and epoch[x] == 0:
+            yield x
 
 
 def requeued_head(st: SimState, k: int, limit: int) -> list[tuple[float, int, int]]:
@@ -101,12 +104,14 @@ def cycle(st: SimState, now: float) -> None:
     res: Reservation | None = None
     gate = 1 << 62
     depth = st.depth
-    # the largest job each set of allowed clusters could place now (ClusterState.room, an upper
-    # bound): a job needing more is refused without trying its clusters. Starts only lower it, so
-    # it holds until GPUs are freed: preemption clears it.
-    room: dict[tuple[int, ...], int] = {}
-    queues = [scan(st, k) if st.fresh[k] or st.requeued[k] else iter(()) for k in range(NCLASS)]
-    for lane in st.queue.lanes(queues, st.submit.__getitem__):
+    # the largest job each workload's clusters could place now (ClusterState.room, an upper bound):
+    # a job needing more is refused without trying its clusters. Starts only lower it, so it holds
+    # until GPUs are freed: a new stamp (this cycle, or a preemption) forgets it.
+    st.room_now += 1
+    room_of, room_stamp = st.room_of, st.room_stamp
+    # the classes with jobs waiting now (a class empty now stays so for this cycle), in class order
+    queues = [scan(st, k) for k in st.queue.classes if len(st.fresh[k]) > st.fresh_head[k] or st.requeued[k]]
+    for lane in st.queue.lanes(queues, st.submit):
         seen = 0
         # step 1: the queue order's lane (a class, or all classes by submit time), in order
         for j in lane:
@@ -123,10 +128,17 @@ def cycle(st: SimState, now: float) -> None:
                 st.quota_blocked = True  # a release anywhere may let it start
                 continue
             # step 3: place
-            allowed = st.allowed[st.wl[j]]
-            r = room.get(allowed)
-            if r is None:
-                r = room[allowed] = max([st.clusters[c].room() for c in allowed], default=0)
+            w = st.wl[j]
+            if room_stamp[w] == st.room_now:
+                r = room_of[w]
+            else:
+                r = 0
+                for c in st.allowed[w]:
+                    cr = st.clusters[c].room()
+                    if cr > r:
+                        r = cr
+                room_of[w] = r
+                room_stamp[w] = st.room_now
             if g <= r and try_start(st, j, now, res):
                 continue
             gate = min(gate, g)
@@ -134,7 +146,7 @@ def cycle(st: SimState, now: float) -> None:
                 continue
             # step 4: the head job
             if st.use_preemption and quota_ok:
-                room.clear()  # victims free GPUs, whether or not the head then starts
+                st.room_now += 1  # victims free GPUs, whether or not the head then starts
                 if try_preempt(st, j, now):
                     continue
             res = st.backfill.reserve(now, g, _cluster_ends(st, j))
@@ -151,7 +163,7 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
     g = st.gpus[j]
     end = now + st.pending_restart[j] + st.work[j] - st.done[j]
     clusters = st.clusters
-    for c in st.candidates(st.allowed[w], st.team[j]):
+    for c in st.job_candidates(w, st.team[j]):
         cs = clusters[c]
         if cs.free_total < g or cs.room() < g:  # room: no placement can fit, skip trying one
             continue
@@ -170,10 +182,10 @@ def try_start(st: SimState, j: int, now: float, res: Reservation | None) -> bool
 def _cluster_ends(st: SimState, j: int) -> Iterator[ClusterEnds]:
     """The head job's clusters (in provider order, those big enough) as the backfill policy sees them."""
     g = st.gpus[j]
-    for c in st.candidates(st.allowed[st.wl[j]], st.team[j]):
+    for c in st.job_candidates(st.wl[j], st.team[j]):
         cs = st.clusters[c]
         if cs.capacity >= g:
-            yield c, cs.free_total, st.ends[c], not cs.pooled
+            yield c, cs.free_total, st.ends_of(c), not cs.pooled
 
 
 def try_preempt(st: SimState, j: int, now: float) -> bool:

@@ -97,8 +97,6 @@ class Engine:
         self.clusters = st.clusters  # the live state, for checks from outside
         self.alloc = st.alloc
         self.where = st.where
-        if st.use_failures:
-            st.draw_failures = failures.draw  # a plain function: no reference cycle through the state
         tick = inp.policy.autoscale_s
         n_ticks = math.ceil(inp.horizon_s / tick) if inp.services else 0
         self.autoscaler = Autoscaler(st, n_ticks, tick)
@@ -173,7 +171,10 @@ class Engine:
             # 1. the instant's events, in (priority, push) order
             while heap and heap[0][0] == t:
                 _, _, _, kind, p = pop(heap)
-                handlers[kind](p, t)
+                if kind == END:  # the most common kind: a direct (native) call
+                    lifecycle.finish(st, p, t)
+                else:
+                    handlers[kind](p, t)
                 events += 1
             # 2. the instant's arrivals
             while nxt < n and submit[nxt] == t:
@@ -187,6 +188,8 @@ class Engine:
                     cycle.cycle(st, t)
                 st.dirty = False
                 st.freed = 0
+            if st.arrived:
+                lifecycle.log_waiting(st, t)
             while next_step < n_steps and t >= next_step * step:  # a step that begins now: after its events
                 fragmentation.sample(st, stranded, next_step)
                 next_step += 1

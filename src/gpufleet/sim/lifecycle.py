@@ -1,15 +1,16 @@
 """A job's life: arrive, start, run a segment, stop (roll back to its checkpoint), requeue, preempt, finish.
 
-Calls only down (the state's bookkeeping); the failure process of a segment is drawn through the
-state's `draw_failures` hook, set by the kernel, so this module never calls up into a mechanism.
+Calls only down: the state's bookkeeping, and the failure process a segment draws when it begins
+(sim/failure_process.py); never up into a mechanism.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
+from bisect import insort
 
 from gpufleet.fleet.state import Placement
+from gpufleet.sim import failure_process
 from gpufleet.sim.state import END, FAILED, FINISHED, QUEUED, RUNNING, SimState
 from gpufleet.units import NCLASS
 
@@ -28,7 +29,7 @@ def arrive(st: SimState, j: int, now: float) -> None:
     st.state[j] = QUEUED
     st.queued_since[j] = now
     st.fresh[k].append(j)
-    st.queue_log.add2(now, k, 1, NCLASS + k, g)
+    st.arrived.append(j)  # its queue record waits for the instant's end (see log_waiting)
     if g < st.gate:
         st.gate = g
     st.dirty = True
@@ -40,13 +41,26 @@ def arrive(st: SimState, j: int, now: float) -> None:
         st.force = st.borrowed_gpus > 0 or any(a[kk] for a in st.cl_alloc for kk in lower)
 
 
+def log_waiting(st: SimState, now: float) -> None:
+    """The queue records of the jobs that arrived at this instant and are still waiting after its
+    cycle. A job that arrived and started at the same instant leaves no record: it never waited
+    (most jobs of a fleet with room to spare: four records fewer each)."""
+    state, epoch, cls, gpus = st.state, st.epoch, st.cls, st.gpus
+    for j in st.arrived:
+        if state[j] == QUEUED and epoch[j] == 0:
+            k = cls[j]
+            st.queue_log.add2(now, k, 1, NCLASS + k, gpus[j])
+    st.arrived.clear()
+
+
 def start(st: SimState, j: int, c: int, placement: Placement, now: float) -> None:
     """j starts on cluster c at `placement` (the cycle decided it)."""
     k = st.cls[j]
     g = st.gpus[j]
     team = st.team[j]
     st.apply(j, c, placement, k, team, now)
-    st.queue_log.add2(now, k, -1, NCLASS + k, -g)
+    if st.epoch[j] != 0 or st.queued_since[j] != now:  # else it arrived this instant, unrecorded
+        st.queue_log.add2(now, k, -1, NCLASS + k, -g)
     if st.team_alloc_over(team):
         st.borrowed[j] = 1
         st.borrowed_gpus += g
@@ -70,20 +84,13 @@ def begin(st: SimState, j: int, c: int, now: float, r: float) -> None:
     finish = now + r + (st.work[j] - st.done[j])
     st.exp_end[j] = finish
     if st.use_easy:
-        insort(st.ends[c], (finish, j, g))
+        st.end_started(j, c, finish)
     rate = st.rate_s[c] * g
     tau = st.checkpoint_interval(j, c)
     st.seg_tau[j] = tau
-    draw = st.draw_failures
-    if draw is not None and rate > 0:
-        finish = draw(st, j, now, r, tau, rate)
+    if st.use_failures and rate > 0:
+        finish = failure_process.draw(st, j, now, r, tau, rate)
     st.push(finish, END, (j, st.epoch[j]))
-
-
-def _unlist_end(st: SimState, j: int, c: int) -> None:
-    if st.use_easy:
-        e = st.ends[c]
-        del e[bisect_left(e, (st.exp_end[j], j, st.gpus[j]))]
 
 
 def finish(st: SimState, payload: tuple[int, ...], now: float) -> None:
@@ -93,21 +100,24 @@ def finish(st: SimState, payload: tuple[int, ...], now: float) -> None:
         return
     c = st.where[j]
     st.release(j, c, st.cls[j], st.team[j], now)
-    _unlist_end(st, j, c)
+    if st.use_easy:
+        st.end_stopped(j, c)
     st.done[j] = st.work[j]
     r = st.seg_restart[j]
     if r > 0.0:  # the restart that led here (no write otherwise: the list keeps its shared 0.0)
         st.lost[j] += st.gpus[j] * r
     st.state[j] = FINISHED
     st.end[j] = now
-    st.fseq.pop(j, None)
+    if j in st.fseq:
+        del st.fseq[j]
 
 
 def stop(st: SimState, j: int, now: float, graceful: bool) -> None:
     """End j's running segment: release its GPUs and roll back to its last checkpoint."""
     c = st.where[j]
     st.release(j, c, st.cls[j], st.team[j], now)
-    _unlist_end(st, j, c)
+    if st.use_easy:
+        st.end_stopped(j, c)
     rollback(st, j, now, graceful)
     st.state[j] = QUEUED
 

@@ -7,9 +7,8 @@ the piecewise-constant level over any grid of intervals, exactly: no sampling.
 
 from __future__ import annotations
 
-import struct
 from array import array
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,16 +32,16 @@ class ChangeLog:
         self.delta = array("d")
         self._t: list[float] = []
         self._g: list[int] = []
-        self._d: list[float] = []
+        self._d: list[int] = []  # deltas are whole GPUs and jobs: ints box without allocating (mostly)
 
-    def add(self, t: float, group: int, delta: float) -> None:
+    def add(self, t: float, group: int, delta: int) -> None:
         self._t.append(t)
         self._g.append(group)
         self._d.append(delta)
         if len(self._t) >= BLOCK:
             self.flush()
 
-    def add2(self, t: float, group1: int, delta1: float, group2: int, delta2: float) -> None:
+    def add2(self, t: float, group1: int, delta1: int, group2: int, delta2: int) -> None:
         """Two changes at one time (fewer calls in the hot loop)."""
         self._t.append(t)
         self._g.append(group1)
@@ -55,12 +54,11 @@ class ChangeLog:
 
     def flush(self) -> None:
         """Move the pending records into the arrays."""
-        n = len(self._t)
-        if n:
-            # struct packs a list three times faster than numpy converts one
-            self.t.frombytes(struct.pack(f"{n}d", *self._t))
-            self.group.frombytes(struct.pack(f"{n}i", *self._g))
-            self.delta.frombytes(struct.pack(f"{n}d", *self._d))
+        if self._t:
+            # an array takes a list in one C loop (numpy's conversion is slower, struct's needs a tuple)
+            self.t.fromlist(self._t)
+            self.group.fromlist(self._g)
+            self.delta.fromlist(cast("list[float]", self._d))  # whole numbers: stored as doubles
             self._t = []
             self._g = []
             self._d = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections import deque
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from typing import Final
 
@@ -48,8 +48,6 @@ G_FAILED: Final = NCLASS
 G_CAPACITY: Final = NCLASS + 1
 
 Event = tuple[float, int, int, int, tuple[int, ...]]  # (time, priority, counter, kind, payload)
-# (state, job, now, restart, checkpoint interval, failure rate) -> finish time
-FailureDraw = Callable[["SimState", int, float, float, float, float], float]
 
 
 def _floats(a: np.ndarray) -> list[float]:
@@ -148,18 +146,27 @@ class SimState:
         self.reason: dict[int, str] = {}
         self.alloc: dict[int, Placement] = {}  # running job or replica -> placement
         self.running: list[dict[int, None]] = [{} for _ in range(nc)]  # per cluster, by start order
-        self.ends: list[list[tuple[float, int, int]]] = [[] for _ in range(nc)]  # EASY: (end, job, gpus)
+        # EASY: each cluster's running jobs as (expected end, job, GPUs), sorted; None while no
+        # reservation has read it lately (see ends_of): most runs reserve rarely, and keeping the
+        # list sorted costs a search and a shift at every start and end
+        self.ends: list[list[tuple[float, int, int]] | None] = [None] * nc
+        self.ends_idle = [0] * nc  # sorted-list updates since a reservation last read it
         self.exp_end = array("d", bytes(8 * n))
-        # queues per class: fresh arrivals (deque, submit order) and requeued jobs (list sorted by submit)
-        self.fresh: list[deque[int]] = [deque() for _ in range(NCLASS)]
+        # queues per class: fresh arrivals (submit order, from fresh_head on) and requeued jobs (sorted
+        # by submit)
+        self.fresh: list[list[int]] = [[] for _ in range(NCLASS)]
+        self.fresh_head = [0] * NCLASS
         self.requeued: list[list[tuple[float, int, int]]] = [[] for _ in range(NCLASS)]
+        self.arrived: list[int] = []  # jobs that arrived at this instant (their queue records wait)
         self.stale = [0] * NCLASS  # started jobs still listed in `fresh`, per class
         self.class_rank = [0] * NCLASS
         for r, k in enumerate(self.queue.classes):
             self.class_rank[k] = r
         nt = max(1, len(inp.teams))
         self.team_alloc = [0] * nt
+        # GPUs per team and provider, kept only for a provider choice that reads them (per_team)
         self.team_prov: list[dict[str, float]] = [{} for _ in range(nt)]
+        self.track_team_prov = self.providers.per_team
         self.cl_alloc = [[0] * NCLASS for _ in range(nc)]
         # inference: the replicas of service-region `key` are one occupant, id n + key, holding a
         # stack of replicas of replica_gpus GPUs each, newest last: their clusters (rep_c) and
@@ -183,6 +190,13 @@ class SimState:
         self.version = [0] * nc  # bumped when a cluster's allocation changes
         self.preempt_memo: dict[tuple[int, int], int] = {}
         self.offers_cache: dict[tuple[int, ...], list[int]] = {}
+        self.job_order: list[list[int] | None] = [None] * len(jobs.workloads)  # the same, per workload
+        self.per_team = self.providers.per_team  # read per job: a plain attribute, not the protocol's
+        # the cycle's bound on the largest job a workload's clusters can place now (see cycle.cycle):
+        # valid while room_stamp[w] equals room_now
+        self.room_of = [0] * len(jobs.workloads)
+        self.room_stamp = [0] * len(jobs.workloads)
+        self.room_now = 0
         self.offers: list[ClusterOffer | None] = [None] * nc
         # usage to date per contract, kept only for a provider ranking that reads it
         self.usage_book = UsageBook(fleet) if self.providers.needs_usage else None
@@ -201,7 +215,6 @@ class SimState:
         self.tau_cache: dict[int, float] = {}
         self.freed = 0  # the most free GPUs in a cluster that gained some since the last cycle
         self.fseq: dict[int, list[tuple[float, float, float]]] = {}  # drawn failures per running job
-        self.draw_failures: FailureDraw | None = None  # set by the kernel when failures are on
 
     # ------------------------------------------------------------------ events and draws
     def push(self, t: float, kind: int, payload: tuple[int, ...]) -> None:
@@ -247,9 +260,23 @@ class SimState:
                 best = cs.free_total
         return best
 
+    def job_candidates(self, w: int, team: int) -> list[int]:
+        """`candidates` for a job of workload w, its cached order found by index, not by hashing."""
+        if self.per_team:
+            return self.candidates(self.allowed[w], team)
+        order = self.job_order[w]
+        if order is None:
+            order = self.job_order[w] = self.candidates(self.allowed[w], team)
+        return order
+
+    def forget_orders(self) -> None:
+        """The offers or the provider ranking changed: every cached cluster order is stale."""
+        self.offers_cache.clear()
+        self.job_order = [None] * len(self.job_order)
+
     def candidates(self, allowed: tuple[int, ...], team: int) -> list[int]:
         """Clusters to try, in the provider policy's order (cached unless it depends on the team's use)."""
-        per_team = self.providers.per_team
+        per_team = self.per_team
         if not per_team:
             hit = self.offers_cache.get(allowed)
             if hit is not None:
@@ -288,6 +315,37 @@ class SimState:
             self.tau_cache[key] = tau
         return tau
 
+    # ------------------------------------------------------------------ expected ends (EASY)
+    def ends_of(self, c: int) -> list[tuple[float, int, int]]:
+        """Cluster c's running jobs sorted by expected end, for a reservation: built from the running
+        jobs when it is not kept, then kept up to date at each start and end until it goes idle."""
+        e = self.ends[c]
+        if e is None:
+            n, exp_end, gpus = self.n, self.exp_end, self.gpus
+            e = self.ends[c] = sorted([(exp_end[j], j, gpus[j]) for j in self.running[c] if j < n])
+        self.ends_idle[c] = 0
+        return e
+
+    def end_started(self, j: int, c: int, end: float) -> None:
+        e = self.ends[c]
+        if e is not None and self._still_read(c, e):
+            insort(e, (end, j, self.gpus[j]))
+
+    def end_stopped(self, j: int, c: int) -> None:
+        e = self.ends[c]
+        if e is not None and self._still_read(c, e):
+            del e[bisect_left(e, (self.exp_end[j], j, self.gpus[j]))]
+
+    def _still_read(self, c: int, e: list[tuple[float, int, int]]) -> bool:
+        """Keep the sorted list while reservations read it; drop it once it has been updated more
+        times than a rebuild costs (about its length) with no reservation reading it."""
+        idle = self.ends_idle[c] + 1
+        self.ends_idle[c] = idle
+        if idle > 2 * len(e) + 64:
+            self.ends[c] = None
+            return False
+        return True
+
     # ------------------------------------------------------------------ allocation bookkeeping
     def apply(self, j: int, c: int, placement: Placement, k: int, team: int, now: float) -> None:
         cs = self.clusters[c]
@@ -299,8 +357,9 @@ class SimState:
         self.alloc_log.add(now, c * NGROUP + k, g)
         if team < len(self.team_alloc):
             self.team_alloc[team] += g
-            tp = self.team_prov[team]
-            tp[cs.provider] = tp.get(cs.provider, 0.0) + g
+            if self.track_team_prov:
+                tp = self.team_prov[team]
+                tp[cs.provider] = tp.get(cs.provider, 0.0) + g
 
     def release(self, j: int, c: int, k: int, team: int, now: float) -> Placement:
         cs = self.clusters[c]
@@ -315,7 +374,8 @@ class SimState:
         self.alloc_log.add(now, c * NGROUP + k, -g)
         if team < len(self.team_alloc):
             self.team_alloc[team] -= g
-            self.team_prov[team][cs.provider] -= g
+            if self.track_team_prov:
+                self.team_prov[team][cs.provider] -= g
         self.freed_on(cs)
         return placement
 
