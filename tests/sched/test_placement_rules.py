@@ -3,6 +3,9 @@ failed node and the inference replica slots."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gpufleet.fleet.state import ClusterState, Placement
 from gpufleet.sched.placement import replica_slots, spare_domain
 
@@ -65,3 +68,49 @@ def test_room_bounds_what_placement_can_fit() -> None:
     assert best_fit(cs, cs.room(), None, "cluster") is not None
     assert best_fit(cs, cs.room() + 1, None, "cluster") is None
     assert cs.free_total == cs.room() + 1  # free by count, yet one GPU short by topology
+
+
+def test_best_fit_takes_the_lowest_index_of_the_fullest_domains() -> None:
+    """Among equally full domains the lowest index goes first (the high ones leave first when
+    capacity shrinks), whatever order they became that full in."""
+    from gpufleet.sched.placement import best_fit
+
+    cs = _cluster(blocks=2, dpb=3)
+    for d in (4, 1, 5, 2):  # four domains left with 3 free each, the low ones last
+        cs.take_all(Placement(parts=[(d, 5)]), 10 + d)
+    p = best_fit(cs, 2, None)
+    assert p is not None and p.parts == [(1, 2)]
+    cs.take_all(p, 20)  # domain 1 now has 1 free: the next 3-GPU job goes to domain 2
+    p = best_fit(cs, 3, None)
+    assert p is not None and p.parts == [(2, 3)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    g=st.sampled_from([8, 72, 130]),  # one, two and three words of levels
+    ops=st.lists(st.tuples(st.integers(0, 139), st.integers(1, 130), st.booleans()), max_size=120),
+)
+def test_level_indexes_agree_with_a_scan_of_the_domains(g: int, ops: list[tuple[int, int, bool]]) -> None:
+    """The level bitmaps (words of WORD domains, several words a level for a cluster of 140
+    domains) against a scan of `free`: best_level, lowest_at, room, and check() after each change."""
+    cs = ClusterState(0, "c", "p", "gb200", g, 4, 2, 70)
+    cs.add_domains(140)
+    held: list[tuple[int, Placement]] = []
+    for job, (d, x, take) in enumerate(ops):
+        x = min(x, g)
+        if take and cs.free[d] >= x:
+            p = Placement(parts=[(d, x)])
+            cs.take_all(p, job)
+            held.append((job, p))
+        elif not take and held:
+            other, p = held.pop(d % len(held))
+            cs.give_all(p, other)
+        cs.check()
+        for level in range(1, g + 1):
+            fits = [cs.free[e] for e in range(140) if cs.free[e] >= level]
+            assert cs.best_level(level) == (min(fits) if fits else 0)
+        for level in range(1, g):
+            at = [e for e in range(140) if cs.free[e] == level]
+            assert cs.lowest_at(level) == (at[0] if at else -1)
+        partly = [cs.free[e] for e in range(140) if 0 < cs.free[e] < g]
+        assert cs.room() == cs.whole_total * g + max(partly, default=0)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from gpufleet.sim.engine import FAILED, FINISHED, G_CAPACITY, NGROUP, QUEUED, RUNNING
 from gpufleet.sim.spec import PolicySpec
 from gpufleet.sim.tables import build_tables
+from gpufleet.units import NCLASS
 from sim.support import DAY, cluster, fleet, jobs, run, sim_input, workload
 
 
@@ -32,6 +33,18 @@ def check_run(inp, eng, res) -> None:  # type: ignore[no-untyped-def]
             assert res.state[j] == RUNNING
             gpd = eng.clusters[eng.where[j]].gpus_per_domain
             assert eng.alloc[j].gpus(gpd) == inp.jobs.gpus[j]  # a gang holds all its GPUs
+    # EASY's sorted ends, where kept, are exactly the running jobs by expected end
+    st = eng.st
+    for c, ends in enumerate(st.ends):
+        if ends is not None:
+            assert ends == sorted((st.exp_end[j], j, st.gpus[j]) for j in st.running[c] if j < n)
+    # the queue log ends at the jobs still queued, per class (a job that arrived and started at one
+    # instant left no record; one still waiting after its arrival's cycle did)
+    _, qg, qd = res.queue_log.arrays()
+    for k in range(NCLASS):
+        waiting = (res.state == QUEUED) & (inp.jobs.cls == k)
+        assert qd[qg == k].sum() == waiting.sum()
+        assert qd[qg == NCLASS + k].sum() == inp.jobs.gpus[waiting].sum()
     # never more GPUs allocated than a cluster has, at any instant
     t, grp, d = res.alloc_log.arrays()
     nc = len(inp.fleet.clusters)
@@ -250,3 +263,34 @@ def test_a_job_ending_as_its_capacity_leaves_finishes() -> None:
     assert res.state.tolist() == [FINISHED, FINISHED]
     assert res.end.tolist() == [2 * DAY, DAY]
     assert res.preemptions.sum() == 0
+
+
+def test_easy_keeps_the_sorted_ends_only_while_reservations_read_them() -> None:
+    """A head job blocked early makes reservations (the cluster's ends are sorted and kept); once
+    nothing waits, hundreds of starts and ends pass unread and the list is dropped; a head blocked
+    later rebuilds it from the running jobs. check_run compares it with the running jobs."""
+    clusters = [cluster("a", 8, 8, 1, 4)]  # 32 GPUs
+    rows = [(0.0, 10 * 3600.0, 24, 2), (1.0, 3600.0, 32, 2)]  # the 32-GPU head waits 10 hours
+    rows += [(2.0 + 60.0 * i, 30.0, 1, 2) for i in range(100)]  # backfilled while it waits
+    rows += [(11 * 3600.0 + 60.0 * i, 30.0, 1, 2) for i in range(400)]  # then none waits
+    rows += [(DAY, 7200.0, 1, 2), (DAY + 600.0, 3600.0, 32, 2)]  # a head blocked again
+    rows += [(DAY + 900.0, 600.0, 1, 2)]  # backfilled against the rebuilt list
+    inp = sim_input(fleet(clusters, days=2), jobs(rows, [workload()]), PolicySpec(queue="priority"))
+    eng, res = run(inp, 1)
+    check_run(inp, eng, res)
+    assert (res.state == FINISHED).all()
+    assert res.first_start[1] == 10 * 3600.0  # the head started when the 24-GPU job ended
+    late_head = len(rows) - 2  # sorted by submit: the second-last row
+    assert res.first_start[late_head] == DAY + 7200.0  # when the 2-hour job ended
+    assert res.first_start[late_head + 1] == DAY + 900.0  # ends before the head's shadow time
+
+
+def test_the_sorted_ends_are_dropped_when_unread() -> None:
+    clusters = [cluster("a", 8, 8, 1, 4)]
+    rows = [(0.0, 10 * 3600.0, 24, 2), (1.0, 3600.0, 32, 2)]
+    rows += [(11 * 3600.0 + 60.0 * i, 30.0, 1, 2) for i in range(400)]  # after the head: none waits
+    inp = sim_input(fleet(clusters, days=2), jobs(rows, [workload()]), PolicySpec(queue="priority"))
+    eng, res = run(inp, 1)
+    check_run(inp, eng, res)
+    assert eng.st.ends[0] is None  # 800 updates with no reservation reading the list
+    assert eng.st.ends_of(0) == []  # rebuilt on demand: nothing runs at the horizon

@@ -3,25 +3,25 @@
 Per-cluster lists indexed by domain (free GPUs, the job holding a domain whole), never an object per
 GPU; plain lists of small ints, which the compiled engine reads and writes natively. Domains come
 online in index order (a contract's ramp fills a cluster from domain 0 up) and leave from the top.
-Two indexes keep placement O(1) per decision: `levels[k]` holds the partly free domains with exactly
-k free GPUs (a bit mask says which levels are non-empty) and `whole[b]` is a stack of block b's
-completely free domains. A gang job holding whole domains takes them from the stacks' tails in one
-slice per block and marks them (`owner`) in one compiled loop; only partly used domains keep a
-{job: GPUs} occupant map. A "pooled" cluster (strict-FIFO mode) tracks
-only its free GPU count, with no topology.
+Two indexes keep placement O(1) per decision: a bitmap per level k of the partly free domains with
+exactly k free GPUs (bit masks say which levels and which words of a level are non-empty, so the
+lowest-index domain of a level is two bit scans away; words of WORD bits stay small ints, which
+compiled code handles natively) and `whole[b]`, a stack of block b's completely free domains. A
+gang job holding whole domains takes them from the stacks' tails in one slice per block and marks
+them (`owner`) in one compiled loop; only partly used domains keep a {job: GPUs} occupant map. A
+"pooled" cluster (strict-FIFO mode) tracks only its free GPU count, with no topology.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Final, cast
+
+WORD: Final = 62  # bits per bitmap word: a word below 2**62 is a short int in compiled code
 
 
-def first(domains: set[int]) -> int:
-    """The first domain of a level's set in iteration order (-1 if empty): `next(iter(s))` without
-    the generic calls to the builtins from compiled code."""
-    for d in domains:
-        return d
-    return -1
+def _lowest_bit(x: int) -> int:
+    """The index of x's lowest set bit (x > 0)."""
+    return (x & -x).bit_length() - 1
 
 
 class Placement:
@@ -66,8 +66,9 @@ class ClusterState:
         "gpus_per_domain",
         "gpus_per_node",
         "index",
-        "levels",
-        "mask",
+        "level_any",
+        "level_mask",
+        "level_words",
         "name",
         "occupants",
         "online",
@@ -109,9 +110,14 @@ class ClusterState:
         self.failed_in: list[int] = [0] * n  # GPUs out for repair per domain
         self.gen: list[int] = [0] * n  # bumped when a domain leaves, so stale repairs are ignored
         self.occupants: list[dict[int, int]] = [{} for _ in range(n)]  # shared domains: {job: GPUs}
-        self.levels: list[set[int]] = [set() for _ in range(gpus_per_domain)]
+        # partly free domains by free GPUs: level_words[k][w] bit i is domain w * WORD + i;
+        # level_any[k] bit w: word w of level k is non-zero; level_mask[k // WORD] bit k % WORD:
+        # level k has a domain
+        words = (n + WORD - 1) // WORD
+        self.level_words: list[list[int]] = [[0] * words for _ in range(gpus_per_domain)]
+        self.level_any: list[int] = [0] * gpus_per_domain
+        self.level_mask: list[int] = [0] * (gpus_per_domain // WORD + 1)
         self.whole: list[list[int]] = [[] for _ in range(blocks)]  # stacks of whole-free domains
-        self.mask = 0  # bit k: some partly free domain has k free GPUs; bit G: a whole-free domain exists
         self.whole_total = 0
         self.top = 0  # the highest level of a partly free domain (0: none), kept for room()
         self.online = 0  # domains online: indices 0 .. online-1
@@ -129,25 +135,31 @@ class ClusterState:
             else:
                 stack.remove(d)
             self.whole_total -= 1
-            if self.whole_total == 0:
-                self.mask &= ~(1 << g)
         elif f > 0:
-            s = self.levels[f]
-            s.discard(d)
-            if not s:
-                self.mask &= ~(1 << f)
-                if f == self.top:
-                    self.top = max((self.mask & ((1 << g) - 1)).bit_length() - 1, 0)
+            words = self.level_words[f]
+            w = d // WORD
+            x = words[w] & ~(1 << (d - w * WORD))
+            words[w] = x
+            if x == 0:
+                left = self.level_any[f] & ~(1 << w)
+                self.level_any[f] = left
+                if left == 0:  # the level is empty now
+                    lw = f // WORD
+                    self.level_mask[lw] &= ~(1 << (f - lw * WORD))
+                    if f == self.top:
+                        self.top = self._highest_level()
 
     def _link(self, d: int, f: int) -> None:
         g = self.gpus_per_domain
         if f == g:
             self.whole[d // self.domains_per_block].append(d)
             self.whole_total += 1
-            self.mask |= 1 << g
         elif f > 0:
-            self.levels[f].add(d)
-            self.mask |= 1 << f
+            w = d // WORD
+            self.level_words[f][w] |= 1 << (d - w * WORD)
+            self.level_any[f] |= 1 << w
+            lw = f // WORD
+            self.level_mask[lw] |= 1 << (f - lw * WORD)
             if f > self.top:
                 self.top = f
 
@@ -181,8 +193,6 @@ class ClusterState:
             del whole[b][len(whole[b]) - k :]
         if p.whole:
             self.whole_total -= len(p.whole)
-            if self.whole_total == 0:
-                self.mask &= ~(1 << g)
             self._mark(p.whole, 0, job)
         p.chunks = []
         total = len(p.whole) * g
@@ -218,7 +228,6 @@ class ClusterState:
             for d in p.whole:
                 whole[d // dpb].append(d)
             self.whole_total += len(p.whole)
-            self.mask |= 1 << g
             self._mark(p.whole, g, -1)
         total = len(p.whole) * g
         occ = self.occupants
@@ -311,7 +320,6 @@ class ClusterState:
             for d in range(self.online, new_online):
                 self.failed_in[d] = 0
             self.whole_total += added
-            self.mask |= 1 << g
         self.capacity += added * g
         self.free_total += added * g
         self.online = new_online
@@ -340,10 +348,39 @@ class ClusterState:
     # ------------------------------------------------------------------ queries
     def best_level(self, gpus: int) -> int:
         """Smallest free level >= gpus among partly free or whole domains; 0 when none."""
-        m = self.mask >> gpus
-        if m == 0:
-            return 0
-        return gpus + ((m & -m).bit_length() - 1)
+        g = self.gpus_per_domain
+        if gpus < g:
+            masks = self.level_mask
+            first = gpus // WORD
+            m = masks[first] >> (gpus - first * WORD)
+            if m:
+                return gpus + _lowest_bit(m)
+            for w in range(first + 1, len(masks)):
+                m = masks[w]
+                if m:
+                    return w * WORD + _lowest_bit(m)
+        if gpus <= g and self.whole_total > 0:
+            return g
+        return 0
+
+    def lowest_at(self, level: int) -> int:
+        """The lowest-index partly free domain with `level` free GPUs; -1 if none. (Among equally
+        full domains the lowest goes first: the high ones are the first to leave when capacity
+        shrinks, as for whole domains.)"""
+        a = self.level_any[level]
+        if a == 0:
+            return -1
+        w = _lowest_bit(a)
+        return w * WORD + _lowest_bit(self.level_words[level][w])
+
+    def _highest_level(self) -> int:
+        """The highest level that has a partly free domain; 0 when none."""
+        masks = self.level_mask
+        for w in range(len(masks) - 1, -1, -1):
+            m = masks[w]
+            if m:
+                return w * WORD + m.bit_length() - 1
+        return 0
 
     def room(self) -> int:
         """The most GPUs one job could be placed on now, an upper bound: every whole-free domain
@@ -365,7 +402,20 @@ class ClusterState:
         assert self.capacity == self.online * g
         assert self.free_total == sum(self.free[: self.online])
         assert self.failed == sum(self.failed_in[: self.online])
-        assert self.top == max((self.mask & ((1 << g) - 1)).bit_length() - 1, 0)
+        partly = [d for d in range(self.online) if 0 < self.free[d] < g]
+        assert self.top == max((self.free[d] for d in partly), default=0)
+        listed = [
+            (k, w * WORD + i)
+            for k in range(g)
+            for w, x in enumerate(self.level_words[k])
+            for i in range(WORD)
+            if x >> i & 1
+        ]
+        assert sorted(listed) == sorted((self.free[d], d) for d in partly)
+        for k in range(g):
+            words = self.level_words[k]
+            assert self.level_any[k] == sum(1 << w for w, x in enumerate(words) if x)
+            assert bool(self.level_mask[k // WORD] >> (k % WORD) & 1) == any(words)
         stacked = {d for s in self.whole for d in s}
         assert len(stacked) == sum(len(s) for s in self.whole) == self.whole_total
         for d in range(self.online):
@@ -376,5 +426,3 @@ class ClusterState:
                 assert not self.occupants[d]
             assert f + used + self.failed_in[d] == g, (d, f, used, self.failed_in[d])
             assert (f == g) == (d in stacked)
-            if 0 < f < g:
-                assert d in self.levels[f]

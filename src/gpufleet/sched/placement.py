@@ -11,7 +11,7 @@ and inference (replica slots). Nothing is changed here; the engine applies the r
 
 from __future__ import annotations
 
-from gpufleet.fleet.state import ClusterState, Placement, first
+from gpufleet.fleet.state import ClusterState, Placement
 
 
 def best_fit(
@@ -30,7 +30,7 @@ def best_fit(
         if level == 0:
             return None
         if level < g:
-            return Placement(parts=[(first(cs.levels[level]), gpus)])
+            return Placement(parts=[(cs.lowest_at(level), gpus)])
         b = fullest_block(cs, 1)
         d = cs.whole[b][-1]
         if gpus == g:
@@ -75,7 +75,7 @@ def best_fit_domain(cs: ClusterState, gpus: int) -> int:
     if level == 0:
         return -1
     if level < cs.gpus_per_domain:
-        return first(cs.levels[level])
+        return cs.lowest_at(level)
     return cs.whole[fullest_block(cs, 1)][-1]
 
 
@@ -118,7 +118,7 @@ def place_whole_domains(
     if rest > 0:
         level = cs.best_level(rest)
         if 0 < level < g:
-            rest_domain = first(cs.levels[level])
+            rest_domain = cs.lowest_at(level)
         else:
             need += 1
     if need > cs.whole_total:

@@ -1,5 +1,5 @@
-"""The discrete-event kernel: a heap of (time, priority, counter, kind, payload) tuples, lazy
-arrivals, one dispatch table from event kind to handler, the run loop and the result.
+"""The discrete-event kernel: a heap of event times (each time's events kept in (priority, push)
+order), lazy arrivals, one dispatch table from event kind to handler, the run loop and the result.
 
 Events: END (a segment ran out its work), FAIL (a drawn failure), CAPACITY (a day's ramp or term
 end), TICK (inference autoscaling), REPAIR (failed GPUs back) and DAY (a day's start, when the
@@ -13,7 +13,6 @@ SimState (lifecycle, cycle, failures, capacity, autoscale, fragmentation); the p
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,8 +146,7 @@ class Engine:
         submit = st.submit
         n = st.n
         nxt = 0
-        heap = st.heap
-        pop = heapq.heappop
+        times = st.times
         events = 0
         report_every = horizon / 100.0
         next_report = 0.0
@@ -157,7 +155,7 @@ class Engine:
         stranded = np.zeros((len(st.clusters), n_steps))
         next_step = 0
         while True:
-            t_ev = heap[0][0] if heap else math.inf
+            t_ev = times[0] if times else math.inf
             t_arr = submit[nxt] if nxt < n else math.inf
             t = t_ev if t_ev <= t_arr else t_arr
             if t >= horizon:
@@ -169,8 +167,8 @@ class Engine:
                 self.progress(t / horizon, "simulating")
                 next_report = t + report_every
             # 1. the instant's events, in (priority, push) order
-            while heap and heap[0][0] == t:
-                _, _, _, kind, p = pop(heap)
+            while times and times[0] == t:
+                _, _, kind, p = st.pop(t)
                 if kind == END:  # the most common kind: a direct (native) call
                     lifecycle.finish(st, p, t)
                 else:
