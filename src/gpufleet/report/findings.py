@@ -135,7 +135,7 @@ def training_run_names(tables: RunTables, context: RunContext) -> list[str]:
     """The scenario's training runs where known, else workloads of class training with a single job."""
     j = tables.jobs
     if context.training:
-        present = set(j["workload"].astype(str))
+        present = {str(w) for w in j["workload"].unique()}  # unique first: one string per workload
         return [n for n in context.training if n in present]
     t = j[j["class"].astype(str) == "training"]
     counts = t.groupby(t["workload"].astype(str)).size()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gpufleet.report.timeline import horizon_end_of
@@ -55,6 +56,11 @@ def _first_wait_intervals(jobs: pd.DataFrame, horizon: pd.Timestamp) -> tuple[pd
     return submit, stop.where(stop <= horizon, horizon)
 
 
+def _naive(times: pd.Series) -> npt.NDArray[np.datetime64]:
+    out: npt.NDArray[np.datetime64] = times.dt.tz_localize(None).to_numpy()
+    return out
+
+
 def queue_curve(jobs: pd.DataFrame, horizon: pd.Timestamp) -> pd.DataFrame:
     """The queue as a step function: at each `time` from which it holds, `queued_jobs` and `queued_gpus`.
 
@@ -68,7 +74,8 @@ def queue_curve(jobs: pd.DataFrame, horizon: pd.Timestamp) -> pd.DataFrame:
             {"time": pd.Series(dtype="datetime64[us, UTC]"), "queued_jobs": [], "queued_gpus": []}
         )
     gpus = jobs["gpus"].to_numpy(np.float64)[waits]
-    times = np.concatenate([submit.to_numpy()[waits], stop.to_numpy()[waits]])
+    # as naive UTC datetime64: a tz-aware column's to_numpy() would build one Timestamp per row
+    times = np.concatenate([_naive(submit)[waits], _naive(stop)[waits]])
     d_jobs = np.concatenate([np.ones(len(gpus)), -np.ones(len(gpus))])
     d_gpus = np.concatenate([gpus, -gpus])
     frame = pd.DataFrame({"time": times, "queued_jobs": d_jobs, "queued_gpus": d_gpus})
