@@ -16,6 +16,7 @@ import pandas as pd
 
 from gpufleet.finance.summary import contract_year_summary
 from gpufleet.report.context import RunContext, TrainingTarget
+from gpufleet.report.runoff import RunOff, fleet_runoff, split_worst
 from gpufleet.report.timeline import horizon_end_of, step_hours
 from gpufleet.report.units import day_text, month_text, si_text, usd_text
 from gpufleet.report.waits import QueuePeaks, queue_peaks
@@ -95,7 +96,29 @@ def inference_by_month(inf: pd.DataFrame) -> pd.DataFrame:
     return m.reset_index().loc[:, cols]
 
 
-def _inference_finding(tables: RunTables) -> Finding | None:
+def _pct_text(pct: float) -> str:
+    """A share in percent; a small one is not rounded to 0.0%."""
+    return f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"
+
+
+def _worst_month_text(when: pd.Timestamp, runoff: RunOff | None) -> str:
+    """'worst month Dec 2031', or 'worst month while the fleet is whole, Dec 2031' where a run-off follows."""
+    return f"worst month {'' if runoff is None else 'while the fleet is whole, '}{month_text(when)}"
+
+
+def _whole_text(runoff: RunOff) -> str:
+    """'while the fleet is whole (to Dec 2031)': the months before the run-off."""
+    before = runoff.start - pd.DateOffset(months=1)
+    return f"while the fleet is whole (to {month_text(pd.Timestamp(before))})"
+
+
+def _runoff_text(runoff: RunOff, worst: str, when: pd.Timestamp) -> str:
+    """The run-off, said apart from the worst month: what ended, and the worst month it brings."""
+    return f" {runoff.text()}; then up to {worst} ({month_text(when)}), not counted as the worst month."
+
+
+def _inference_finding(tables: RunTables, runoff: RunOff | None) -> Finding | None:
+    """The month with the largest unserved share; a month of the fleet's run-off is said apart (runoff.py)."""
     months = inference_by_month(tables.inference)
     if months.empty:
         return None
@@ -103,22 +126,36 @@ def _inference_finding(tables: RunTables) -> Finding | None:
         return Finding(
             "inference", "", "", "Inference: all demand served in every month.", {"unserved_pct": 0.0}
         )
-    worst = months.iloc[int(months["unserved_pct"].to_numpy().argmax())]
-    when = pd.Timestamp(worst["month"])
-    share = float(worst["unserved_pct"])
-    shown = f"{share:.1f}%" if share >= 0.1 else f"{share:.2g}%"  # a small share is not rounded to 0.0%
-    text = (
-        f"Inference: worst month {month_text(when)}, {shown} of demand unserved "
-        f"(about {worst['gpus_short_avg']:,.0f} GPUs short on average that month, "
-        f"{worst['gpus_short_peak']:,.0f} at the peak)."
-    )
-    values: dict[str, Number] = {
-        "month": f"{when:%Y-%m}",
-        "unserved_pct": share,
-        "unserved_tokens": float(worst["unserved_tokens"]),
-        "gpus_short_avg": float(worst["gpus_short_avg"]),
-        "gpus_short_peak": float(worst["gpus_short_peak"]),
-    }
+    share = months["unserved_pct"].to_numpy(np.float64)
+    whole_i, late_i = split_worst(months["month"], share, runoff)
+    ro = runoff if late_i is not None else None  # the run-off is said only where it brings a shortage
+    values: dict[str, Number]
+    if ro is not None and whole_i is None:
+        when = ro.start
+        text = f"Inference: all demand served {_whole_text(ro)}."
+        values = {"unserved_pct": 0.0}
+    else:  # no share above 0 (tokens unserved, each share rounds to nothing): the largest
+        worst = months.iloc[whole_i if whole_i is not None else int(share.argmax())]
+        when = pd.Timestamp(worst["month"])
+        pct = float(worst["unserved_pct"])
+        text = (
+            f"Inference: {_worst_month_text(when, ro)}, {_pct_text(pct)} of demand unserved "
+            f"(about {worst['gpus_short_avg']:,.0f} GPUs short on average that month, "
+            f"{worst['gpus_short_peak']:,.0f} at the peak)."
+        )
+        values = {
+            "month": f"{when:%Y-%m}",
+            "unserved_pct": pct,
+            "unserved_tokens": float(worst["unserved_tokens"]),
+            "gpus_short_avg": float(worst["gpus_short_avg"]),
+            "gpus_short_peak": float(worst["gpus_short_peak"]),
+        }
+    if ro is not None and late_i is not None:
+        tail = months.iloc[late_i]
+        tail_when = pd.Timestamp(tail["month"])
+        tail_pct = float(tail["unserved_pct"])
+        text += _runoff_text(ro, f"{_pct_text(tail_pct)} of demand unserved", tail_when)
+        values |= ro.values() | {"runoff_worst_month": f"{tail_when:%Y-%m}", "runoff_unserved_pct": tail_pct}
     return Finding("inference", "", f"{when:%Y-%m}", text, values)
 
 
@@ -315,8 +352,11 @@ def _all_served(tables: RunTables) -> bool:
     return float(unserved) <= 0 and float(tables.queue["queued_gpus"].sum()) <= 0
 
 
-def _unmet_finding(tables: RunTables) -> Finding | None:
-    """The month with the most unmet GPU-hours: how much, and whether contracts it may use sat idle."""
+def _unmet_finding(tables: RunTables, runoff: RunOff | None) -> Finding | None:
+    """The month with the most unmet GPU-hours: how much, and whether contracts it may use sat idle.
+
+    A month of the fleet's run-off (runoff.py) is said apart, after the worst month while the fleet is whole.
+    """
     u = tables.unmet
     if u.empty:  # a run stored before the unmet table reads it empty: say "none" only when true
         if not _all_served(tables):
@@ -324,10 +364,35 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
         return Finding("unmet", "", "", "Unmet demand: none in any month.", {"unmet_gpu_hours": 0.0})
     cols = ["unmet_gpu_hours", "demand_gpu_hours", "capacity_short_gpu_hours"]
     months = u.groupby("month")[cols].sum()  # NaN (inference no cluster can serve) counts as 0
-    i = int(months["unmet_gpu_hours"].to_numpy().argmax())
-    when = pd.Timestamp(months.index[i])
+    hours = months["unmet_gpu_hours"].to_numpy(np.float64)
+    whole_i, late_i = split_worst(months.index.to_series(), hours, runoff)
+    ro = runoff if late_i is not None else None  # the run-off is said only where it brings a shortage
+    values: dict[str, Number]
+    if ro is not None and whole_i is None:
+        when, subject = ro.start, ""
+        text = f"Unmet demand: none {_whole_text(ro)}."
+        values = {"unmet_gpu_hours": 0.0}
+    else:  # rows, but none with unmet GPU-hours: the first
+        i = whole_i if whole_i is not None else int(hours.argmax())
+        when = pd.Timestamp(months.index[i])
+        text, values = _unmet_month(u, when, months.iloc[i], ro)
+        subject = str(values["demand"])
+    if ro is not None and late_i is not None:
+        tail_when = pd.Timestamp(months.index[late_i])
+        unmet, asked = float(hours[late_i]), float(months["demand_gpu_hours"].iloc[late_i])
+        text += _runoff_text(ro, f"{si_text(unmet)} of {si_text(asked)} GPU-h asked unmet", tail_when)
+        values |= ro.values() | {"runoff_worst_month": f"{tail_when:%Y-%m}", "runoff_unmet_gpu_hours": unmet}
+    return Finding("unmet", subject, f"{when:%Y-%m}", text, values)
+
+
+def _unmet_month(
+    u: pd.DataFrame, when: pd.Timestamp, month: pd.Series, runoff: RunOff | None
+) -> tuple[str, dict[str, Number]]:
+    """One month's unmet demand: of what was asked, the demand with the most, and the idle contracts."""
     rows = u[u["month"] == when]
-    unmet, asked, short = (float(v) for v in months.iloc[i].to_numpy(np.float64))
+    unmet, asked, short = (
+        float(month[c]) for c in ("unmet_gpu_hours", "demand_gpu_hours", "capacity_short_gpu_hours")
+    )
     top = rows.iloc[int(rows["unmet_gpu_hours"].fillna(0).to_numpy().argmax())]
     idle: dict[str, float] = {}
     for cell in rows["idle_contracts"].astype(str):
@@ -335,10 +400,9 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
             idle[name] = max(idle.get(name, 0.0), hours)
     named = sorted(idle, key=lambda n: (-idle[n], n))
     pct = 100.0 * unmet / asked if asked > 0 else 0.0
-    shown = f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"  # a small share is not rounded to 0.0%
     text = (
-        f"Unmet demand: worst month {month_text(when)}, {si_text(unmet)} of {si_text(asked)} GPU-h asked "
-        f"went unmet ({shown}), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
+        f"Unmet demand: {_worst_month_text(when, runoff)}, {si_text(unmet)} of {si_text(asked)} GPU-h asked "
+        f"went unmet ({_pct_text(pct)}), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
     )
     if not named:
         text += "; capacity short: no contract it may use had idle GPUs meanwhile."
@@ -358,7 +422,7 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
         "demand": str(top["demand"]),
         "idle_contracts": ",".join(named),
     }
-    return Finding("unmet", str(top["demand"]), f"{when:%Y-%m}", text, values)
+    return text, values
 
 
 def _commitment_findings(tables: RunTables) -> list[Finding]:
@@ -425,14 +489,15 @@ def findings(
     ctx = context or RunContext()
     horizon = horizon_of(tables, ctx)
     out: list[Finding] = []
-    inf = _inference_finding(tables)
+    runoff = fleet_runoff(tables, ctx)
+    inf = _inference_finding(tables, runoff)
     if inf is not None:
         out.append(inf)
     out.extend(_training_finding(r, horizon) for _, r in training_runs(tables, ctx).iterrows())
     backlog = _backlog_finding(peaks if peaks is not None else queue_peaks(tables, horizon))
     if backlog is not None:
         out.append(backlog)
-    unmet = _unmet_finding(tables)
+    unmet = _unmet_finding(tables, runoff)
     if unmet is not None:
         out.append(unmet)
     out.extend(_commitment_findings(tables))
