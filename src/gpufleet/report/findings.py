@@ -242,14 +242,113 @@ def _against(end: pd.Timestamp, target: pd.Timestamp, what: str) -> str:
     d = _days(end, _due(target, what))
     if abs(d) < 0.5:
         return f"on its {what} ({day_text(target)})"
-    return f"{abs(d):,.0f} days {'after' if d > 0 else 'before'} its {what} ({day_text(target)})"
+    days = f"{abs(d):,.0f} day" + ("" if f"{abs(d):,.0f}" == "1" else "s")
+    return f"{days} {'after' if d > 0 else 'before'} its {what} ({day_text(target)})"
 
 
 def _has(v: object) -> bool:
     return v is not None and not pd.isna(v)  # type: ignore[call-overload]
 
 
-def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
+LOW_GOODPUT_PCT = 70.0  # below this, a training run's finding says what drives its goodput down
+
+
+def _duration_text(seconds: float) -> str:
+    """45 s, 6.2 min, 2.5 h."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 7_200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3_600:.1f} h"
+
+
+def contract_price(
+    tables: RunTables, contract: str, start: pd.Timestamp | None, stop: pd.Timestamp | None
+) -> float | None:
+    """$ per GPU-hour of `contract` in the ledger: the mean over its months from `start`'s to `stop`'s
+    (over all its months where it has none of those); None where the ledger lacks the contract."""
+    led = tables.ledger
+    mine = led[led["contract"].astype(str) == contract]
+    if start is not None and stop is not None:
+        first = _month(pd.Series([start])).iloc[0]
+        during = mine[(mine["month"] >= first) & (mine["month"] <= stop)]
+        mine = during if len(during) else mine
+    prices = mine["price_per_gpu_hour_usd"].dropna()
+    return float(prices.mean()) if len(prices) else None
+
+
+def _goodput_driver(
+    row: pd.Series, target: TrainingTarget, contract: str | None, price: float | None
+) -> tuple[str, dict[str, Number]]:
+    """Why a run's goodput is below LOW_GOODPUT_PCT, in one sentence from its own numbers ("" if it is not).
+
+    Running time = GPU-hours held / GPUs; interruptions a day and the mean time between them follow from
+    it. They are set against the restart time and checkpoint interval of the training-time model (where
+    the scenario is known): a restart near the time between interruptions leaves little time to train.
+    The GPU-hours lost are priced at the contract the run last ran on (the ledger's price), where known.
+    """
+    goodput, held, lost = row["goodput_pct"], float(row["held_gpu_hours"]), float(row["lost_gpu_hours"])
+    if not _has(goodput) or float(goodput) >= LOW_GOODPUT_PCT or held <= 0:
+        return "", {}
+    n, failures, preemptions = int(row["interruptions"]), int(row["restarts"]), int(row["preemptions"])
+    running_s = held / int(row["gpus"]) * 3_600.0
+    head = f" Low goodput (below {LOW_GOODPUT_PCT:.0f}%): "
+    if n == 0:
+        if lost > 0:
+            return "", {}
+        share = 100.0 - float(goodput)  # nothing lost: what is not goodput went to writing checkpoints
+        every = target.checkpoint_interval_s
+        at = f" (a checkpoint every {_duration_text(every)})" if every and np.isfinite(every) else ""
+        return head + f"no interruptions; writing checkpoints took {share:.0f}% of its time{at}.", {}
+    who = (
+        "failures and preemptions" if failures and preemptions else "failures" if failures else "preemptions"
+    )
+    per_day, between = n * 86_400.0 / running_s, running_s / n
+    text = (
+        f"at {int(row['gpus']):,} GPUs, {who} interrupted it {per_day:,.0f} times a day, once every "
+        f"{_duration_text(between)} of running"
+    )
+    against = []
+    if target.restart_s is not None:
+        against.append(f"a {_duration_text(target.restart_s)} restart")
+    every = target.checkpoint_interval_s
+    if every is not None and np.isfinite(every) and every > 0:
+        against.append(f"a checkpoint every {_duration_text(every)}")
+    if against:
+        text += ", against " + " and ".join(against)
+    values: dict[str, Number] = {
+        "interruptions_per_day": per_day,
+        "mean_time_between_interruptions_s": between,
+    }
+    text += f"; the {si_text(lost)} GPU-h lost to them"
+    if price is not None and contract is not None:
+        values |= {"lost_usd": lost * price, "price_per_gpu_hour_usd": price}
+        text += f" are worth {usd_text(lost * price)} at {contract}'s ${price:,.2f} per GPU-h"
+    else:
+        text += " go unpriced (no price for its contract in the ledger)"
+    return head + text + ".", values
+
+
+def _last_contract(
+    tables: RunTables, row: pd.Series, horizon: pd.Timestamp | None
+) -> tuple[str | None, float | None]:
+    """The contract a training run last ran on (jobs.contract) and its price over the run's months."""
+    j = tables.jobs
+    contract = j.loc[j["workload"].astype(str) == str(row["run"]), "contract"].iloc[0]
+    if not _has(contract) or str(contract) == "":
+        return None, None
+    start = pd.Timestamp(row["start"]) if _has(row["start"]) else None
+    stop = pd.Timestamp(row["end"]) if _has(row["end"]) else horizon
+    return str(contract), contract_price(tables, str(contract), start, stop)
+
+
+def _training_finding(
+    row: pd.Series,
+    horizon: pd.Timestamp | None,
+    target: TrainingTarget | None = None,
+    contract: str | None = None,
+    price: float | None = None,
+) -> Finding:
     name = str(row["run"])
     end, deadline, estimate = row["end"], row["deadline"], row["estimate_end"]
     targets = [(deadline, "deadline")] if _has(deadline) else []
@@ -302,6 +401,8 @@ def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
         f"{n:,} interruption{'' if n == 1 else 's'} ({int(row['restarts']):,} failures, "
         f"{int(row['preemptions']):,} preemptions)."
     )
+    driver, driver_values = _goodput_driver(row, target or TrainingTarget(), contract, price)
+    text += driver
     values: dict[str, Number] = {
         "state": state,
         "gpus": int(row["gpus"]),
@@ -315,6 +416,7 @@ def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
         "restarts": int(row["restarts"]),
         "preemptions": int(row["preemptions"]),
     }
+    values |= driver_values
     if _has(end) and _has(deadline):
         values["days_after_deadline"] = _days(pd.Timestamp(end), _due(pd.Timestamp(deadline), "deadline"))
     if _has(end) and _has(estimate):
@@ -493,7 +595,12 @@ def findings(
     inf = _inference_finding(tables, runoff)
     if inf is not None:
         out.append(inf)
-    out.extend(_training_finding(r, horizon) for _, r in training_runs(tables, ctx).iterrows())
+    for _, r in training_runs(tables, ctx).iterrows():
+        out.append(
+            _training_finding(
+                r, horizon, ctx.training.get(str(r["run"])), *_last_contract(tables, r, horizon)
+            )
+        )
     backlog = _backlog_finding(peaks if peaks is not None else queue_peaks(tables, horizon))
     if backlog is not None:
         out.append(backlog)
