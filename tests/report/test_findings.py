@@ -8,26 +8,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers import run_table
 
 from gpufleet.report.context import RunContext, TrainingTarget
 from gpufleet.report.findings import Finding, findings, inference_by_month, training_runs
 from gpufleet.report.headline import headline, summarize
-from gpufleet.tables import SCHEMAS, TIME, RunTables, check_table
+from gpufleet.tables import RunTables
 
 UTC = "UTC"
 HORIZON = pd.Timestamp("2026-04-01", tz=UTC)  # the run covers Jan–Mar 2026, daily steps
 T0 = pd.Timestamp("2026-03-10 08:00", tz=UTC)  # the research burst
 H = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
-
-
-def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A run table from rows that name only the columns a test cares about (others 0, "" or NaT)."""
-    df = pd.DataFrame(rows)
-    for col, dtype in SCHEMAS[name].items():
-        if col not in df.columns:
-            df[col] = pd.NaT if dtype == TIME else ("" if dtype == "string" else 0)
-    return check_table(name, df)
 
 
 def job(id_: int, workload: str, cls: str, gpus: int, submit: pd.Timestamp, **kw: Any) -> dict[str, Any]:
@@ -87,10 +79,10 @@ def make_run() -> RunTables:
         for y, need in zip((2026, 2027, 2028), needs, strict=True)
     ]
     return RunTables(
-        jobs=table("jobs", jobs),
-        inference=table("inference", inf),
-        ledger=table("ledger", ledger),
-        portfolio=table("portfolio", portfolio),
+        jobs=run_table("jobs", jobs),
+        inference=run_table("inference", inf),
+        ledger=run_table("ledger", ledger),
+        portfolio=run_table("portfolio", portfolio),
     )
 
 
