@@ -1,9 +1,11 @@
 """The run's dated findings, computed from its tables: what a planner reads first, before any average.
 
 Each finding names a date and a size: the worst month of unserved inference, each training run's goodput,
-loss and finish against its deadline or estimate, the largest research backlog, the month with the most
-unmet demand (and whether contracts it may use sat idle meanwhile), the contracts whose
-commitment goes unused (and the year it is lost), and the year and size of the peak funding need.
+loss and finish against its deadline or estimate (and, when goodput is low, why), the largest research
+backlog, the month with the most unmet demand (and whether contracts it may use sat idle meanwhile), the
+contracts whose commitment goes unused (and the year it is lost), and the year and size of the peak
+funding need. The worst months are read while the fleet is whole; the run-off at the horizon, as
+contract terms end, is said apart (runoff.py).
 The terminal, --json and the HTML report show the same `Finding` objects, so they say the same thing.
 """
 
