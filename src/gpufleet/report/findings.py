@@ -136,7 +136,7 @@ def _inference_finding(tables: RunTables, runoff: RunOff | None) -> Finding | No
         when = ro.start
         text = f"Inference: all demand served {_whole_text(ro)}."
         values = {"unserved_pct": 0.0}
-    else:  # no share above 0 (tokens unserved, each share rounds to nothing): the largest
+    else:  # the worst while whole; with no share above 0 anywhere (each rounds to nothing), the largest
         worst = months.iloc[whole_i if whole_i is not None else int(share.argmax())]
         when = pd.Timestamp(worst["month"])
         pct = float(worst["unserved_pct"])
@@ -476,7 +476,7 @@ def _unmet_finding(tables: RunTables, runoff: RunOff | None) -> Finding | None:
         when, subject = ro.start, ""
         text = f"Unmet demand: none {_whole_text(ro)}."
         values = {"unmet_gpu_hours": 0.0}
-    else:  # rows, but none with unmet GPU-hours: the first
+    else:  # the worst while whole; with no month above 0 anywhere (rows of NaN), the first
         i = whole_i if whole_i is not None else int(hours.argmax())
         when = pd.Timestamp(months.index[i])
         text, values = _unmet_month(u, when, months.iloc[i], ro)
