@@ -1,16 +1,20 @@
-"""Shared test helpers: paths to test scenarios and the shared data folder, and running the CLI."""
+"""Shared test helpers: paths to test scenarios and the shared data folder, running the CLI, and run
+tables built by hand."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from gpufleet.cli import main
 from gpufleet.scenario import LoadedScenario
 from gpufleet.scenario.load import builtin_scenario_text, load_scenario_text
+from gpufleet.tables import SCHEMAS, TIME, check_table
 
 TESTS = Path(__file__).resolve().parent
 SCENARIOS = TESTS / "scenarios"
@@ -48,6 +52,15 @@ def default_until(end: str) -> LoadedScenario:
     return load_scenario_text(text.replace(line, f"  end: {end} ", 1), f"default (to {end})")
 
 
+def run_table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A run table from rows that name only the columns a test cares about (others 0, "" or NaT)."""
+    df = pd.DataFrame(rows)
+    for col, dtype in SCHEMAS[name].items():
+        if col not in df.columns:
+            df[col] = pd.NaT if dtype == TIME else ("" if dtype == "string" else 0)
+    return check_table(name, df)
+
+
 __all__ = [
     "SCENARIOS",
     "SHARED_DATA",
@@ -56,5 +69,6 @@ __all__ = [
     "CliRunner",
     "default_until",
     "run_cli",
+    "run_table",
     "shared_data",
 ]

@@ -8,26 +8,20 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers import SMALL, run_table
 
-from gpufleet.report.context import RunContext, TrainingTarget
+from gpufleet.report.context import RunContext, TrainingTarget, run_context
 from gpufleet.report.findings import Finding, findings, inference_by_month, training_runs
 from gpufleet.report.headline import headline, summarize
-from gpufleet.tables import SCHEMAS, TIME, RunTables, check_table
+from gpufleet.scenario import load_scenario
+from gpufleet.tables import RunTables, empty_table
+from gpufleet.workload.training import plan_scenario_run
 
 UTC = "UTC"
 HORIZON = pd.Timestamp("2026-04-01", tz=UTC)  # the run covers Jan–Mar 2026, daily steps
 T0 = pd.Timestamp("2026-03-10 08:00", tz=UTC)  # the research burst
 H = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
-
-
-def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A run table from rows that name only the columns a test cares about (others 0, "" or NaT)."""
-    df = pd.DataFrame(rows)
-    for col, dtype in SCHEMAS[name].items():
-        if col not in df.columns:
-            df[col] = pd.NaT if dtype == TIME else ("" if dtype == "string" else 0)
-    return check_table(name, df)
 
 
 def job(id_: int, workload: str, cls: str, gpus: int, submit: pd.Timestamp, **kw: Any) -> dict[str, Any]:
@@ -87,10 +81,10 @@ def make_run() -> RunTables:
         for y, need in zip((2026, 2027, 2028), needs, strict=True)
     ]
     return RunTables(
-        jobs=table("jobs", jobs),
-        inference=table("inference", inf),
-        ledger=table("ledger", ledger),
-        portfolio=table("portfolio", portfolio),
+        jobs=run_table("jobs", jobs),
+        inference=run_table("inference", inf),
+        ledger=run_table("ledger", ledger),
+        portfolio=run_table("portfolio", portfolio),
     )
 
 
@@ -220,3 +214,89 @@ def test_a_tiny_worst_month_is_not_printed_as_zero() -> None:
     assert found and "0.0% of demand" not in found[0].text
     assert 0 < found[0].values["unserved_pct"] < 0.05
     assert f"{found[0].values['unserved_pct']:.2g}% of demand unserved" in found[0].text
+
+
+JAN1 = pd.Timestamp("2026-01-01", tz=UTC)
+
+
+def burning_run(restarts: int = 200, preemptions: int = 0, lost: float = 96_000.0) -> RunTables:
+    """One 1,000-GPU run from Jan 1 to Jan 11 with no wait: 240,000 GPU-h held, on contract k ($2.50 in
+    January, $4.00 in February: the run's month is January)."""
+    jobs = [{**job(1, "burn", "training", 1000, JAN1, start=JAN1, end=JAN1 + 10 * DAY, wait_s=0.0,
+                   restarts=restarts, preemptions=preemptions, lost=lost), "contract": "k"}]  # fmt: skip
+    ledger = [
+        {"contract": "k", "provider": "p", "kind": "committed", "month": JAN1, "price_per_gpu_hour_usd": 2.5},
+        {"contract": "k", "provider": "p", "kind": "committed", "month": pd.Timestamp("2026-02-01", tz=UTC),
+         "price_per_gpu_hour_usd": 4.0},
+    ]  # fmt: skip
+    return RunTables(jobs=run_table("jobs", jobs), ledger=run_table("ledger", ledger))
+
+
+BURN = TrainingTarget(compute_share=0.9, restart_s=600.0, checkpoint_interval_s=1800.0)
+
+
+def burn_finding(tables: RunTables, target: TrainingTarget | None = BURN) -> Finding:
+    ctx = RunContext(horizon_end=JAN1 + 31 * DAY, training={"burn": target} if target else {})
+    [f] = [f for f in findings(tables, ctx) if f.kind == "training"]
+    return f
+
+
+def test_low_goodput_says_why_from_the_runs_own_numbers() -> None:
+    """Goodput 0.9 × (1 − 96,000 / 240,000) = 54%: 200 failures in 10 days of running are 20 a day, one
+    every 72 minutes, against a 10-minute restart and a checkpoint every 30 minutes; 96,000 GPU-h lost
+    at k's January price of $2.50 are $240,000."""
+    f = burn_finding(burning_run())
+    assert f.values["goodput_pct"] == pytest.approx(54.0)
+    assert f.values["interruptions_per_day"] == pytest.approx(20.0)
+    assert f.values["mean_time_between_interruptions_s"] == pytest.approx(72 * 60.0)
+    assert f.values["price_per_gpu_hour_usd"] == 2.5 and f.values["lost_usd"] == pytest.approx(240_000.0)
+    assert f.text.endswith(
+        "Goodput 54.0%, 96.00k GPU-h lost of 240.00k held, 200 interruptions (200 failures, 0 preemptions). "
+        "Low goodput (below 70%): at 1,000 GPUs, failures interrupted it 20 times a day, once every 72.0 min "
+        "of running, against a 10.0 min restart and a checkpoint every 30.0 min; the 96.00k GPU-h lost to "
+        "them are worth $240.00k at k's $2.50 per GPU-h."
+    )
+
+
+def test_goodput_drivers_without_the_scenario_or_a_price() -> None:
+    # no training-time model: no restart or checkpoint to set the interruptions against
+    bare = burn_finding(burning_run(restarts=150, preemptions=50), target=None)
+    assert bare.values["goodput_pct"] == pytest.approx(60.0)  # 1 − 0.4, no checkpoint share known
+    assert (
+        "failures and preemptions interrupted it 20 times a day, once every 72.0 min of running; "
+        in bare.text
+    )
+    assert "against" not in bare.text
+    # no ledger: the GPU-hours lost go unpriced
+    unpriced = dataclasses.replace(burning_run(), ledger=empty_table("ledger"))
+    assert burn_finding(unpriced).text.endswith(
+        "the 96.00k GPU-h lost to them go unpriced (no price for its contract in the ledger)."
+    )
+    assert "lost_usd" not in burn_finding(unpriced).values
+
+
+def test_goodput_at_or_above_the_threshold_says_nothing_more() -> None:
+    f = burn_finding(burning_run(lost=50_400.0))  # 0.9 × (1 − 0.21) = 71.1%
+    assert f.values["goodput_pct"] == pytest.approx(71.1)
+    assert "Low goodput" not in f.text and "interruptions_per_day" not in f.values
+
+
+def test_low_goodput_without_interruptions_is_checkpoint_writes() -> None:
+    f = burn_finding(
+        burning_run(restarts=0, lost=0.0), TrainingTarget(compute_share=0.6, checkpoint_interval_s=900.0)
+    )
+    assert f.values["goodput_pct"] == pytest.approx(60.0)
+    assert f.text.endswith(
+        "Low goodput (below 70%): no interruptions; writing checkpoints took 40% of its time "
+        "(a checkpoint every 15.0 min)."
+    )
+
+
+def test_the_context_carries_the_models_restart_and_checkpoint_interval() -> None:
+    """small.yaml's model-a states neither: the context has the training-time model's values."""
+    loaded = load_scenario(SMALL)
+    target = run_context(loaded.scenario, loaded.catalog).training["model-a"]
+    [run] = [w.item for w in loaded.scenario.workloads if getattr(w.item, "name", "") == "model-a"]
+    plan = plan_scenario_run(run, loaded.scenario, loaded.catalog)  # type: ignore[arg-type]
+    assert target.restart_s == plan.restart_s > 0
+    assert target.checkpoint_interval_s == plan.checkpoint_interval_s > 0

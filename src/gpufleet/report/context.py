@@ -30,6 +30,8 @@ class TrainingTarget:
     estimate_end: pd.Timestamp | None = None  # submit + expected wall time (with expected failures)
     work_gpu_hours: float | None = None  # GPU-hours of compute the run needs at full speed
     compute_share: float = 1.0  # compute / (compute + checkpoint writes): the part of work that trains
+    restart_s: float | None = None  # seconds from an interruption to training again (the model's)
+    checkpoint_interval_s: float | None = None  # training seconds between checkpoints (inf: none)
 
 
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -97,7 +99,7 @@ def run_context(scenario: Scenario, catalog: Catalog) -> RunContext:
         run = w.item
         if not isinstance(run, TrainingRun):
             continue
-        estimate, work, share = None, None, 1.0
+        estimate, work, share, restart, interval = None, None, 1.0, None, None
         try:  # the one training-time model, as the engine runs it (workload.training)
             plan = plan_scenario_run(run, scenario, catalog)
         except InputError:
@@ -108,8 +110,9 @@ def run_context(scenario: Scenario, catalog: Catalog) -> RunContext:
             estimate = submit + pd.Timedelta(seconds=wall) if wall < 1e12 else None
             work = plan.gpu_hours
             share = plan.compute_s / plan.work_s if plan.work_s > 0 else 1.0
+            restart, interval = plan.restart_s, plan.checkpoint_interval_s
         deadline = pd.Timestamp(run.deadline, tz="UTC") if run.deadline else None
-        targets[run.name] = TrainingTarget(deadline, estimate, work, share)
+        targets[run.name] = TrainingTarget(deadline, estimate, work, share, restart, interval)
     return RunContext(_day_end(scenario.horizon.end), targets, contract_table(scenario, catalog))
 
 

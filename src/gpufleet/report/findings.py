@@ -1,9 +1,11 @@
 """The run's dated findings, computed from its tables: what a planner reads first, before any average.
 
 Each finding names a date and a size: the worst month of unserved inference, each training run's goodput,
-loss and finish against its deadline or estimate, the largest research backlog, the month with the most
-unmet demand (and whether contracts it may use sat idle meanwhile), the contracts whose
-commitment goes unused (and the year it is lost), and the year and size of the peak funding need.
+loss and finish against its deadline or estimate (and, when goodput is low, why), the largest research
+backlog, the month with the most unmet demand (and whether contracts it may use sat idle meanwhile), the
+contracts whose commitment goes unused (and the year it is lost), and the year and size of the peak
+funding need. The worst months are read while the fleet is whole; the run-off at the horizon, as
+contract terms end, is said apart (runoff.py).
 The terminal, --json and the HTML report show the same `Finding` objects, so they say the same thing.
 """
 
@@ -16,6 +18,7 @@ import pandas as pd
 
 from gpufleet.finance.summary import contract_year_summary
 from gpufleet.report.context import RunContext, TrainingTarget
+from gpufleet.report.runoff import RunOff, fleet_runoff, split_worst
 from gpufleet.report.timeline import horizon_end_of, step_hours
 from gpufleet.report.units import day_text, month_text, si_text, usd_text
 from gpufleet.report.waits import QueuePeaks, queue_peaks
@@ -95,7 +98,29 @@ def inference_by_month(inf: pd.DataFrame) -> pd.DataFrame:
     return m.reset_index().loc[:, cols]
 
 
-def _inference_finding(tables: RunTables) -> Finding | None:
+def _pct_text(pct: float) -> str:
+    """A share in percent; a small one is not rounded to 0.0%."""
+    return f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"
+
+
+def _worst_month_text(when: pd.Timestamp, runoff: RunOff | None) -> str:
+    """'worst month Dec 2031', or 'worst month while the fleet is whole, Dec 2031' where a run-off follows."""
+    return f"worst month {'' if runoff is None else 'while the fleet is whole, '}{month_text(when)}"
+
+
+def _whole_text(runoff: RunOff) -> str:
+    """'while the fleet is whole (to Dec 2031)': the months before the run-off."""
+    before = runoff.start - pd.DateOffset(months=1)
+    return f"while the fleet is whole (to {month_text(pd.Timestamp(before))})"
+
+
+def _runoff_text(runoff: RunOff, worst: str, when: pd.Timestamp) -> str:
+    """The run-off, said apart from the worst month: what ended, and the worst month it brings."""
+    return f" {runoff.text()}; then up to {worst} ({month_text(when)}), not counted as the worst month."
+
+
+def _inference_finding(tables: RunTables, runoff: RunOff | None) -> Finding | None:
+    """The month with the largest unserved share; a month of the fleet's run-off is said apart (runoff.py)."""
     months = inference_by_month(tables.inference)
     if months.empty:
         return None
@@ -103,22 +128,36 @@ def _inference_finding(tables: RunTables) -> Finding | None:
         return Finding(
             "inference", "", "", "Inference: all demand served in every month.", {"unserved_pct": 0.0}
         )
-    worst = months.iloc[int(months["unserved_pct"].to_numpy().argmax())]
-    when = pd.Timestamp(worst["month"])
-    share = float(worst["unserved_pct"])
-    shown = f"{share:.1f}%" if share >= 0.1 else f"{share:.2g}%"  # a small share is not rounded to 0.0%
-    text = (
-        f"Inference: worst month {month_text(when)}, {shown} of demand unserved "
-        f"(about {worst['gpus_short_avg']:,.0f} GPUs short on average that month, "
-        f"{worst['gpus_short_peak']:,.0f} at the peak)."
-    )
-    values: dict[str, Number] = {
-        "month": f"{when:%Y-%m}",
-        "unserved_pct": share,
-        "unserved_tokens": float(worst["unserved_tokens"]),
-        "gpus_short_avg": float(worst["gpus_short_avg"]),
-        "gpus_short_peak": float(worst["gpus_short_peak"]),
-    }
+    share = months["unserved_pct"].to_numpy(np.float64)
+    whole_i, late_i = split_worst(months["month"], share, runoff)
+    ro = runoff if late_i is not None else None  # the run-off is said only where it brings a shortage
+    values: dict[str, Number]
+    if ro is not None and whole_i is None:
+        when = ro.start
+        text = f"Inference: all demand served {_whole_text(ro)}."
+        values = {"unserved_pct": 0.0}
+    else:  # the worst while whole; with no share above 0 anywhere (each rounds to nothing), the largest
+        worst = months.iloc[whole_i if whole_i is not None else int(share.argmax())]
+        when = pd.Timestamp(worst["month"])
+        pct = float(worst["unserved_pct"])
+        text = (
+            f"Inference: {_worst_month_text(when, ro)}, {_pct_text(pct)} of demand unserved "
+            f"(about {worst['gpus_short_avg']:,.0f} GPUs short on average that month, "
+            f"{worst['gpus_short_peak']:,.0f} at the peak)."
+        )
+        values = {
+            "month": f"{when:%Y-%m}",
+            "unserved_pct": pct,
+            "unserved_tokens": float(worst["unserved_tokens"]),
+            "gpus_short_avg": float(worst["gpus_short_avg"]),
+            "gpus_short_peak": float(worst["gpus_short_peak"]),
+        }
+    if ro is not None and late_i is not None:
+        tail = months.iloc[late_i]
+        tail_when = pd.Timestamp(tail["month"])
+        tail_pct = float(tail["unserved_pct"])
+        text += _runoff_text(ro, f"{_pct_text(tail_pct)} of demand unserved", tail_when)
+        values |= ro.values() | {"runoff_worst_month": f"{tail_when:%Y-%m}", "runoff_unserved_pct": tail_pct}
     return Finding("inference", "", f"{when:%Y-%m}", text, values)
 
 
@@ -205,14 +244,113 @@ def _against(end: pd.Timestamp, target: pd.Timestamp, what: str) -> str:
     d = _days(end, _due(target, what))
     if abs(d) < 0.5:
         return f"on its {what} ({day_text(target)})"
-    return f"{abs(d):,.0f} days {'after' if d > 0 else 'before'} its {what} ({day_text(target)})"
+    days = f"{abs(d):,.0f} day" + ("" if f"{abs(d):,.0f}" == "1" else "s")
+    return f"{days} {'after' if d > 0 else 'before'} its {what} ({day_text(target)})"
 
 
 def _has(v: object) -> bool:
     return v is not None and not pd.isna(v)  # type: ignore[call-overload]
 
 
-def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
+LOW_GOODPUT_PCT = 70.0  # below this, a training run's finding says what drives its goodput down
+
+
+def _duration_text(seconds: float) -> str:
+    """45 s, 6.2 min, 2.5 h."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 7_200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3_600:.1f} h"
+
+
+def contract_price(
+    tables: RunTables, contract: str, start: pd.Timestamp | None, stop: pd.Timestamp | None
+) -> float | None:
+    """$ per GPU-hour of `contract` in the ledger: the mean over its months from `start`'s to `stop`'s
+    (over all its months where it has none of those); None where the ledger lacks the contract."""
+    led = tables.ledger
+    mine = led[led["contract"].astype(str) == contract]
+    if start is not None and stop is not None:
+        first = _month(pd.Series([start])).iloc[0]
+        during = mine[(mine["month"] >= first) & (mine["month"] <= stop)]
+        mine = during if len(during) else mine
+    prices = mine["price_per_gpu_hour_usd"].dropna()
+    return float(prices.mean()) if len(prices) else None
+
+
+def _goodput_driver(
+    row: pd.Series, target: TrainingTarget, contract: str | None, price: float | None
+) -> tuple[str, dict[str, Number]]:
+    """Why a run's goodput is below LOW_GOODPUT_PCT, in one sentence from its own numbers ("" if it is not).
+
+    Running time = GPU-hours held / GPUs; interruptions a day and the mean time between them follow from
+    it. They are set against the restart time and checkpoint interval of the training-time model (where
+    the scenario is known): a restart near the time between interruptions leaves little time to train.
+    The GPU-hours lost are priced at the contract the run last ran on (the ledger's price), where known.
+    """
+    goodput, held, lost = row["goodput_pct"], float(row["held_gpu_hours"]), float(row["lost_gpu_hours"])
+    if not _has(goodput) or float(goodput) >= LOW_GOODPUT_PCT or held <= 0:
+        return "", {}
+    n, failures, preemptions = int(row["interruptions"]), int(row["restarts"]), int(row["preemptions"])
+    running_s = held / int(row["gpus"]) * 3_600.0
+    head = f" Low goodput (below {LOW_GOODPUT_PCT:.0f}%): "
+    if n == 0:
+        if lost > 0:
+            return "", {}
+        share = 100.0 - float(goodput)  # nothing lost: what is not goodput went to writing checkpoints
+        every = target.checkpoint_interval_s
+        at = f" (a checkpoint every {_duration_text(every)})" if every and np.isfinite(every) else ""
+        return head + f"no interruptions; writing checkpoints took {share:.0f}% of its time{at}.", {}
+    who = (
+        "failures and preemptions" if failures and preemptions else "failures" if failures else "preemptions"
+    )
+    per_day, between = n * 86_400.0 / running_s, running_s / n
+    text = (
+        f"at {int(row['gpus']):,} GPUs, {who} interrupted it {per_day:,.0f} times a day, once every "
+        f"{_duration_text(between)} of running"
+    )
+    against = []
+    if target.restart_s is not None:
+        against.append(f"a {_duration_text(target.restart_s)} restart")
+    every = target.checkpoint_interval_s
+    if every is not None and np.isfinite(every) and every > 0:
+        against.append(f"a checkpoint every {_duration_text(every)}")
+    if against:
+        text += ", against " + " and ".join(against)
+    values: dict[str, Number] = {
+        "interruptions_per_day": per_day,
+        "mean_time_between_interruptions_s": between,
+    }
+    text += f"; the {si_text(lost)} GPU-h lost to them"
+    if price is not None and contract is not None:
+        values |= {"lost_usd": lost * price, "price_per_gpu_hour_usd": price}
+        text += f" are worth {usd_text(lost * price)} at {contract}'s ${price:,.2f} per GPU-h"
+    else:
+        text += " go unpriced (no price for its contract in the ledger)"
+    return head + text + ".", values
+
+
+def _last_contract(
+    tables: RunTables, row: pd.Series, horizon: pd.Timestamp | None
+) -> tuple[str | None, float | None]:
+    """The contract a training run last ran on (jobs.contract) and its price over the run's months."""
+    j = tables.jobs
+    contract = j.loc[j["workload"].astype(str) == str(row["run"]), "contract"].iloc[0]
+    if not _has(contract) or str(contract) == "":
+        return None, None
+    start = pd.Timestamp(row["start"]) if _has(row["start"]) else None
+    stop = pd.Timestamp(row["end"]) if _has(row["end"]) else horizon
+    return str(contract), contract_price(tables, str(contract), start, stop)
+
+
+def _training_finding(
+    row: pd.Series,
+    horizon: pd.Timestamp | None,
+    target: TrainingTarget | None = None,
+    contract: str | None = None,
+    price: float | None = None,
+) -> Finding:
     name = str(row["run"])
     end, deadline, estimate = row["end"], row["deadline"], row["estimate_end"]
     targets = [(deadline, "deadline")] if _has(deadline) else []
@@ -265,6 +403,8 @@ def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
         f"{n:,} interruption{'' if n == 1 else 's'} ({int(row['restarts']):,} failures, "
         f"{int(row['preemptions']):,} preemptions)."
     )
+    driver, driver_values = _goodput_driver(row, target or TrainingTarget(), contract, price)
+    text += driver
     values: dict[str, Number] = {
         "state": state,
         "gpus": int(row["gpus"]),
@@ -278,6 +418,7 @@ def _training_finding(row: pd.Series, horizon: pd.Timestamp | None) -> Finding:
         "restarts": int(row["restarts"]),
         "preemptions": int(row["preemptions"]),
     }
+    values |= driver_values
     if _has(end) and _has(deadline):
         values["days_after_deadline"] = _days(pd.Timestamp(end), _due(pd.Timestamp(deadline), "deadline"))
     if _has(end) and _has(estimate):
@@ -315,8 +456,11 @@ def _all_served(tables: RunTables) -> bool:
     return float(unserved) <= 0 and float(tables.queue["queued_gpus"].sum()) <= 0
 
 
-def _unmet_finding(tables: RunTables) -> Finding | None:
-    """The month with the most unmet GPU-hours: how much, and whether contracts it may use sat idle."""
+def _unmet_finding(tables: RunTables, runoff: RunOff | None) -> Finding | None:
+    """The month with the most unmet GPU-hours: how much, and whether contracts it may use sat idle.
+
+    A month of the fleet's run-off (runoff.py) is said apart, after the worst month while the fleet is whole.
+    """
     u = tables.unmet
     if u.empty:  # a run stored before the unmet table reads it empty: say "none" only when true
         if not _all_served(tables):
@@ -324,10 +468,35 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
         return Finding("unmet", "", "", "Unmet demand: none in any month.", {"unmet_gpu_hours": 0.0})
     cols = ["unmet_gpu_hours", "demand_gpu_hours", "capacity_short_gpu_hours"]
     months = u.groupby("month")[cols].sum()  # NaN (inference no cluster can serve) counts as 0
-    i = int(months["unmet_gpu_hours"].to_numpy().argmax())
-    when = pd.Timestamp(months.index[i])
+    hours = months["unmet_gpu_hours"].to_numpy(np.float64)
+    whole_i, late_i = split_worst(months.index.to_series(), hours, runoff)
+    ro = runoff if late_i is not None else None  # the run-off is said only where it brings a shortage
+    values: dict[str, Number]
+    if ro is not None and whole_i is None:
+        when, subject = ro.start, ""
+        text = f"Unmet demand: none {_whole_text(ro)}."
+        values = {"unmet_gpu_hours": 0.0}
+    else:  # the worst while whole; with no month above 0 anywhere (rows of NaN), the first
+        i = whole_i if whole_i is not None else int(hours.argmax())
+        when = pd.Timestamp(months.index[i])
+        text, values = _unmet_month(u, when, months.iloc[i], ro)
+        subject = str(values["demand"])
+    if ro is not None and late_i is not None:
+        tail_when = pd.Timestamp(months.index[late_i])
+        unmet, asked = float(hours[late_i]), float(months["demand_gpu_hours"].iloc[late_i])
+        text += _runoff_text(ro, f"{si_text(unmet)} of {si_text(asked)} GPU-h asked unmet", tail_when)
+        values |= ro.values() | {"runoff_worst_month": f"{tail_when:%Y-%m}", "runoff_unmet_gpu_hours": unmet}
+    return Finding("unmet", subject, f"{when:%Y-%m}", text, values)
+
+
+def _unmet_month(
+    u: pd.DataFrame, when: pd.Timestamp, month: pd.Series, runoff: RunOff | None
+) -> tuple[str, dict[str, Number]]:
+    """One month's unmet demand: of what was asked, the demand with the most, and the idle contracts."""
     rows = u[u["month"] == when]
-    unmet, asked, short = (float(v) for v in months.iloc[i].to_numpy(np.float64))
+    unmet, asked, short = (
+        float(month[c]) for c in ("unmet_gpu_hours", "demand_gpu_hours", "capacity_short_gpu_hours")
+    )
     top = rows.iloc[int(rows["unmet_gpu_hours"].fillna(0).to_numpy().argmax())]
     idle: dict[str, float] = {}
     for cell in rows["idle_contracts"].astype(str):
@@ -335,10 +504,9 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
             idle[name] = max(idle.get(name, 0.0), hours)
     named = sorted(idle, key=lambda n: (-idle[n], n))
     pct = 100.0 * unmet / asked if asked > 0 else 0.0
-    shown = f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"  # a small share is not rounded to 0.0%
     text = (
-        f"Unmet demand: worst month {month_text(when)}, {si_text(unmet)} of {si_text(asked)} GPU-h asked "
-        f"went unmet ({shown}), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
+        f"Unmet demand: {_worst_month_text(when, runoff)}, {si_text(unmet)} of {si_text(asked)} GPU-h asked "
+        f"went unmet ({_pct_text(pct)}), most by {top['demand']} ({si_text(float(top['unmet_gpu_hours']))})"
     )
     if not named:
         text += "; capacity short: no contract it may use had idle GPUs meanwhile."
@@ -358,7 +526,7 @@ def _unmet_finding(tables: RunTables) -> Finding | None:
         "demand": str(top["demand"]),
         "idle_contracts": ",".join(named),
     }
-    return Finding("unmet", str(top["demand"]), f"{when:%Y-%m}", text, values)
+    return text, values
 
 
 def _commitment_findings(tables: RunTables) -> list[Finding]:
@@ -425,14 +593,20 @@ def findings(
     ctx = context or RunContext()
     horizon = horizon_of(tables, ctx)
     out: list[Finding] = []
-    inf = _inference_finding(tables)
+    runoff = fleet_runoff(tables, ctx)
+    inf = _inference_finding(tables, runoff)
     if inf is not None:
         out.append(inf)
-    out.extend(_training_finding(r, horizon) for _, r in training_runs(tables, ctx).iterrows())
+    for _, r in training_runs(tables, ctx).iterrows():
+        out.append(
+            _training_finding(
+                r, horizon, ctx.training.get(str(r["run"])), *_last_contract(tables, r, horizon)
+            )
+        )
     backlog = _backlog_finding(peaks if peaks is not None else queue_peaks(tables, horizon))
     if backlog is not None:
         out.append(backlog)
-    unmet = _unmet_finding(tables)
+    unmet = _unmet_finding(tables, runoff)
     if unmet is not None:
         out.append(unmet)
     out.extend(_commitment_findings(tables))
