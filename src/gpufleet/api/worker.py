@@ -13,6 +13,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from gpufleet.api.deadline import Stopped, time_limit
+
 _PROGRESS: Any = None  # this worker's progress queue (set once per process by `init_worker`)
 
 
@@ -28,10 +30,18 @@ def _tell(run_id: str, fraction: float, label: str) -> None:
             _PROGRESS.put_nowait((run_id, float(fraction), str(label)))
 
 
-def execute_run(store_path: str, run_id: str, text: str, seed: int | None, plan_id: str | None = None) -> str:
+def execute_run(
+    store_path: str,
+    run_id: str,
+    text: str,
+    seed: int | None,
+    plan_id: str | None = None,
+    limit_s: float | None = None,
+) -> str:
     """Simulate an accepted run and store it under `run_id`; returns its final status. With `plan_id`
     the run follows that stored plan, as `gpufleet simulate --plan` (its options signed as contracts,
-    jobs routed by its monthly allocation) and is linked to it in the store."""
+    jobs routed by its monthly allocation) and is linked to it in the store. A simulation that takes
+    longer than `limit_s` is stopped and the run recorded failed, saying so (nothing of it stored)."""
     from gpufleet.pipeline import run_scenario
     from gpufleet.scenario import load_scenario_text
     from gpufleet.sched.planned import PlanMonth
@@ -40,33 +50,41 @@ def execute_run(store_path: str, run_id: str, text: str, seed: int | None, plan_
 
     path = Path(store_path)
     try:
-        loaded = load_scenario_text(text, f"<scenario of run {run_id}>")
-        run_seed = loaded.scenario.seed if seed is None else seed
-        months: list[PlanMonth] = []
-        with open_store(path) as store:
-            store.begin_run(run_id, loaded.scenario.name, run_seed, dt.datetime.now(dt.UTC))
-            stored = None if plan_id is None else store.load_plan(plan_id)
-        if stored is not None:
-            from gpufleet.plan.follow import follow_plan
+        with time_limit("run", limit_s):
+            loaded = load_scenario_text(text, f"<scenario of run {run_id}>")
+            run_seed = loaded.scenario.seed if seed is None else seed
+            months: list[PlanMonth] = []
+            with open_store(path) as store:
+                store.begin_run(run_id, loaded.scenario.name, run_seed, dt.datetime.now(dt.UTC))
+                stored = None if plan_id is None else store.load_plan(plan_id)
+            if stored is not None:
+                from gpufleet.plan.follow import follow_plan
 
-            loaded, months = follow_plan(loaded, loaded, stored)
-        _tell(run_id, 0.0, "starting")
-        result = run_scenario(loaded, seed, lambda f, label: _tell(run_id, f, label), months)
+                loaded, months = follow_plan(loaded, loaded, stored)
+            _tell(run_id, 0.0, "starting")
+            result = run_scenario(loaded, seed, lambda f, label: _tell(run_id, f, label), months)
         meta = dataclasses.replace(result.meta, run_id=run_id)
         with open_store(path) as store:
             store.save_run(meta, result.tables, scenario_text=loaded.text, plan_id=plan_id)
         _tell(run_id, 1.0, "finished")
         return "finished"
+    except Stopped as exc:
+        with contextlib.suppress(Exception), open_store(path, wait_s=30.0) as store:
+            store.fail_run(run_id, exc.message)
+        return "failed"
     except BaseException as exc:
         record_failure(path, run_id, exc, wait_s=30.0)
         return "failed"
 
 
-def execute_sweep(store_path: str, sweep_id: str) -> str:
+def execute_sweep(store_path: str, sweep_id: str, limit_s: float | None = None) -> str:
     """Run a recorded (queued) sweep's samples in this process, as `gpufleet sweep --resume` would;
-    returns its final status (a sweep that fails is recorded `failed`, its finished samples kept)."""
+    returns its final status (a sweep that fails is recorded `failed`, its finished samples kept). One
+    that takes longer than `limit_s` is stopped and recorded `interrupted` (its finished samples kept,
+    each chunk whole), with a note saying why and how to finish it."""
     from gpufleet.risk.driver import Execution, execute, resumed_sweep
     from gpufleet.store import open_store
+    from gpufleet.store.service_jobs import set_note
     from gpufleet.store.sweeps import set_status
 
     path = Path(store_path)
@@ -74,10 +92,20 @@ def execute_sweep(store_path: str, sweep_id: str) -> str:
         record, loaded = resumed_sweep(path, sweep_id, None)
         with open_store(path) as store:
             set_status(store, sweep_id, "running")
-        execute(record, loaded, path, Execution(), lambda f, label: _tell(sweep_id, f, label))
+        with time_limit("sweep", limit_s):
+            execute(record, loaded, path, Execution(), lambda f, label: _tell(sweep_id, f, label))
         _tell(sweep_id, 1.0, "finished")
         return "finished"
+    except Stopped as exc:
+        with contextlib.suppress(Exception), open_store(path, wait_s=30.0) as store:
+            set_status(store, sweep_id, "interrupted")
+            set_note(store, sweep_id, f"{exc.message}; {resume_hint(sweep_id)}")
+        return "interrupted"
     except BaseException:
         with contextlib.suppress(Exception), open_store(path) as store:
             set_status(store, sweep_id, "failed")
         return "failed"
+
+
+def resume_hint(sweep_id: str) -> str:
+    return f"`gpufleet sweep --resume {sweep_id}` finishes it"

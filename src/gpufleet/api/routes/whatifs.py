@@ -50,7 +50,7 @@ async def whatif(request: Request, run_id: str, body: WhatIfRequest) -> Response
     overrides = [parse_override(text, WHERE.format(i=i)) for i, text in enumerate(body.overrides)]
     if not overrides and not body.stress:
         raise InputError([Problem("overrides", "", "give at least one change PATH=VALUE, or stress: true")])
-    finished(service, run_id)
+    run_id = finished(service, run_id)
     html = body.stress and "text/html" in request.headers.get("accept", "")
 
     def answer() -> dict[str, Any] | str:
