@@ -1,5 +1,6 @@
 """What a worker process does with one accepted job: a run (record it running, simulate, store it or its
-failure) or a sweep (run its samples into the store, as `gpufleet sweep` does).
+failure) or a sweep (run its samples into the store, as `gpufleet sweep` does); and a stressed what-if,
+whose answer goes back to the request that waits for it.
 
 Runs in a child process (the engine holds the GIL): it opens the store only to record and to save,
 never while it simulates, like `gpufleet simulate`; progress goes back to the server on a queue.
@@ -105,6 +106,28 @@ def execute_sweep(store_path: str, sweep_id: str, limit_s: float | None = None) 
         with contextlib.suppress(Exception), open_store(path) as store:
             set_status(store, sweep_id, "failed")
         return "failed"
+
+
+def answer_whatif(
+    store_path: str, call_id: str, run_id: str, texts: list[str], stress: bool, html: bool, limit_s: float
+) -> tuple[str, Any]:
+    """A what-if answered in this worker (the stressed ones), bounded by the request's time limit: ("ok",
+    the answer), ("input", [(where, field, message)]) for a change the scenario refuses (422 there), or
+    ("stopped", why)."""
+    from gpufleet.api.whatif_answer import whatif_answer
+    from gpufleet.errors import InputError
+    from gpufleet.risk.stored import stored_run_base
+    from gpufleet.store import open_store
+
+    try:
+        with time_limit("request", limit_s):
+            with open_store(Path(store_path), read_only=True) as store:
+                loaded, figures = stored_run_base(store, run_id, where="run_id")
+            return "ok", whatif_answer(loaded, figures, run_id, texts, stress, html)
+    except InputError as exc:  # sent back as plain tuples: an exception's own pickling is not relied on
+        return "input", [(p.where, p.field, p.message) for p in exc.problems]
+    except Stopped as exc:  # past the request's limit: the request was answered 503 already
+        return "stopped", exc.message
 
 
 def resume_hint(sweep_id: str) -> str:

@@ -70,15 +70,19 @@ def load_runnable(text: str, plan: StoredPlan | None = None) -> LoadedScenario:
 
 def reserve(service: Service, job_id: str, what: str) -> None:
     """A place in the worker pool for the job, or 429 with Retry-After when every place is taken."""
-    pool = service.pool()
     try:
-        pool.reserve(job_id)
+        service.pool().reserve(job_id)
     except Full:
-        wait = service.settings.retry_after_s
-        raise ApiError(
-            429, f"all {pool.capacity} places of the worker pool are taken by runs and sweeps; submit the "
-            f"{what} again in {wait} s", {"Retry-After": str(wait)},
-        ) from None  # fmt: skip
+        raise pool_full(service, what) from None
+
+
+def pool_full(service: Service, what: str) -> ApiError:
+    """429 with Retry-After: every place of the worker pool is taken."""
+    wait = service.settings.retry_after_s
+    return ApiError(
+        429, f"all {service.pool().capacity} places of the worker pool are taken by runs and sweeps; submit "
+        f"the {what} again in {wait} s", {"Retry-After": str(wait)},
+    )  # fmt: skip
 
 
 def resolve_id(kind: str, ids: Sequence[str], ref: str) -> str:
