@@ -3,7 +3,8 @@
 A job is accepted only while fewer than `workers + queue` jobs are in flight (else the route answers
 429); it is recorded `queued` in the store before it is handed to the pool. When the service stops,
 the jobs still in flight are stopped and returned, and the service records them failed (a run) or
-interrupted (a sweep), so none is left `running`.
+interrupted (a sweep), so none is left `running`. A request's heavy computation (a stressed what-if)
+takes a place the same way (`call`), but its answer goes back to the request, not to the store.
 """
 
 from __future__ import annotations
