@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SCENARIOS
+from helpers import SCENARIOS, run_cli
 
 from api.conftest import AUTH, YAML, MakeClient
 from api.test_runs import submit, wait_done
@@ -86,3 +86,14 @@ def test_the_limit_stops_the_block_once_and_is_disarmed_after_it() -> None:
 def test_limits_must_be_positive(tmp_path: Path, field: str, value: float) -> None:
     with pytest.raises(InputError, match="time-limit"):
         check_settings(Settings(store=tmp_path / "s.duckdb", no_auth=True, **{field: value}))
+
+
+def test_serve_takes_the_limits_from_its_options_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "s.duckdb")
+    result = run_cli("serve", "--no-auth", "--store", store, "--run-time-limit", "0", capsys=capsys)
+    assert result.code == 2 and "--run-time-limit" in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.setenv("GPUFLEET_SWEEP_TIME_LIMIT_S", "-1")
+    result = run_cli("serve", "--no-auth", "--store", store, capsys=capsys)
+    assert result.code == 2 and "--sweep-time-limit" in result.stderr and "Traceback" not in result.stderr
