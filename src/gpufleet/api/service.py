@@ -39,9 +39,10 @@ LIVE = ("queued", "running")
 
 
 def reclaim(store: Store) -> list[str]:
-    """Close the jobs left queued or running by a server that is no longer alive (killed outright: it
-    could not record their end): a run is failed, a sweep interrupted (resumable), each saying so.
-    Returns their ids. Jobs of a server still alive, here or on another host, are left alone."""
+    """Close the jobs left queued or running whose process (the server that queued it, or the worker
+    running it) is no longer alive: killed outright, it could not record their end. A run is failed, a
+    sweep interrupted (resumable), each saying so; returns their ids. Jobs of a live process, here or on
+    another host, are left alone (a worker left running by a killed server finishes its job)."""
     from gpufleet.store.sweeps import list_sweeps, set_status
 
     runs = {s.run_id: s.status for s in store.statuses()}
@@ -51,7 +52,7 @@ def reclaim(store: Store) -> list[str]:
     for job_id, owner in owners(store).items():
         if owner.alive() or (runs.get(job_id) not in LIVE and sweeps.get(job_id) not in LIVE):
             continue
-        gone = f"interrupted: the server that accepted it (process {owner.pid} on {owner.host}) is gone"
+        gone = f"interrupted: the server process that held it ({owner.pid} on {owner.host}) is gone"
         if job_id in sweeps:
             set_status(store, job_id, "interrupted")
             set_note(store, job_id, f"{gone}; {resume_hint(job_id)}")

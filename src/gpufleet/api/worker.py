@@ -47,6 +47,7 @@ def execute_run(
     from gpufleet.scenario import load_scenario_text
     from gpufleet.sched.planned import PlanMonth
     from gpufleet.store import open_store
+    from gpufleet.store.service_jobs import record_owner, this_process
     from gpufleet.store.store import record_failure
 
     path = Path(store_path)
@@ -57,6 +58,7 @@ def execute_run(
             months: list[PlanMonth] = []
             with open_store(path) as store:
                 store.begin_run(run_id, loaded.scenario.name, run_seed, dt.datetime.now(dt.UTC))
+                record_owner(store, run_id, this_process())  # the job's process is now this worker
                 stored = None if plan_id is None else store.load_plan(plan_id)
             if stored is not None:
                 from gpufleet.plan.follow import follow_plan
@@ -85,7 +87,7 @@ def execute_sweep(store_path: str, sweep_id: str, limit_s: float | None = None) 
     each chunk whole), with a note saying why and how to finish it."""
     from gpufleet.risk.driver import Execution, execute, resumed_sweep
     from gpufleet.store import open_store
-    from gpufleet.store.service_jobs import set_note
+    from gpufleet.store.service_jobs import record_owner, set_note, this_process
     from gpufleet.store.sweeps import set_status
 
     path = Path(store_path)
@@ -93,6 +95,7 @@ def execute_sweep(store_path: str, sweep_id: str, limit_s: float | None = None) 
         record, loaded = resumed_sweep(path, sweep_id, None)
         with open_store(path) as store:
             set_status(store, sweep_id, "running")
+            record_owner(store, sweep_id, this_process())  # the job's process is now this worker
         with time_limit("sweep", limit_s):
             execute(record, loaded, path, Execution(), lambda f, label: _tell(sweep_id, f, label))
         _tell(sweep_id, 1.0, "finished")

@@ -1,5 +1,6 @@
-"""Which server process accepted each job of `gpufleet serve` (its host, pid and the pid's start), and a
-note on how a sweep ended: what a server started later needs to find the jobs of one that is gone.
+"""Which process holds each job of `gpufleet serve` (the server that queued it, then the worker that runs
+it: host, pid and the pid's start), and a note on how a sweep ended: what a server started later needs to
+find the jobs that no live process holds any more (a server killed outright, its workers with it).
 
 A pid alone is not enough: a server restarted in a container often gets its old pid again, so the
 process's start time (Linux: /proc/PID/stat) is kept with it. Registered in store/schema.py SIDE_TABLES.
