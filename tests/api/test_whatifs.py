@@ -103,3 +103,29 @@ def test_unknown_or_unfinished_runs_and_no_token(stored: tuple[TestClient, str, 
     r = client.post("/v1/runs/r-broken/whatif", json={"overrides": [PRICE]}, headers=AUTH)
     assert r.status_code == 409
     assert client.post(f"/v1/runs/{run_id}/whatif", json={"overrides": [PRICE]}).status_code == 401
+
+
+def test_stresses_run_in_the_worker_pool_taking_a_place(stored: tuple[TestClient, str, Path]) -> None:
+    """A stressed what-if takes a place of the pool (429 when none is free, as a run); changes alone are
+    answered in a server thread whatever the pool holds; nothing of either is recorded in the store."""
+    client, run_id, store = stored
+    url = f"/v1/runs/{run_id}/whatif"
+    pool = client.app.state.service.pool()
+    held = [f"held-{i}" for i in range(pool.capacity)]
+    for job in held:
+        pool.reserve(job)
+    full = client.post(url, json={"stress": True}, headers=AUTH)
+    assert full.status_code == 429, full.text
+    assert "what-if" in full.json()["detail"] and full.headers["retry-after"]
+    assert client.post(url, json={"overrides": [PRICE]}, headers=AUTH).status_code == 200
+    for job in held:
+        pool.release(job)
+    bad = [PRICE, "contracts.no-such.price_per_gpu_hour_usd=2"]
+    refused = client.post(url, json={"overrides": bad, "stress": True}, headers=AUTH)
+    assert refused.status_code == 422  # refused in the worker, named as a thread names it
+    assert any(e["where"].startswith("overrides[1]") for e in refused.json()["errors"])
+    ok = client.post(url, json={"overrides": [PRICE], "stress": True}, headers=AUTH)
+    assert ok.status_code == 200 and ok.json()["stress"]["rows"]
+    assert pool.in_flight() == 0
+    with open_store(store, read_only=True) as s:
+        assert [st.run_id for st in s.statuses()] == [run_id]

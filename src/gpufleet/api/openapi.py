@@ -1,4 +1,5 @@
-"""The OpenAPI document: the scenario body that the scenario routes read raw, and the bearer scheme.
+"""The OpenAPI document: the scenario body that the scenario routes read raw, the bearer scheme, and what
+a path's run, plan or sweep id may be.
 
 The scenario routes read their body themselves (YAML or JSON, so that errors name the line), which
 FastAPI cannot see; `SCENARIO_BODY` declares it on them, and `install_openapi` adds the scenario's
@@ -13,6 +14,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 SCHEME = "bearer"
+# path parameters that name a stored thing, read by routes/common.py resolve_id
+ID_PARAMS = {"run_id": "run", "other": "run", "plan_id": "plan", "sweep_id": "sweep"}
+ID_FORMS = (
+    "its full id, a unique prefix of it, or `latest` (the newest), as the CLI takes them. None named: 404 "
+    "with the close ids in `close`; a prefix of several: 422 with them in `candidates`."
+)
 _REF = "#/components/schemas/{model}"
 _SCENARIO = {"$ref": _REF.format(model="Scenario")}
 
@@ -53,6 +60,11 @@ def install_openapi(app: FastAPI, protected: tuple[str, ...]) -> None:
                     raise RuntimeError(f"two models named {name} in the OpenAPI document")
             components["securitySchemes"] = {SCHEME: {"type": "http", "scheme": "bearer"}}
             for path, operations in doc.get("paths", {}).items():
+                for op in operations.values():
+                    for param in op.get("parameters", []):
+                        kind = ID_PARAMS.get(param["name"]) if param.get("in") == "path" else None
+                        if kind is not None:
+                            param["description"] = f"A stored {kind}: {ID_FORMS}"
                 if path.startswith(protected):
                     for op in operations.values():
                         op["security"] = [{SCHEME: []}]

@@ -3,7 +3,8 @@
 A job is accepted only while fewer than `workers + queue` jobs are in flight (else the route answers
 429); it is recorded `queued` in the store before it is handed to the pool. When the service stops,
 the jobs still in flight are stopped and returned, and the service records them failed (a run) or
-interrupted (a sweep), so none is left `running`.
+interrupted (a sweep), so none is left `running`. A request's heavy computation (a stressed what-if)
+takes a place the same way (`call`), but its answer goes back to the request, not to the store.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gpufleet.api.worker import init_worker
 
 Lost = Callable[[str, str], None]
 Task = Callable[..., str]  # a module-level function of api/worker.py: (store path, job id, *args) -> status
+Call = Callable[..., Any]  # the same for a request's computation: -> its answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,12 @@ class Runner:
         self._lock = threading.RLock()  # a done callback may run at once, inside _dispatch
         self.workers = workers
         self._places: dict[str, Future[str] | None] = {}  # every run in flight: reserved, waiting or started
-        self._waiting: deque[tuple[str, Task, tuple[Any, ...]]] = deque()
+        self._waiting: deque[tuple[str, Task | Call, tuple[Any, ...]]] = deque()
         self._active = 0  # runs the pool holds
         self._progress: dict[str, Progress] = {}
+        self._calls: dict[
+            str, Future[Any]
+        ] = {}  # a request's computation: its answer goes back, not to the store
         self._stopping = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="gpufleet-progress", daemon=True)
         self._listener.start()
@@ -82,6 +87,22 @@ class Runner:
             self._waiting.append((job_id, task, args))
             self._dispatch()
 
+    def call(self, call_id: str, task: Call, *args: Any) -> Future[Any]:
+        """Run a request's computation (`task(store, call_id, *args)`, a what-if's stresses) on a worker,
+        in a place taken as a job's (Full when none is free): the future returned gets its result or
+        exception. Nothing is recorded in the store; the request cancels it (`cancel`) if it gives up
+        while it waits."""
+        answer: Future[Any] = Future()
+        with self._lock:
+            if len(self._places) >= self.capacity:
+                raise Full
+            self._places[call_id] = None
+            self._progress[call_id] = Progress(0.0, "queued")
+            self._calls[call_id] = answer
+            self._waiting.append((call_id, task, args))
+            self._dispatch()
+        return answer
+
     def _dispatch(self) -> None:
         """Hand waiting runs to free workers (called with the lock held)."""
         while self._waiting and self._active < self.workers and not self._stopping.is_set():
@@ -96,7 +117,11 @@ class Runner:
             self._active -= 1
             self._places.pop(run_id, None)
             self._progress.pop(run_id, None)
+            answer = self._calls.pop(run_id, None)
             self._dispatch()
+        if answer is not None:
+            _pass_on(future, answer)
+            return
         if future.cancelled() or self._stopping.is_set():
             return
         exc = future.exception()
@@ -111,6 +136,9 @@ class Runner:
                     self._waiting.remove(item)
                     self._places.pop(run_id, None)
                     self._progress.pop(run_id, None)
+                    answer = self._calls.pop(run_id, None)
+                    if answer is not None:
+                        answer.cancel()
                     return True
             return False
 
@@ -135,10 +163,16 @@ class Runner:
                     self._progress[run_id] = Progress(fraction, label)
 
     def shutdown(self) -> list[str]:
-        """Stop every worker now; returns the runs that were still in flight (the caller fails them)."""
+        """Stop every worker now; returns the jobs that were still in flight (the caller fails them); the
+        requests' computations are cancelled."""
         with self._lock:
-            pending = [r for r, f in self._places.items() if f is None or not f.done()]
+            pending = [
+                r for r, f in self._places.items() if (f is None or not f.done()) and r not in self._calls
+            ]
             self._waiting.clear()
+            for answer in self._calls.values():
+                answer.cancel()
+            self._calls.clear()
         self._stopping.set()
         processes = list(getattr(self._pool, "_processes", {}).values())  # to stop runs mid-way
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -152,6 +186,18 @@ class Runner:
         with contextlib.suppress(Exception):
             self._queue.close()
         return pending
+
+
+def _pass_on(done: Future[Any], answer: Future[Any]) -> None:
+    """A worker's finished future's outcome, given to the request's own future (unless it gave up)."""
+    if answer.cancelled():
+        return
+    if done.cancelled():
+        answer.cancel()
+    elif (exc := done.exception()) is not None:
+        answer.set_exception(exc)
+    else:
+        answer.set_result(done.result())
 
 
 def now_utc() -> dt.datetime:

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gpufleet.api.runner import Runner
 from gpufleet.api.settings import Settings
+from gpufleet.api.worker import resume_hint
 from gpufleet.store.meta import RunStatus
+from gpufleet.store.service_jobs import owners, record_owner, set_note, this_process
 
 if TYPE_CHECKING:
     from gpufleet.store.store import Store
@@ -33,6 +35,33 @@ def is_sweep(job_id: str) -> bool:
     return job_id.startswith(SWEEP_PREFIX)
 
 
+LIVE = ("queued", "running")
+
+
+def reclaim(store: Store) -> list[str]:
+    """Close the jobs left queued or running whose process (the server that queued it, or the worker
+    running it) is no longer alive: killed outright, it could not record their end. A run is failed, a
+    sweep interrupted (resumable), each saying so; returns their ids. Jobs of a live process, here or on
+    another host, are left alone (a worker left running by a killed server finishes its job)."""
+    from gpufleet.store.sweeps import list_sweeps, set_status
+
+    runs = {s.run_id: s.status for s in store.statuses()}
+    listed = list_sweeps(store)
+    sweeps = dict(zip(listed["sweep_id"].astype(str), listed["status"].astype(str), strict=True))
+    closed = []
+    for job_id, owner in owners(store).items():
+        if owner.alive() or (runs.get(job_id) not in LIVE and sweeps.get(job_id) not in LIVE):
+            continue
+        gone = f"interrupted: the server process that held it ({owner.pid} on {owner.host}) is gone"
+        if job_id in sweeps:
+            set_status(store, job_id, "interrupted")
+            set_note(store, job_id, f"{gone}; {resume_hint(job_id)}")
+        else:
+            store.fail_run(job_id, f"{gone}; nothing of the run was stored: submit it again")
+        closed.append(job_id)
+    return closed
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -42,13 +71,19 @@ class Service:
         self.runner: Runner | None = None
         self._statuses: tuple[float, list[RunStatus]] | None = None
         self._statuses_lock = threading.Lock()
+        self.owner = this_process()  # recorded with every job this server accepts
 
     def start(self) -> None:
-        """Create or migrate the store (stale queued/running runs are failed there), then start the pool."""
-        with self.store(write=True):
-            pass
+        """Create or migrate the store (stale queued/running runs are failed there), close the jobs of
+        servers that are gone (`reclaim`), then start the pool."""
+        with self.store(write=True) as store:
+            reclaim(store)
         s = self.settings
         self.runner = Runner(s.store, s.workers, s.capacity, self._lost)
+
+    def own(self, store: Store, job_id: str) -> None:
+        """Record that this server accepted the job (with its queued status, in the same store visit)."""
+        record_owner(store, job_id, self.owner)
 
     def _lost(self, job_id: str, why: str) -> None:
         from gpufleet.store.sweeps import set_status
@@ -56,6 +91,7 @@ class Service:
         with contextlib.suppress(Exception), self.store(write=True) as store:
             if is_sweep(job_id):
                 set_status(store, job_id, "failed")
+                set_note(store, job_id, why)
             else:
                 store.fail_run(job_id, why)
 
@@ -73,6 +109,7 @@ class Service:
                 for job_id in pending:
                     if is_sweep(job_id):
                         set_status(store, job_id, "interrupted")
+                        set_note(store, job_id, f"interrupted: the server stopped; {resume_hint(job_id)}")
                     else:
                         store.fail_run(job_id, "the service stopped before the run was stored")
 

@@ -11,6 +11,8 @@ from gpufleet.errors import InputError, Problem
 
 TOKEN_ENV = "GPUFLEET_TOKEN"
 MIN_TOKEN_CHARS = 16
+RUN_TIME_LIMIT_S = 6 * 3600.0  # default: a run job that simulates longer is stopped (recorded failed)
+SWEEP_TIME_LIMIT_S = 24 * 3600.0  # default: a sweep job that runs longer is stopped (interrupted, resumable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     request_timeout_s: float = 60.0  # a request (not a run) that takes longer gets 503
     retry_after_s: int = 30
+    run_time_limit_s: float = RUN_TIME_LIMIT_S
+    sweep_time_limit_s: float = SWEEP_TIME_LIMIT_S
     cors_origins: tuple[str, ...] = field(default_factory=tuple)  # none by default
 
     @property
@@ -61,5 +65,9 @@ def check_settings(s: Settings) -> None:
     for value, name in ((s.workers, "--workers"), (s.max_body_bytes, "max body"), (s.retry_after_s, "retry")):
         if value < 1:
             raise InputError([Problem(name, "", f"must be at least 1, got {value}")])
+    limits = ((s.run_time_limit_s, "--run-time-limit"), (s.sweep_time_limit_s, "--sweep-time-limit"))
+    for limit, name in limits:
+        if not limit > 0:  # NaN too
+            raise InputError([Problem(name, "", f"must be more than 0 seconds, got {limit:g}")])
     if s.queue < 0:
         raise InputError([Problem("--queue", "", f"must be 0 or more, got {s.queue}")])

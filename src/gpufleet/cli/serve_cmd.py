@@ -7,6 +7,10 @@ from pathlib import Path
 
 import typer
 
+from gpufleet.api.settings import (  # stdlib only: no FastAPI imported here
+    RUN_TIME_LIMIT_S,
+    SWEEP_TIME_LIMIT_S,
+)
 from gpufleet.cli import app
 from gpufleet.cli.common import STORE_OPT
 from gpufleet.errors import GpufleetError, InputError
@@ -31,6 +35,18 @@ def serve(
     no_auth: bool = typer.Option(False, "--no-auth", help="No token (only on a loopback host)."),
     workers: int = typer.Option(2, "--workers", help="Worker processes that simulate runs."),
     queue: int = typer.Option(4, "--queue", help="Runs that may wait for a worker; more are refused (429)."),
+    run_limit: float = typer.Option(
+        RUN_TIME_LIMIT_S,
+        "--run-time-limit",
+        envvar="GPUFLEET_RUN_TIME_LIMIT_S",
+        help="Seconds a run job may simulate; a longer one is stopped and recorded failed.",
+    ),
+    sweep_limit: float = typer.Option(
+        SWEEP_TIME_LIMIT_S,
+        "--sweep-time-limit",
+        envvar="GPUFLEET_SWEEP_TIME_LIMIT_S",
+        help="Seconds a sweep job may run; a longer one is stopped and recorded interrupted (resumable).",
+    ),
 ) -> None:
     """Serve the HTTP API (/v1) and the dashboard (/); runs execute in a pool of worker processes."""
     missing = missing_extra()
@@ -50,7 +66,7 @@ def serve(
 
     settings = Settings(
         store=store_path, token=None if no_auth else token_from_env(), no_auth=no_auth, host=host,
-        workers=workers, queue=queue,
+        workers=workers, queue=queue, run_time_limit_s=run_limit, sweep_time_limit_s=sweep_limit,
     )  # fmt: skip
     check_settings(settings)  # before anything binds
     typer.echo(f"gpufleet serving {store_path} on http://{host}:{port}/ (auth {'off' if no_auth else 'on'})")

@@ -141,6 +141,16 @@ SIDE_TABLES["sweeps"] = {
     "updated": "TIMESTAMP NOT NULL",
     "status": "VARCHAR NOT NULL",  # running | finished | interrupted
 }
+# `gpufleet serve` (store/service_jobs.py): the server process that accepted each job (run or sweep), so
+# a server started later tells the jobs of one that is gone (killed outright) from those of one alive,
+# and a note on how a sweep ended (a run's note is its status message).
+SIDE_TABLES["service_jobs"] = {
+    "job_id": "VARCHAR PRIMARY KEY",
+    "host": "VARCHAR NOT NULL",
+    "pid": "BIGINT NOT NULL",
+    "pid_started": "BIGINT",  # the process's start (clock ticks after boot): a pid reused is another
+    "message": "VARCHAR NOT NULL",  # how it ended, when the server had something to say ("" else)
+}
 SIDE_TABLES["sweep_samples"] = {
     "sweep_id": "VARCHAR NOT NULL",
     "sample": "BIGINT NOT NULL",

@@ -153,7 +153,7 @@ class Store:
     def resolve_plan(self, ref: str) -> str:
         """A plan id from what a person typed: the id, a unique prefix of it, or `latest`."""
         ids = self.plan_ids()
-        matches = _matching(ids, ref)
+        matches = matching(ids, ref)
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -392,7 +392,7 @@ class Store:
 
     def resolve(self, ref: str) -> str:
         """A run id from what a person typed: the id, a unique prefix of it, or `latest`."""
-        matches = _matching(self.run_ids(), ref)
+        matches = matching(self.run_ids(), ref)
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -472,7 +472,7 @@ def open_store(
     return store
 
 
-def _matching(ids: list[str], ref: str) -> list[str]:
+def matching(ids: list[str], ref: str) -> list[str]:
     """Stored ids (oldest first) that what a person typed names: the id, `latest`, or those it prefixes."""
     if ref in ids:
         return [ref]

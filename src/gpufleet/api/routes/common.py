@@ -1,8 +1,10 @@
 """What several routes share: the service of the request, a scenario read from a request body, a place
-in the worker pool (or 429)."""
+in the worker pool (or 429), and the one reading of a run, plan or sweep id that a path names."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -12,6 +14,7 @@ from gpufleet.api.runner import Full
 from gpufleet.api.service import Service
 from gpufleet.errors import InputError, Problem
 from gpufleet.scenario import LoadedScenario, load_scenario_text
+from gpufleet.store.store import matching
 
 if TYPE_CHECKING:
     from gpufleet.store.plans import StoredPlan
@@ -67,12 +70,53 @@ def load_runnable(text: str, plan: StoredPlan | None = None) -> LoadedScenario:
 
 def reserve(service: Service, job_id: str, what: str) -> None:
     """A place in the worker pool for the job, or 429 with Retry-After when every place is taken."""
-    pool = service.pool()
     try:
-        pool.reserve(job_id)
+        service.pool().reserve(job_id)
     except Full:
-        wait = service.settings.retry_after_s
+        raise pool_full(service, what) from None
+
+
+def pool_full(service: Service, what: str) -> ApiError:
+    """429 with Retry-After: every place of the worker pool is taken."""
+    wait = service.settings.retry_after_s
+    return ApiError(
+        429, f"all {service.pool().capacity} places of the worker pool are taken by runs and sweeps; submit "
+        f"the {what} again in {wait} s", {"Retry-After": str(wait)},
+    )  # fmt: skip
+
+
+def resolve_id(kind: str, ids: Sequence[str], ref: str) -> str:
+    """The id among `ids` (oldest first) that `ref` names, read as the CLI and the store read one: the id,
+    a unique prefix of it, or `latest`. None: 404 naming close ids; several: 422 listing them."""
+    found = matching(list(ids), ref)
+    if len(found) == 1:
+        return found[0]
+    if found:
         raise ApiError(
-            429, f"all {pool.capacity} places of the worker pool are taken by runs and sweeps; submit the "
-            f"{what} again in {wait} s", {"Retry-After": str(wait)},
-        ) from None  # fmt: skip
+            422, f"{kind} {ref!r} is ambiguous: it begins {len(found)} {kind} ids; give more of the id",
+            candidates=found[:10],
+        )  # fmt: skip
+    close = difflib.get_close_matches(ref, ids, n=5, cutoff=0.5)
+    close += [i for i in ids if ref and ref in i and i not in close]
+    if not ids:
+        raise ApiError(404, f"no {kind} {ref!r}: the store holds no {kind}s", close=[])
+    said = f"; close: {', '.join(close[:5])}" if close else f"; latest: {', '.join(list(ids)[-5:][::-1])}"
+    raise ApiError(404, f"no {kind} {ref!r} in the store{said}", close=close[:5])
+
+
+def run_id_of(service: Service, ref: str) -> str:
+    """The run (stored, queued, running or failed) that `ref` names; `latest` is the newest submitted."""
+    return resolve_id("run", [s.run_id for s in service.statuses()], ref)
+
+
+def plan_id_of(service: Service, ref: str) -> str:
+    with service.store() as store:
+        return resolve_id("plan", store.plan_ids(), ref)
+
+
+def sweep_id_of(service: Service, ref: str) -> str:
+    from gpufleet.store.sweeps import list_sweeps
+
+    with service.store() as store:
+        ids = [str(i) for i in list_sweeps(store)["sweep_id"]]
+    return resolve_id("sweep", ids, ref)

@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from gpufleet.api.openapi import SCENARIO_BODY
-from gpufleet.api.problems import ApiError
-from gpufleet.api.routes.common import load_body, scenario_text, service_of
+from gpufleet.api.routes.common import load_body, resolve_id, scenario_text, service_of
 from gpufleet.api.routes.runs import finished
 from gpufleet.jsontext import to_json
 
@@ -94,11 +93,9 @@ def list_plans(request: Request) -> Response:
     return _json({"plans": [m.to_dict() | {"links": _links(m.plan_id)} for m in metas]})
 
 
-def _load(store: Store, plan_id: str) -> StoredPlan:
-    """The plan of this exact id, or 404 (an API names plans by id; `latest` and prefixes are the CLI's)."""
-    if plan_id not in store.plan_ids():
-        raise ApiError(404, f"no plan {plan_id!r} in the store")
-    return store.load_plan(plan_id)
+def _load(store: Store, ref: str) -> StoredPlan:
+    """The plan that `ref` names (common.resolve_id: id, unique prefix or `latest`), or 404 / 422."""
+    return store.load_plan(resolve_id("plan", store.plan_ids(), ref))
 
 
 @router.get("/{plan_id}")
@@ -111,6 +108,7 @@ def get_plan(
     values), its signed options and allocation, and the runs that followed it."""
     with service_of(request).store() as store:
         stored = _load(store, plan_id)
+        plan_id = stored.meta.plan_id
         followed = store.runs_of_plan(plan_id)
     return _json(
         {**stored.figures, **stored.meta.to_dict(), "signed_options": stored.signed.to_dict(orient="records"),
@@ -135,7 +133,7 @@ def report(
 
     service = service_of(request)
     if run is not None:
-        finished(service, run)  # before the store is opened: the runs' statuses take it too
+        run = finished(service, run)  # before the store is opened: the runs' statuses take it too
     extra = []
     with service.store() as store:
         stored = _load(store, plan_id)
@@ -151,7 +149,7 @@ def compare(request: Request, plan_id: str, run_id: str) -> Response:
     from gpufleet.report.plan_compare import plan_vs_run, totals
 
     service = service_of(request)
-    finished(service, run_id)
+    run_id = finished(service, run_id)
     with service.store() as store:
         stored = _load(store, plan_id)
         tables = store.load_run(run_id)

@@ -10,7 +10,14 @@ from fastapi.responses import HTMLResponse
 
 from gpufleet.api.openapi import SCENARIO_BODY
 from gpufleet.api.problems import ApiError
-from gpufleet.api.routes.common import load_runnable, reserve, scenario_text, service_of
+from gpufleet.api.routes.common import (
+    load_runnable,
+    plan_id_of,
+    reserve,
+    run_id_of,
+    scenario_text,
+    service_of,
+)
 from gpufleet.api.runner import now_utc
 from gpufleet.api.service import Service
 from gpufleet.errors import InputError, Problem
@@ -27,11 +34,10 @@ PARQUET = "application/vnd.apache.parquet"
 _PARQUET_TYPES = (PARQUET, "application/x-parquet", "application/parquet")
 
 
-def _status(service: Service, run_id: str) -> RunStatus:
-    found = [s for s in service.statuses() if s.run_id == run_id]
-    if not found:
-        raise ApiError(404, f"no run {run_id!r} in the store")
-    return found[0]
+def _status(service: Service, ref: str) -> RunStatus:
+    """The status of the run that `ref` names (common.resolve_id: id, unique prefix or `latest`)."""
+    run_id = run_id_of(service, ref)
+    return next(s for s in service.statuses() if s.run_id == run_id)
 
 
 def _status_dict(service: Service, s: RunStatus) -> dict[str, Any]:
@@ -59,8 +65,9 @@ async def submit(
     plan: str | None = Query(
         None,
         max_length=200,
-        description="A stored plan's id (POST /v1/plans) for the run to follow, as `simulate --plan`: its "
-        "options signed as contracts, jobs routed by its allocation. The scenario must be the plan's.",
+        description="A stored plan (POST /v1/plans; its id, a unique prefix or `latest`) for the run to "
+        "follow, as `simulate --plan`: its options signed as contracts, jobs routed by its allocation. The "
+        "scenario must be the plan's.",
     ),
 ) -> dict[str, Any]:
     """Check the scenario (422 like validate, or when its run would not fit memory, or when it is not the
@@ -72,16 +79,17 @@ async def submit(
     service = service_of(request)
     text = await scenario_text(request)
 
-    def check() -> LoadedScenario:
-        stored = None
-        if plan is not None:
-            with service.store() as store:
-                if plan not in store.plan_ids():
-                    raise InputError([Problem("plan", "", f"no plan {plan!r} in the store (GET /v1/plans)")])
-                stored = store.load_plan(plan)
-        return load_runnable(text, stored)
+    def check() -> tuple[LoadedScenario, str | None]:
+        if plan is None:
+            return load_runnable(text), None
+        try:  # a query parameter naming nothing is bad input (422), with the resolver's words
+            plan_id = plan_id_of(service, plan)
+        except ApiError as exc:
+            raise InputError([Problem("plan", "", f"{exc.detail} (GET /v1/plans)")]) from None
+        with service.store() as store:
+            return load_runnable(text, store.load_plan(plan_id)), plan_id
 
-    loaded = await run_in_threadpool(check)
+    loaded, plan = await run_in_threadpool(check)
     pool = service.pool()
     run_id = new_run_id()
     reserve(service, run_id, "run")
@@ -91,9 +99,10 @@ async def submit(
         def queue() -> None:
             with service.store(write=True) as store:
                 store.queue_run(run_id, loaded.scenario.name, run_seed, now_utc())
+                service.own(store, run_id)
 
         await run_in_threadpool(queue)
-        pool.submit(run_id, execute_run, text, seed, plan)
+        pool.submit(run_id, execute_run, text, seed, plan, service.settings.run_time_limit_s)
     except BaseException:
         pool.release(run_id)
         raise
@@ -140,16 +149,19 @@ def _summary(service: Service, run_id: str) -> dict[str, Any]:
 def get_run(request: Request, run_id: str) -> dict[str, Any]:
     """Status and progress; for a finished run also its metadata, findings, headline and table sizes."""
     service = service_of(request)
-    out = _status_dict(service, _status(service, run_id))
+    s = _status(service, run_id)
+    out = _status_dict(service, s)
     if out["status"] == "finished":
-        out |= _summary(service, run_id)
+        out |= _summary(service, s.run_id)
     return out
 
 
-def finished(service: Service, run_id: str) -> None:
-    status = _status(service, run_id).status
-    if status != "finished":
-        raise ApiError(409, f"run {run_id} is {status}: it has no tables or report", run_status=status)
+def finished(service: Service, ref: str) -> str:
+    """The id of the finished run that `ref` names; 409 when that run is not finished."""
+    s = _status(service, ref)
+    if s.status != "finished":
+        raise ApiError(409, f"run {s.run_id} is {s.status}: it has no tables or report", run_status=s.status)
+    return s.run_id
 
 
 @router.get("/{run_id}/tables/{name}")
@@ -166,7 +178,7 @@ def table(
     if name not in SCHEMAS:
         raise ApiError(404, f"no table {name!r}; tables: {', '.join(SCHEMAS)}")
     service = service_of(request)
-    finished(service, run_id)
+    run_id = finished(service, run_id)
     kind = _negotiate(request.headers.get("accept", ""))
     if kind == "application/json":
         return _page(service, run_id, name, offset, limit)
@@ -229,7 +241,7 @@ def report(request: Request, run_id: str) -> HTMLResponse:
     from gpufleet.report import render_report, stored_context
 
     service = service_of(request)
-    finished(service, run_id)
+    run_id = finished(service, run_id)
     with service.store() as store:
         meta, tables = store.load_meta(run_id), store.load_run(run_id)
         context = stored_context(store, run_id)
@@ -241,6 +253,7 @@ def delete(request: Request, run_id: str) -> Response:
     """Delete a stored or failed run (204), cancel a queued one (204); a running one is 409."""
     service = service_of(request)
     s = _status(service, run_id)
+    run_id = s.run_id
     if s.status == "running" or (s.status == "queued" and not service.pool().cancel(run_id)):
         raise ApiError(409, f"run {run_id} is running; delete it once it has finished or failed")
     with service.store(write=True) as store:
@@ -260,8 +273,7 @@ def compare(request: Request, run_id: str, other: str) -> Response:
     from gpufleet.report.compare import render_compare
 
     service = service_of(request)
-    for ref in (run_id, other):
-        finished(service, ref)
+    run_id, other = finished(service, run_id), finished(service, other)
     wants_json = "application/json" in request.headers.get("accept", "")
     with service.store() as store:
         if wants_json:

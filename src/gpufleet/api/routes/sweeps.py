@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from gpufleet.api.openapi import SCENARIO_BODY
-from gpufleet.api.problems import ApiError
-from gpufleet.api.routes.common import BODY_WHERE, load_body, reserve, scenario_text, service_of
+from gpufleet.api.routes.common import BODY_WHERE, load_body, reserve, resolve_id, scenario_text, service_of
 from gpufleet.api.service import Service
 from gpufleet.errors import InputError, Problem
 from gpufleet.jsontext import finite, to_json
@@ -91,9 +90,10 @@ async def submit(
         def queue() -> None:
             with service.store(write=True) as store:
                 create_sweep(store, record)
+                service.own(store, sweep_id)
 
         await run_in_threadpool(queue)
-        pool.submit(sweep_id, execute_sweep)
+        pool.submit(sweep_id, execute_sweep, service.settings.sweep_time_limit_s)
     except BaseException:
         pool.release(sweep_id)
         raise
@@ -103,14 +103,16 @@ async def submit(
 
 
 def _listed(store: Any) -> list[dict[str, Any]]:
+    from gpufleet.store.service_jobs import notes
     from gpufleet.store.sweeps import list_sweeps
 
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in r.items()} for r in list_sweeps(store).to_dict("records")
     ]
+    said = notes(store)
     return [
         {**r, "samples": int(r["samples"]), "seed": int(r["seed"]), "stored": int(r["stored"]),
-         "failed": int(r["failed"]), "created": str(r["created"])}
+         "failed": int(r["failed"]), "created": str(r["created"]), "message": said.get(r["sweep_id"], "")}
         for r in rows
     ]  # fmt: skip
 
@@ -130,14 +132,16 @@ def list_all(request: Request) -> Response:
     return _json({"sweeps": out})
 
 
-def _load(service: Service, sweep_id: str) -> tuple[SweepRecord, pd.DataFrame]:
-    """The sweep of this exact id and its stored samples, or 404."""
+def _load(service: Service, ref: str) -> tuple[SweepRecord, pd.DataFrame, str]:
+    """The sweep that `ref` names (common.resolve_id: id, unique prefix or `latest`; else 404 / 422), its
+    stored samples and the server's note on how it ended ("" when none)."""
+    from gpufleet.store.service_jobs import notes
     from gpufleet.store.sweeps import load_samples, load_sweep
 
     with service.store() as store:
-        if sweep_id not in {r["sweep_id"] for r in _listed(store)}:
-            raise ApiError(404, f"no sweep {sweep_id!r} in the store")
-        return load_sweep(store, sweep_id), load_samples(store, sweep_id)
+        sweep_id = resolve_id("sweep", [r["sweep_id"] for r in _listed(store)], ref)
+        note = notes(store).get(sweep_id, "")
+        return load_sweep(store, sweep_id), load_samples(store, sweep_id), note
 
 
 def _summary(record: SweepRecord, frame: pd.DataFrame, funding: float, unused: float) -> dict[str, Any]:
@@ -159,8 +163,10 @@ def get_sweep(
     of each metric, P(funding need > threshold), P(unused commitment > threshold), each input's effect
     on each metric (rank correlation, first-order index), yearly fans and failed samples' errors."""
     service = service_of(request)
-    record, frame = _load(service, sweep_id)
-    out: dict[str, Any] = {"sweep": record.to_dict(), "status": record.status, "links": _links(sweep_id)}
+    record, frame, note = _load(service, sweep_id)
+    sweep_id = record.sweep_id
+    out: dict[str, Any] = {"sweep": record.to_dict(), "status": record.status, "message": note,
+                           "links": _links(sweep_id)}  # fmt: skip
     out["progress"] = _progress(service, sweep_id, record.status, len(frame), record.samples)
     out |= _summary(record, frame, funding_threshold, unused_threshold)
     if record.fidelity == "fluid":
@@ -176,6 +182,6 @@ def report(request: Request, sweep_id: str) -> HTMLResponse:
     spread and a tornado of what drives it (self-contained, Plotly embedded, works offline)."""
     from gpufleet.report.risk_charts import render_sweep_report
 
-    record, frame = _load(service_of(request), sweep_id)
+    record, frame, _ = _load(service_of(request), sweep_id)
     summary = _summary(record, frame, 0.0, 0.0)
     return HTMLResponse(render_sweep_report(record.to_dict(), summary, frame))

@@ -297,7 +297,7 @@ async function showSweep(sweepId) {
   status.textContent = sweep.status;
   status.className = "status-" + sweep.status;
   document.getElementById("progress").value = sweep.progress.fraction;
-  document.getElementById("label").textContent = sweep.progress.label;
+  document.getElementById("label").textContent = sweep.message || sweep.progress.label;
   const n = sweep.samples;
   document.getElementById("counts").textContent = n.finished + " of " + n.planned + " samples finished, "
     + n.failed + " failed (" + sweep.sweep.fidelity + " fidelity, seed " + sweep.sweep.seed + ")";
