@@ -49,7 +49,10 @@ FIELD_NOTES: dict[str, str] = {
     "Roadmap.allowed_providers": "Providers the generated runs may use.",
     "AcceleratorStep.precision": "Training precision; default the accelerator's catalog default.",
     "GpuStep.date": "From this date.",
-    "Policies.placement": "best-fit packs jobs into the fullest domain that fits; first-fit takes the first.",
+    "Policies.placement": (
+        "best-fit packs jobs into the fullest domain that fits (the lowest-index one among equals); "
+        "first-fit takes the first."
+    ),
     "Policies.backfill": "easy: a later job may start early if it does not delay the head job's reservation.",
     "Policies.preemption": "Higher classes may preempt lower ones, losing work since their last checkpoint.",
     "Policies.provider_choice": "Which provider's capacity a job or replica goes to.",
