@@ -169,10 +169,7 @@ class Engine:
             # 1. the instant's events, in (priority, push) order
             while times and times[0] == t:
                 _, _, kind, p = st.pop(t)
-                if kind == END:  # the most common kind: a direct (native) call
-                    lifecycle.finish(st, p, t)
-                else:
-                    handlers[kind](p, t)
+                handlers[kind](p, t)
                 events += 1
             # 2. the instant's arrivals
             while nxt < n and submit[nxt] == t:
